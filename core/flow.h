@@ -1,0 +1,190 @@
+/*
+ * flow.h -- a flow is what the user sees: one HTTP exchange, one raw TCP or
+ * UDP stream, or one DNS query, with everything trawl knows about it.
+ *
+ * A flow owns every pointer inside it. Strings are NUL-terminated and
+ * heap-allocated (or NULL when unknown). Bodies keep a capped prefix
+ * (LIMIT_FLOW_BODY) plus the total size seen on the wire.
+ */
+#ifndef CORE_FLOW_H
+#define CORE_FLOW_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum flow_type {
+	FLOW_HTTP,
+	FLOW_TCP,
+	FLOW_UDP,
+	FLOW_DNS
+};
+
+enum flow_state {
+	FLOW_ACTIVE,		/* bytes still moving */
+	FLOW_PAUSED_REQUEST,	/* intercepted before the request went upstream */
+	FLOW_PAUSED_RESPONSE,	/* intercepted before the response reached the client */
+	FLOW_DONE		/* finished, with or without an error */
+};
+
+enum flow_replay {
+	REPLAY_NONE,
+	REPLAY_REQUEST,		/* a client replay: trawl re-sent the request */
+	REPLAY_RESPONSE		/* a server replay: the response was played back */
+};
+
+struct flow_header {
+	char	*name;
+	char	*value;
+};
+
+struct flow_headers {
+	struct flow_header	*v;
+	size_t			 n;
+	size_t			 cap;
+};
+
+struct flow_body {
+	char		*data;		/* first len bytes as they crossed the wire */
+	size_t		 len;
+	uint64_t	 total;		/* bytes seen in all */
+	int		 truncated;	/* total > len */
+};
+
+struct flow_request {
+	char			*method;
+	char			*scheme;	/* "http", "https" */
+	char			*host;		/* from the URL, else Host */
+	int			 port;
+	char			*path;		/* origin-form: path and query */
+	char			*version;	/* "HTTP/1.1" */
+	struct flow_headers	 headers;
+	struct flow_body	 body;
+	double			 t_start;	/* first byte / last byte, epoch s */
+	double			 t_end;
+};
+
+struct flow_response {
+	int			 status;
+	char			*reason;
+	char			*version;
+	struct flow_headers	 headers;
+	struct flow_body	 body;
+	double			 t_start;
+	double			 t_end;
+};
+
+struct flow_tls {
+	int	 present;
+	char	*version;	/* "TLSv1.3" */
+	char	*cipher;
+	char	*sni;
+	char	*alpn;
+	/* Server certificate (server side only). */
+	char	*cert_subject;
+	char	*cert_issuer;
+	char	*cert_sans;	/* comma-separated */
+	double	 cert_not_before;
+	double	 cert_not_after;
+	char	*cert_sha256;	/* hex */
+	int	 passthrough;	/* relayed untouched (--ignore-hosts) */
+};
+
+/* Absolute times (epoch seconds) of each phase; 0 when it did not happen. */
+struct flow_timings {
+	double	start;		/* client connection accepted / flow created */
+	double	dns_start;
+	double	dns_end;
+	double	connect_end;	/* TCP connect to the server done */
+	double	tls_end;	/* server TLS handshake done */
+	double	request_sent;	/* last request byte written upstream */
+	double	response_start;	/* first response byte */
+	double	end;		/* flow finished */
+};
+
+struct flow_dns {
+	char	*name;		/* question name */
+	int	 qtype;
+	int	 rcode;		/* -1 until answered */
+	char	*answers;	/* one answer per line, text form */
+};
+
+struct flow {
+	uint64_t		 id;		/* unique in the store, from 1 */
+	enum flow_type		 type;
+	enum flow_state		 state;
+
+	char			*client;	/* "ip:port" or "[ip6]:port" */
+	char			*server;	/* address trawl reached, same form */
+	int			 pid;		/* 0 when unknown */
+	char			*comm;
+
+	struct flow_request	*request;	/* HTTP only */
+	struct flow_response	*response;	/* NULL until a response head */
+	struct flow_request	*orig_request;	/* before an edit, for revert */
+	struct flow_response	*orig_response;
+
+	struct flow_tls		 client_tls;
+	struct flow_tls		 server_tls;
+	struct flow_timings	 t;
+
+	/* TCP, UDP: client→server and server→client bytes (prefix kept). */
+	struct flow_body	 up;
+	struct flow_body	 down;
+	struct flow_dns		*dns;
+
+	char			*error;		/* NULL when none */
+	char			*marker;	/* NULL unmarked, else e.g. ":default:" */
+	char			*comment;
+	enum flow_replay	 replay;
+	uint64_t		 replay_of;	/* id of the original flow, or 0 */
+	int			 client_gone;	/* client left before the end */
+	int			 modified;	/* edited by the user */
+
+	size_t			 mem;		/* bytes accounted by the store */
+	void			*front;		/* the front end's per-flow data */
+};
+
+/* Caller frees with core_flow_free. */
+struct flow	*core_flow_new(enum flow_type);
+void		 core_flow_free(struct flow *);
+/* Deep copy; the copy has id 0 and no front data. Caller frees. */
+struct flow	*core_flow_dup(const struct flow *);
+
+struct flow_request	*core_flow_request_new(void);
+void			 core_flow_request_free(struct flow_request *);
+struct flow_request	*core_flow_request_dup(const struct flow_request *);
+struct flow_response	*core_flow_response_new(void);
+void			 core_flow_response_free(struct flow_response *);
+struct flow_response	*core_flow_response_dup(const struct flow_response *);
+
+/* Sets *dst to a copy of src (NULL allowed), freeing the old value. */
+void	 core_flow_set(char **dst, const char *src);
+/* Same for a counted string. */
+void	 core_flow_setn(char **dst, const char *src, size_t len);
+/* Sets the error unless one is already recorded. printf-style. */
+void	 core_flow_error(struct flow *, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+
+void	 core_flow_header_add(struct flow_headers *, const char *name,
+	    size_t name_len, const char *value, size_t value_len);
+/* First value of the named header (case-insensitive), or NULL. */
+const char *core_flow_header_get(const struct flow_headers *, const char *);
+void	 core_flow_headers_clear(struct flow_headers *);
+void	 core_flow_headers_copy(struct flow_headers *dst,
+	    const struct flow_headers *src);
+
+/* Appends to the kept prefix up to LIMIT_FLOW_BODY; counts all of len. */
+void	 core_flow_body_append(struct flow_body *, const void *, size_t);
+/* Replaces the body with a copy of data (edits, HAR load). */
+void	 core_flow_body_set(struct flow_body *, const void *, size_t);
+void	 core_flow_body_clear(struct flow_body *);
+
+/* "http://host:port/path" without a default port. Caller frees. */
+char	*core_flow_url(const struct flow *);
+/* Bytes of heap the flow holds, for the store's budget. */
+size_t	 core_flow_size(const struct flow *);
+const char *core_flow_type_name(enum flow_type);
+/* Wall clock, epoch seconds with microseconds. */
+double	 core_now(void);
+
+#endif

@@ -1,0 +1,52 @@
+#!/bin/sh
+# run.sh -- every test: unit (cmocka, ASan+UBSan), fuzz targets over their
+# seed corpus, the man page lint, the end-to-end and screen tests. Prints
+# one line per test and ends with "N passed, N failed".
+cd "$(dirname "$0")/.." || exit 1
+BUILD=${BUILD:-build}
+export BUILD
+TRAWL=$(pwd)/$BUILD/trawl
+export TRAWL
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+LOG=$BUILD/test-logs
+mkdir -p "$LOG"
+pass=0 fail=0 failed=
+
+result() { # name rc
+	if [ "$2" = 0 ]; then
+		pass=$((pass + 1)); echo "PASS  $1"
+	else
+		fail=$((fail + 1)); failed="$failed $1"
+		echo "FAIL  $1 (exit $2, log: $LOG/$(echo "$1" | tr / _).log)"
+		tail -n 30 "$LOG/$(echo "$1" | tr / _).log" | sed 's/^/    | /'
+	fi
+}
+
+run() { # name timeout cmd...
+	name=$1 limit=$2; shift 2
+	timeout -k 5 "$limit" "$@" >"$LOG/$(echo "$name" | tr / _).log" 2>&1
+	result "$name" $?
+}
+
+for t in "$BUILD"/unit/*; do
+	[ -x "$t" ] || continue
+	run "unit/$(basename "$t")" 300 "$t"
+done
+
+for f in "$BUILD"/fuzz/*-fuzzer; do
+	[ -x "$f" ] || continue
+	n=$(basename "$f")
+	run "fuzz/$n" 300 "$f" -runs=0 "tests/fuzz/corpus/$n"
+done
+
+run "lint/man" 60 sh -c 'mandoc -Tlint -Wwarning man/*.[0-9]'
+
+for t in tests/e2e/*.sh tests/tui/*.sh; do
+	[ -f "$t" ] || continue
+	run "${t#tests/}" 600 sh "$t"
+done
+
+[ -n "$failed" ] && echo "failed:$failed"
+echo "$pass passed, $fail failed"
+[ "$fail" = 0 ]
