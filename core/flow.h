@@ -48,6 +48,7 @@ struct flow_body {
 	size_t		 len;
 	uint64_t	 total;		/* bytes seen in all */
 	int		 truncated;	/* total > len */
+	size_t		 cap_alloc;	/* bytes allocated for data */
 };
 
 struct flow_request {
@@ -157,6 +158,8 @@ struct flow_response	*core_flow_response_new(void);
 void			 core_flow_response_free(struct flow_response *);
 struct flow_response	*core_flow_response_dup(const struct flow_response *);
 
+/* A NUL-terminated copy of len bytes. Caller frees. */
+char	*core_flow_strndup(const char *, size_t);
 /* Sets *dst to a copy of src (NULL allowed), freeing the old value. */
 void	 core_flow_set(char **dst, const char *src);
 /* Same for a counted string. */

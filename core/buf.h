@@ -1,0 +1,27 @@
+/*
+ * buf.h -- a growable byte queue: append at the tail, consume at the head.
+ *
+ * The buffer owns its memory. Callers enforce caps (core/limits.h) before
+ * appending; buf itself only aborts on out-of-memory.
+ */
+#ifndef CORE_BUF_H
+#define CORE_BUF_H
+
+#include <stddef.h>
+
+struct buf {
+	char	*data;
+	size_t	 off;	/* start of unread bytes */
+	size_t	 len;	/* unread bytes */
+	size_t	 cap;
+};
+
+void	 core_buf_append(struct buf *, const void *, size_t);
+void	 core_buf_printf(struct buf *, const char *, ...)
+	    __attribute__((format(printf, 2, 3)));
+void	 core_buf_consume(struct buf *, size_t);
+void	 core_buf_free(struct buf *);
+static inline const char *core_buf_head(const struct buf *b)
+{ return b->data + b->off; }
+
+#endif

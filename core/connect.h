@@ -1,0 +1,29 @@
+/*
+ * connect.h -- open a TCP connection to host:port without blocking: resolve,
+ * then try each address in turn within LIMIT_CONNECT_SEC.
+ */
+#ifndef CORE_CONNECT_H
+#define CORE_CONNECT_H
+
+struct loop;
+struct connect;
+
+struct connect_result {
+	int		 fd;		/* connected socket (callee owns), or -1 */
+	const char	*error;		/* NULL on success */
+	const char	*addr;		/* "ip:port" reached (or last tried) */
+	double		 dns_end;	/* epoch seconds, 0 if no lookup */
+	double		 connect_end;
+};
+
+typedef void (*connect_cb)(void *arg, const struct connect_result *);
+
+/* The callback runs once, later, on the loop thread. */
+struct connect	*core_connect_start(struct loop *, const char *host, int port,
+		    connect_cb, void *arg);
+/* The callback will not run; the handle is gone on return. */
+void		 core_connect_cancel(struct connect *);
+/* Formats a socket address as "ip:port" or "[ip6]:port". */
+void		 core_connect_format(const void *sockaddr, char *, unsigned);
+
+#endif
