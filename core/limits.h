@@ -30,6 +30,8 @@
 /* Idle seconds before a client or upstream connection is closed. */
 #define LIMIT_IDLE_CLIENT_SEC	60
 #define LIMIT_IDLE_UPSTREAM_SEC	60
+/* Idle seconds before a raw tunnel (CONNECT, TCP) is closed. */
+#define LIMIT_IDLE_TUNNEL_SEC	600
 /* Seconds allowed for resolving and connecting to an upstream. */
 #define LIMIT_CONNECT_SEC	15
 /* Idle upstream connections kept for reuse, in all. */
@@ -43,5 +45,24 @@
 #define LIMIT_HAR_FILE		(1024ULL * 1024 * 1024)
 /* Decoded (decompressed) body trawl produces for display or filters. */
 #define LIMIT_DECODED_BODY	(16 * 1024 * 1024)
+
+/* Leaf certificates trawl's CA keeps signed, least recently used out. */
+#define LIMIT_CERT_CACHE	256
+/* Bytes of TLS records that may hold one ClientHello (peeked, buffered). */
+#define LIMIT_TLS_HELLO		(64 * 1024)
+/* A CA key or certificate file that trawl will read. */
+#define LIMIT_CA_FILE		(64 * 1024)
+
+/* Local mode netstack (core/netstack.c, core/nat.c). */
+/* Bytes lwIP may allocate for packets and queued segments, all pcbs. */
+#define LIMIT_NETSTACK_MEM	(256 * 1024 * 1024)
+/* NAT entries (one per TCP connection or UDP 5-tuple), all families. */
+#define LIMIT_NAT_ENTRIES	32768
+/* Seconds an entry no connection holds (handshake, after close) lives. */
+#define LIMIT_NAT_IDLE_SEC	30
+/* Idle seconds before a UDP pseudo-connection expires. */
+#define LIMIT_UDP_IDLE_SEC	60
+/* Packets read from the tun in one wake-up before others get a turn. */
+#define LIMIT_TUN_BATCH		256
 
 #endif

@@ -1,0 +1,957 @@
+/*
+ * proxy.c -- one client connection: HTTP/1.1 exchanges in order, CONNECT
+ * tunnels, and the errors a client sees.
+ *
+ * A client connection carries one exchange at a time; pipelined requests
+ * wait in the client's input buffer and are parsed once the exchange
+ * before them is done, so responses go back in order. Bodies stream
+ * through: only a capped prefix is kept on the flow.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "core/buf.h"
+#include "core/connect.h"
+#include "core/flow.h"
+#include "core/http1.h"
+#include "core/limits.h"
+#include "core/loop.h"
+#include "core/pool.h"
+#include "core/proxy.h"
+#include "core/sockstream.h"
+#include "core/store.h"
+#include "core/stream.h"
+#include "core/trawl.h"
+#include "core/tunnel.h"
+#include "core/url.h"
+
+enum exchange_state {
+	X_CONNECTING,	/* waiting for an upstream connection */
+	X_SENDING,	/* request (head, body) going upstream */
+	X_RESPONDING,	/* response coming back (request may still be sending) */
+	X_TUNNEL_WAIT	/* CONNECT: waiting to open the tunnel */
+};
+
+struct client;
+
+struct exchange {
+	struct client		*c;
+	enum exchange_state	 state;
+	struct flow		*f;
+	struct connect		*connecting;
+	struct upstream		*up;
+	struct buf		 upq;		/* bytes for upstream while connecting */
+	char			*method;
+	char			*scheme;
+	char			*host;
+	int			 port;
+
+	struct http1_framing	 req_fr;
+	uint64_t		 req_left;
+	struct http1_chunked	 req_ch;
+	int			 req_done;
+
+	struct buf		 rin;		/* response bytes not parsed yet */
+	int			 head_done;
+	struct http1_framing	 resp_fr;
+	uint64_t		 resp_left;
+	struct http1_chunked	 resp_ch;
+	int			 resp_done;
+	int			 up_close;	/* server will not keep the connection */
+	int			 sent_any;	/* response bytes reached the client */
+};
+
+struct client {
+	struct stream		*s;
+	char			*addr;
+	int			 pid;
+	char			*comm;
+	char			*dest_host;	/* transparent: where it was going */
+	int			 dest_port;
+	struct buf		 in;		/* client bytes not parsed yet */
+	struct exchange		*x;
+	struct loop_timer	*idle;
+	int			 eof;		/* client sent FIN */
+	int			 close_after;	/* no more requests on it */
+	int			 dying;
+};
+
+static int nclients;
+
+static void	client_process(struct client *);
+static void	client_free(struct client *, int abort_conn);
+static void	exchange_free(struct exchange *);
+static void	response_process(struct exchange *);
+
+int
+core_proxy_connections(void)
+{
+	return nclients;
+}
+
+/* --- headers ----------------------------------------------------------- */
+
+/* Hop-by-hop fields (RFC 9110 7.6.1) a proxy never forwards. Transfer-
+ * Encoding is hop-by-hop too, but trawl forwards the body's framing as it
+ * came, so the field goes along with it. */
+static int
+hop_by_hop(const char *name, const char *connection)
+{
+	static const char *const fixed[] = {
+		"connection", "proxy-connection", "keep-alive", "te",
+		"upgrade", "proxy-authorization", "proxy-authenticate", NULL
+	};
+	size_t i;
+
+	for (i = 0; fixed[i] != NULL; i++)
+		if (strcasecmp(name, fixed[i]) == 0)
+			return 1;
+	return connection != NULL &&
+	    core_http1_list_has(connection, strlen(connection), name);
+}
+
+/* Whether a client keeps the connection after this request. */
+static int
+wants_keepalive(const struct flow_headers *h, int minor)
+{
+	const char *conn = core_flow_header_get(h, "connection");
+	const char *pconn = core_flow_header_get(h, "proxy-connection");
+
+	if (conn != NULL && core_http1_list_has(conn, strlen(conn), "close"))
+		return 0;
+	if (pconn != NULL && core_http1_list_has(pconn, strlen(pconn), "close"))
+		return 0;
+	if (minor == 0)
+		return (conn != NULL &&
+		    core_http1_list_has(conn, strlen(conn), "keep-alive")) ||
+		    (pconn != NULL &&
+		    core_http1_list_has(pconn, strlen(pconn), "keep-alive"));
+	return 1;
+}
+
+/* --- errors toward the client ------------------------------------------ */
+
+/* A response trawl makes itself; never recorded as the server's. */
+static void
+send_error(struct client *c, int status, const char *reason, const char *msg)
+{
+	struct buf b = { 0 };
+
+	core_buf_printf(&b, "HTTP/1.1 %d %s\r\n"
+	    "Content-Type: text/plain; charset=utf-8\r\n"
+	    "Content-Length: %zu\r\nConnection: close\r\n\r\n%s\n",
+	    status, reason, strlen(msg) + 1, msg);
+	core_stream_write(c->s, core_buf_head(&b), b.len);
+	core_buf_free(&b);
+}
+
+/* Ends the exchange with an error; the client gets status unless it
+ * already saw part of a response, in which case it is reset. */
+static void
+exchange_fail(struct exchange *x, int status, const char *reason,
+    const char *fmt, const char *detail)
+{
+	struct client *c = x->c;
+	char msg[512];
+
+	snprintf(msg, sizeof msg, fmt, detail);
+	core_flow_error(x->f, "%s", msg);
+	if (x->sent_any || status == 0) {
+		exchange_free(x);
+		client_free(c, 1);
+		return;
+	}
+	send_error(c, status, reason, msg);
+	exchange_free(x);
+	c->close_after = 1;
+	client_free(c, 0);
+}
+
+/* --- upstream ---------------------------------------------------------- */
+
+static void
+up_data(void *arg, const char *p, size_t n)
+{
+	struct exchange *x = arg;
+
+	core_buf_append(&x->rin, p, n);
+	core_loop_timer_set(x->c->idle, LIMIT_IDLE_CLIENT_SEC);
+	response_process(x);
+}
+
+static void
+up_drain(void *arg)
+{
+	struct exchange *x = arg;
+
+	/* The server took what we queued: read more of the request. */
+	client_process(x->c);
+}
+
+static void
+up_eof(void *arg)
+{
+	struct exchange *x = arg;
+
+	if (x->head_done && x->resp_fr.kind == HTTP1_BODY_CLOSE) {
+		x->resp_done = 1;
+		x->up_close = 1;
+		response_process(x);
+		return;
+	}
+	if (!x->head_done && x->rin.len == 0)
+		exchange_fail(x, 502, "Bad Gateway",
+		    "server %s closed the connection without a response",
+		    x->host);
+	else if (!x->head_done)
+		exchange_fail(x, 502, "Bad Gateway",
+		    "server %s sent an incomplete response head", x->host);
+	else
+		exchange_fail(x, 0, NULL,
+		    "server %s closed the connection mid-response", x->host);
+}
+
+static void
+up_error(void *arg, const char *msg)
+{
+	struct exchange *x = arg;
+	char m[256];
+
+	snprintf(m, sizeof m, "server %s: %s", x->host, msg);
+	exchange_fail(x, x->head_done ? 0 : 502, "Bad Gateway", "%s", m);
+}
+
+static void
+up_attach(struct exchange *x)
+{
+	struct stream_cbs cbs = { up_data, up_drain, up_eof, up_error, x };
+
+	core_stream_set_cbs(x->up->s, &cbs);
+	core_stream_pause(x->up->s, 0);
+	core_flow_set(&x->f->server, x->up->addr);
+	x->up->requests++;
+}
+
+/* Sends bytes toward the server, or queues them while connecting. */
+static void
+up_write(struct exchange *x, const char *p, size_t n)
+{
+	if (x->up != NULL)
+		core_stream_write(x->up->s, p, n);
+	else
+		core_buf_append(&x->upq, p, n);
+}
+
+static size_t
+up_pending(struct exchange *x)
+{
+	return x->up != NULL ? core_stream_pending(x->up->s) : x->upq.len;
+}
+
+static void	tunnel_open(struct exchange *);
+
+/* The upstream is there: send what waited for it. */
+static void
+up_ready(struct exchange *x)
+{
+	up_attach(x);
+	x->state = X_SENDING;
+	if (x->upq.len > 0) {
+		core_stream_write(x->up->s, core_buf_head(&x->upq), x->upq.len);
+		core_buf_free(&x->upq);
+	}
+	if (x->req_done && x->f->t.request_sent == 0)
+		x->f->t.request_sent = core_now();
+}
+
+static void
+on_connected(void *arg, const struct connect_result *r)
+{
+	struct exchange *x = arg;
+	struct upstream *u;
+	struct stream *s;
+
+	x->connecting = NULL;
+	x->f->t.dns_end = r->dns_end;
+	if (r->error != NULL) {
+		core_flow_set(&x->f->server, r->addr[0] ? r->addr : NULL);
+		exchange_fail(x, 502, "Bad Gateway", "%s", r->error);
+		return;
+	}
+	x->f->t.connect_end = r->connect_end;
+	s = core_sockstream_new(core_loop, r->fd);
+	if (s == NULL) {
+		exchange_fail(x, 502, "Bad Gateway", "%s", "out of descriptors");
+		return;
+	}
+	u = calloc(1, sizeof *u);
+	if (u == NULL)
+		abort();
+	u->s = s;
+	u->host = strdup(x->host);
+	u->scheme = strdup(x->scheme);
+	u->addr = strdup(r->addr);
+	u->port = x->port;
+	x->up = u;
+	if (x->state == X_TUNNEL_WAIT) {
+		tunnel_open(x);
+		return;
+	}
+	up_ready(x);
+	client_process(x->c);
+}
+
+static void
+up_connect(struct exchange *x)
+{
+	x->f->t.dns_start = core_now();
+	x->state = X_CONNECTING;
+	x->up = core_pool_take(x->scheme, x->host, x->port);
+	if (x->up != NULL) {
+		x->f->t.dns_end = x->f->t.connect_end = x->f->t.dns_start;
+		up_ready(x);
+		return;
+	}
+	x->connecting = core_connect_start(core_loop, x->host, x->port,
+	    on_connected, x);
+}
+
+/* --- response ---------------------------------------------------------- */
+
+static void
+resp_body_data(void *arg, const char *p, size_t n)
+{
+	struct exchange *x = arg;
+
+	core_flow_body_append(&x->f->response->body, p, n);
+}
+
+static void	exchange_done(struct exchange *);
+
+/* Parses the response head; returns 0 when parsed, 1 to wait, -1 failed. */
+static int
+response_head(struct exchange *x)
+{
+	struct http1_header hdrs[LIMIT_HTTP_HEADERS];
+	struct http1_response r;
+	struct flow_response *fr;
+	struct client *c = x->c;
+	struct buf out = { 0 };
+	const char *cause, *conn;
+	size_t i;
+	int n;
+
+	r.headers = hdrs;
+	r.nheaders = LIMIT_HTTP_HEADERS;
+	n = core_http1_parse_response(core_buf_head(&x->rin), x->rin.len, &r);
+	if (n == -2 && x->rin.len < LIMIT_HTTP_HEAD)
+		return 1;
+	if (n < 0) {
+		exchange_fail(x, 502, "Bad Gateway",
+		    "server %s sent a malformed response head", x->host);
+		return -1;
+	}
+	if (r.status >= 100 && r.status < 200 && r.status != 101) {
+		/* Interim (100 Continue, 103): relay it, wait for the final. */
+		core_stream_write(c->s, core_buf_head(&x->rin), (size_t)n);
+		core_buf_consume(&x->rin, (size_t)n);
+		return 0;
+	}
+	if (core_http1_response_framing(&r, x->method, strlen(x->method),
+	    &x->resp_fr, &cause) == -1) {
+		exchange_fail(x, 502, "Bad Gateway", "bad response: %s", cause);
+		return -1;
+	}
+	fr = core_flow_response_new();
+	fr->status = r.status;
+	fr->reason = core_flow_strndup(r.reason, r.reason_len);
+	fr->version = strdup(r.minor == 0 ? "HTTP/1.0" : "HTTP/1.1");
+	fr->t_start = core_now();
+	for (i = 0; i < r.nheaders; i++)
+		core_flow_header_add(&fr->headers, hdrs[i].name,
+		    hdrs[i].name_len, hdrs[i].value, hdrs[i].value_len);
+	x->f->response = fr;
+	x->f->t.response_start = fr->t_start;
+	x->head_done = 1;
+	x->resp_left = x->resp_fr.length;
+
+	conn = core_flow_header_get(&fr->headers, "connection");
+	if (r.minor == 0 ? !(conn != NULL &&
+	    core_http1_list_has(conn, strlen(conn), "keep-alive")) :
+	    (conn != NULL && core_http1_list_has(conn, strlen(conn), "close")))
+		x->up_close = 1;
+	if (x->resp_fr.kind == HTTP1_BODY_CLOSE) {
+		/* Only the server's close ends this body: so must ours. */
+		x->up_close = 1;
+		c->close_after = 1;
+	}
+
+	core_buf_printf(&out, "HTTP/1.%d %d %s\r\n", r.minor, fr->status,
+	    fr->reason);
+	for (i = 0; i < fr->headers.n; i++) {
+		const struct flow_header *h = &fr->headers.v[i];
+
+		if (hop_by_hop(h->name, conn))
+			continue;
+		core_buf_printf(&out, "%s: %s\r\n", h->name, h->value);
+	}
+	if (c->close_after)
+		core_buf_printf(&out, "Connection: close\r\n");
+	core_buf_printf(&out, "\r\n");
+	core_stream_write(c->s, core_buf_head(&out), out.len);
+	core_buf_free(&out);
+	core_buf_consume(&x->rin, (size_t)n);
+	x->sent_any = 1;
+	if (x->resp_fr.kind == HTTP1_BODY_NONE ||
+	    (x->resp_fr.kind == HTTP1_BODY_LENGTH && x->resp_left == 0))
+		x->resp_done = 1;
+	core_store_update(x->f);
+	return 0;
+}
+
+static void
+response_process(struct exchange *x)
+{
+	struct client *c = x->c;
+	size_t take;
+
+	while (!x->head_done) {
+		if (x->rin.len == 0)
+			return;
+		switch (response_head(x)) {
+		case 1:
+			return;
+		case -1:
+			return;	/* x is gone */
+		}
+	}
+	while (x->rin.len > 0 && !x->resp_done) {
+		const char *p = core_buf_head(&x->rin);
+		ssize_t used;
+		int done = 0;
+
+		switch (x->resp_fr.kind) {
+		case HTTP1_BODY_LENGTH:
+			take = x->rin.len < x->resp_left ? x->rin.len :
+			    (size_t)x->resp_left;
+			core_flow_body_append(&x->f->response->body, p, take);
+			x->resp_left -= take;
+			if (x->resp_left == 0)
+				x->resp_done = 1;
+			break;
+		case HTTP1_BODY_CHUNKED:
+			used = core_http1_chunked_scan(&x->resp_ch, p,
+			    x->rin.len, resp_body_data, x, &done);
+			if (used < 0) {
+				exchange_fail(x, 0, NULL, "server %s sent "
+				    "malformed chunked framing", x->host);
+				return;
+			}
+			take = (size_t)used;
+			if (done)
+				x->resp_done = 1;
+			break;
+		default:
+			take = x->rin.len;
+			core_flow_body_append(&x->f->response->body, p, take);
+			break;
+		}
+		core_stream_write(c->s, p, take);
+		core_buf_consume(&x->rin, take);
+	}
+	if (x->resp_done) {
+		if (x->rin.len > 0)
+			x->up_close = 1;	/* bytes past the end: not reusable */
+		exchange_done(x);
+		return;
+	}
+	/* The client is slow: stop reading the server until it drains. */
+	if (core_stream_pending(c->s) > LIMIT_CONN_BUFFER)
+		core_stream_pause(x->up->s, 1);
+}
+
+/* --- the exchange ------------------------------------------------------ */
+
+static void
+exchange_free(struct exchange *x)
+{
+	if (x == NULL)
+		return;
+	if (x->c != NULL && x->c->x == x)
+		x->c->x = NULL;
+	if (x->connecting != NULL)
+		core_connect_cancel(x->connecting);
+	if (x->up != NULL)
+		core_pool_release(x->up, 1);
+	if (x->f != NULL && x->f->state != FLOW_DONE)
+		core_store_finish(x->f);
+	core_buf_free(&x->upq);
+	core_buf_free(&x->rin);
+	free(x->method);
+	free(x->scheme);
+	free(x->host);
+	free(x);
+}
+
+static void
+exchange_done(struct exchange *x)
+{
+	struct client *c = x->c;
+	struct upstream *u = x->up;
+
+	x->f->response->t_end = core_now();
+	if (!x->req_done) {
+		/* The server answered before the request ended (e.g. 413):
+		 * the rest of the request cannot be told apart from the
+		 * next one, so both connections end here. */
+		x->up_close = 1;
+		c->close_after = 1;
+	}
+	x->up = NULL;
+	if (u != NULL) {
+		if (x->up_close)
+			core_pool_release(u, 0);
+		else
+			core_pool_put(u);
+	}
+	exchange_free(x);
+	if (c->close_after || c->eof) {
+		client_free(c, 0);
+		return;
+	}
+	core_loop_timer_set(c->idle, LIMIT_IDLE_CLIENT_SEC);
+	client_process(c);
+}
+
+static void
+req_body_data(void *arg, const char *p, size_t n)
+{
+	struct exchange *x = arg;
+
+	core_flow_body_append(&x->f->request->body, p, n);
+}
+
+/* Moves request body bytes from the client buffer toward the server. */
+static int
+request_body(struct exchange *x)
+{
+	struct client *c = x->c;
+	const char *p = core_buf_head(&c->in);
+	size_t take = 0;
+	ssize_t used;
+	int done = 0;
+
+	switch (x->req_fr.kind) {
+	case HTTP1_BODY_LENGTH:
+		take = c->in.len < x->req_left ? c->in.len : (size_t)x->req_left;
+		core_flow_body_append(&x->f->request->body, p, take);
+		x->req_left -= take;
+		done = x->req_left == 0;
+		break;
+	case HTTP1_BODY_CHUNKED:
+		used = core_http1_chunked_scan(&x->req_ch, p, c->in.len,
+		    req_body_data, x, &done);
+		if (used < 0) {
+			core_flow_error(x->f, "client sent malformed chunked "
+			    "framing");
+			send_error(c, 400, "Bad Request", "malformed chunked body");
+			exchange_free(x);
+			client_free(c, 0);
+			return -1;
+		}
+		take = (size_t)used;
+		break;
+	default:
+		done = 1;
+		break;
+	}
+	up_write(x, p, take);
+	core_buf_consume(&c->in, take);
+	if (done) {
+		x->req_done = 1;
+		x->f->request->t_end = core_now();
+		if (x->up != NULL)
+			x->f->t.request_sent = x->f->request->t_end;
+	}
+	return 0;
+}
+
+/* Writes the request head as the server should see it. */
+static void
+request_head_out(struct exchange *x, const char *path, int minor)
+{
+	const struct flow_request *r = x->f->request;
+	const char *conn = core_flow_header_get(&r->headers, "connection");
+	struct buf out = { 0 };
+	int have_host = 0;
+	size_t i;
+
+	core_buf_printf(&out, "%s %s HTTP/1.%d\r\n", r->method, path, minor);
+	for (i = 0; i < r->headers.n; i++) {
+		const struct flow_header *h = &r->headers.v[i];
+
+		if (hop_by_hop(h->name, conn))
+			continue;
+		if (strcasecmp(h->name, "host") == 0) {
+			/* An absolute-form target wins over Host (RFC 9112 3.2.2). */
+			if (have_host++)
+				continue;
+			if (x->port == (strcmp(x->scheme, "https") ? 80 : 443))
+				core_buf_printf(&out, "Host: %s%s%s\r\n",
+				    strchr(x->host, ':') ? "[" : "", x->host,
+				    strchr(x->host, ':') ? "]" : "");
+			else
+				core_buf_printf(&out, "Host: %s%s%s:%d\r\n",
+				    strchr(x->host, ':') ? "[" : "", x->host,
+				    strchr(x->host, ':') ? "]" : "", x->port);
+			continue;
+		}
+		core_buf_printf(&out, "%s: %s\r\n", h->name, h->value);
+	}
+	if (!have_host) {
+		if (x->port == (strcmp(x->scheme, "https") ? 80 : 443))
+			core_buf_printf(&out, "Host: %s\r\n", x->host);
+		else
+			core_buf_printf(&out, "Host: %s:%d\r\n", x->host,
+			    x->port);
+	}
+	core_buf_printf(&out, "\r\n");
+	up_write(x, core_buf_head(&out), out.len);
+	core_buf_free(&out);
+}
+
+static struct flow *
+flow_for(struct client *c, enum flow_type type)
+{
+	struct flow *f = core_flow_new(type);
+
+	core_flow_set(&f->client, c->addr);
+	f->pid = c->pid;
+	core_flow_set(&f->comm, c->comm);
+	return f;
+}
+
+/* CONNECT host:port: answer 200 once the server is reached, then relay. */
+static void
+tunnel_open(struct exchange *x)
+{
+	static const char ok[] = "HTTP/1.1 200 Connection established\r\n\r\n";
+	struct client *c = x->c;
+	struct stream *cs = c->s, *us = x->up->s;
+	struct flow *f = x->f;
+	struct buf pre = c->in;
+
+	core_flow_set(&f->server, x->up->addr);
+	core_stream_write(cs, ok, sizeof ok - 1);
+	/* The tunnel takes both streams and the flow. */
+	x->up->s = NULL;
+	x->f = NULL;
+	memset(&c->in, 0, sizeof c->in);
+	c->s = NULL;
+	exchange_free(x);
+	client_free(c, 0);
+	core_tunnel_start(cs, us, f, core_buf_head(&pre), pre.len);
+	core_buf_free(&pre);
+}
+
+/* Parses one request head from the client buffer and starts it. */
+static int
+request_start(struct client *c)
+{
+	struct http1_header hdrs[LIMIT_HTTP_HEADERS];
+	struct http1_request r;
+	struct flow_request *fr;
+	struct exchange *x;
+	struct url u;
+	const char *cause, *path;
+	size_t path_len, i;
+	int n, is_connect;
+
+	r.headers = hdrs;
+	r.nheaders = LIMIT_HTTP_HEADERS;
+	n = core_http1_parse_request(core_buf_head(&c->in), c->in.len, &r);
+	if (n == -2 && c->in.len < LIMIT_HTTP_HEAD)
+		return 1;
+
+	x = calloc(1, sizeof *x);
+	if (x == NULL)
+		abort();
+	x->c = c;
+	c->x = x;
+	x->f = flow_for(c, FLOW_HTTP);
+	x->f->request = fr = core_flow_request_new();
+	fr->t_start = core_now();
+	if (n < 0) {
+		core_flow_set(&fr->method, "?");
+		core_store_add(x->f);
+		core_flow_error(x->f, n == -2 ? "request head too large" :
+		    "malformed request head");
+		send_error(c, n == -2 ? 431 : 400, n == -2 ?
+		    "Request Header Fields Too Large" : "Bad Request",
+		    x->f->error);
+		exchange_free(x);
+		client_free(c, 0);
+		return -1;
+	}
+	fr->method = core_flow_strndup(r.method, r.method_len);
+	fr->version = strdup(r.minor == 0 ? "HTTP/1.0" : "HTTP/1.1");
+	for (i = 0; i < r.nheaders; i++)
+		core_flow_header_add(&fr->headers, hdrs[i].name,
+		    hdrs[i].name_len, hdrs[i].value, hdrs[i].value_len);
+	x->method = strdup(fr->method);
+	is_connect = core_http1_token_eq(r.method, r.method_len, "CONNECT");
+
+	memset(&u, 0, sizeof u);
+	cause = NULL;
+	if (is_connect) {
+		if (core_url_parse_authority(r.target, r.target_len, &u, 443) == -1)
+			cause = "bad CONNECT target";
+		u.scheme = "http";
+		u.scheme_len = 4;
+		u.path = "";
+		u.path_len = 0;
+	} else if (r.target_len > 0 && r.target[0] != '/' && r.target[0] != '*') {
+		if (core_url_parse_absolute(r.target, r.target_len, &u) == -1)
+			cause = "bad request target";
+	} else if (c->dest_host != NULL) {
+		/* Transparent: origin-form, the destination is known. */
+		const char *host = core_flow_header_get(&fr->headers, "host");
+
+		if (host == NULL || core_url_parse_host_header(host,
+		    strlen(host), &u, c->dest_port) == -1) {
+			u.host = c->dest_host;
+			u.host_len = strlen(c->dest_host);
+			u.port = c->dest_port;
+		}
+		u.scheme = "http";
+		u.scheme_len = 4;
+		u.path = r.target;
+		u.path_len = r.target_len;
+	} else
+		cause = "trawl is a proxy here: expected an absolute URL "
+		    "(http://host/path) or CONNECT";
+	if (cause == NULL && core_http1_request_framing(&r, &x->req_fr,
+	    &cause) == 0)
+		cause = NULL;
+
+	if (cause == NULL) {
+		x->scheme = core_flow_strndup(u.scheme, u.scheme_len);
+		for (i = 0; x->scheme[i] != '\0'; i++)
+			x->scheme[i] = (char)(x->scheme[i] | 0x20);
+		x->host = core_flow_strndup(u.host, u.host_len);
+		x->port = u.port;
+		fr->scheme = strdup(x->scheme);
+		fr->host = strdup(x->host);
+		fr->port = x->port;
+		path = u.path;
+		path_len = u.path_len;
+		fr->path = core_flow_strndup(path, path_len);
+	} else if (r.target_len > 0)
+		fr->path = core_flow_strndup(r.target, r.target_len);
+	core_buf_consume(&c->in, (size_t)n);
+
+	if (cause != NULL) {
+		core_store_add(x->f);
+		core_flow_error(x->f, "bad request: %s", cause);
+		send_error(c, 400, "Bad Request", x->f->error);
+		exchange_free(x);
+		client_free(c, 0);
+		return -1;
+	}
+	if (!wants_keepalive(&fr->headers, r.minor))
+		c->close_after = 1;
+
+	if (is_connect) {
+		x->f->type = FLOW_TCP;
+		core_store_add(x->f);
+		x->state = X_TUNNEL_WAIT;
+		x->f->t.dns_start = core_now();
+		core_stream_pause(c->s, 1);
+		x->connecting = core_connect_start(core_loop, x->host, x->port,
+		    on_connected, x);
+		return -1;	/* nothing more to parse on this connection */
+	}
+	core_store_add(x->f);
+	x->req_left = x->req_fr.length;
+	x->req_done = x->req_fr.kind == HTTP1_BODY_NONE;
+	if (x->req_done)
+		fr->t_end = fr->t_start;
+	request_head_out(x, fr->path, r.minor);
+	up_connect(x);
+	return 0;
+}
+
+/* Parses and forwards what the client sent, as far as it can go now. */
+static void
+client_process(struct client *c)
+{
+	for (;;) {
+		struct exchange *x = c->x;
+
+		if (x == NULL) {
+			if (c->close_after || c->in.len == 0)
+				break;
+			if (request_start(c) != 0)
+				return;	/* waiting for more, or c is gone */
+			continue;
+		}
+		if (x->state == X_TUNNEL_WAIT || x->req_done || c->in.len == 0)
+			break;
+		if (request_body(x) == -1)
+			return;
+		if (x->req_done && x->f->t.request_sent == 0 && x->up != NULL)
+			x->f->t.request_sent = core_now();
+		if (up_pending(x) > LIMIT_CONN_BUFFER)
+			break;
+	}
+	if (c->s == NULL)
+		return;
+	/* Back-pressure: stop reading while the server is slow or requests
+	 * pile up behind the current one. */
+	if (c->eof || (c->x != NULL && up_pending(c->x) > LIMIT_CONN_BUFFER) ||
+	    c->in.len > LIMIT_CONN_BUFFER || (c->x != NULL &&
+	    c->x->state == X_TUNNEL_WAIT))
+		core_stream_pause(c->s, 1);
+	else
+		core_stream_pause(c->s, 0);
+}
+
+/* --- the client connection ---------------------------------------------- */
+
+static void
+client_free(struct client *c, int abort_conn)
+{
+	if (c->x != NULL) {
+		struct exchange *x = c->x;
+
+		x->c = NULL;
+		c->x = NULL;
+		exchange_free(x);
+	}
+	if (c->s != NULL) {
+		if (abort_conn)
+			core_stream_abort(c->s);
+		else
+			core_stream_close(c->s);
+	}
+	core_loop_timer_free(c->idle);
+	core_buf_free(&c->in);
+	free(c->addr);
+	free(c->comm);
+	free(c->dest_host);
+	free(c);
+	nclients--;
+}
+
+static void
+client_data(void *arg, const char *p, size_t n)
+{
+	struct client *c = arg;
+
+	core_buf_append(&c->in, p, n);
+	core_loop_timer_set(c->idle, LIMIT_IDLE_CLIENT_SEC);
+	client_process(c);
+}
+
+static void
+client_drain(void *arg)
+{
+	struct client *c = arg;
+
+	core_loop_timer_set(c->idle, LIMIT_IDLE_CLIENT_SEC);
+	if (c->x != NULL && c->x->up != NULL && c->x->head_done)
+		core_stream_pause(c->x->up->s, 0);
+}
+
+/* The client is gone before its exchange ended. */
+static void
+client_gone(struct client *c, const char *why)
+{
+	if (c->x != NULL) {
+		c->x->f->client_gone = 1;
+		core_flow_error(c->x->f, "client disconnected: %s", why);
+	}
+	client_free(c, 1);
+}
+
+static void
+client_eof(void *arg)
+{
+	struct client *c = arg;
+
+	c->eof = 1;
+	if (c->x == NULL) {
+		if (c->in.len > 0) {
+			/* A partial request head, then nothing. */
+			struct flow *f = flow_for(c, FLOW_HTTP);
+
+			f->request = core_flow_request_new();
+			core_flow_set(&f->request->method, "?");
+			core_store_add(f);
+			core_flow_error(f, "client closed the connection "
+			    "mid-request");
+			core_store_finish(f);
+		}
+		client_free(c, 0);
+		return;
+	}
+	if (!c->x->req_done || c->x->state == X_TUNNEL_WAIT) {
+		client_gone(c, "closed mid-request");
+		return;
+	}
+	core_stream_pause(c->s, 1);	/* the response still goes back */
+}
+
+static void
+client_error(void *arg, const char *msg)
+{
+	client_gone(arg, msg);
+}
+
+static void
+client_idle(void *arg)
+{
+	struct client *c = arg;
+
+	if (c->x != NULL) {
+		core_flow_error(c->x->f, "idle timeout after %d s",
+		    LIMIT_IDLE_CLIENT_SEC);
+		exchange_fail(c->x, c->x->head_done ? 0 : 504,
+		    "Gateway Timeout", "%s", "server did not answer in time");
+		return;
+	}
+	client_free(c, 0);
+}
+
+void
+core_proxy_accept(struct stream *s, const struct proxy_origin *o)
+{
+	struct client *c = calloc(1, sizeof *c);
+	struct stream_cbs cbs = {
+		client_data, client_drain, client_eof, client_error, c
+	};
+
+	if (c == NULL)
+		abort();
+	nclients++;
+	c->s = s;
+	c->addr = strdup(o->client != NULL ? o->client : "?");
+	c->pid = o->pid;
+	c->comm = o->comm != NULL ? strdup(o->comm) : NULL;
+	if (o->dest_host != NULL) {
+		c->dest_host = strdup(o->dest_host);
+		c->dest_port = o->dest_port;
+	}
+	c->idle = core_loop_timer_new(core_loop, client_idle, c);
+	core_loop_timer_set(c->idle, LIMIT_IDLE_CLIENT_SEC);
+	core_stream_set_cbs(s, &cbs);
+	core_stream_pause(s, 0);
+}
+
+void
+core_proxy_shutdown(void)
+{
+	core_pool_clear();
+}

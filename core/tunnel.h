@@ -1,0 +1,22 @@
+/*
+ * tunnel.h -- a raw relay between two streams, recorded as a TCP flow:
+ * bytes both ways (a capped prefix kept), half-close both ways, one
+ * teardown when both sides are done or either fails.
+ */
+#ifndef CORE_TUNNEL_H
+#define CORE_TUNNEL_H
+
+#include <stddef.h>
+
+struct flow;
+struct stream;
+
+/*
+ * Takes ownership of both streams. The flow must already be in the store;
+ * the tunnel finishes it. pre holds client bytes read before the tunnel
+ * began (sent to the server first).
+ */
+void	core_tunnel_start(struct stream *client, struct stream *server,
+	    struct flow *, const char *pre, size_t prelen);
+
+#endif

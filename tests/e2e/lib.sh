@@ -1,0 +1,71 @@
+# lib.sh -- shared by the end-to-end tests: ports, processes, cleanup,
+# assertions. Source it; then call `cleanup_add CMD` for each thing to undo.
+set -u
+TRAWL=${TRAWL:-$(pwd)/build/trawl}
+HERE=$(cd "$(dirname "$0")" && pwd)
+TMP=$(mktemp -d /tmp/trawl-test.XXXXXX)
+CLEANUP=""
+FAILS=0
+
+cleanup_add() { CLEANUP="$1; $CLEANUP"; }
+cleanup() {
+	eval "$CLEANUP" 2>/dev/null
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+# A TCP port nobody listens on now.
+free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# Waits until something listens on host:port (5 s at most).
+wait_port() {
+	i=0
+	while ! python3 -c "import socket,sys; socket.create_connection(('$1',$2),0.2)" 2>/dev/null; do
+		i=$((i + 1))
+		[ $i -gt 50 ] && { echo "nothing listens on $1:$2"; return 1; }
+		sleep 0.1
+	done
+}
+
+start_origin() { # PORT -> $ORIGIN_PID
+	python3 "$HERE/origin.py" "$1" >"$TMP/origin.log" 2>&1 &
+	ORIGIN_PID=$!
+	cleanup_add "kill $ORIGIN_PID"
+	wait_port 127.0.0.1 "$1"
+}
+
+start_trawl() { # ARGS... -> $TRAWL_PID, output in $TMP/dump.out
+	"$TRAWL" "$@" >"$TMP/dump.out" 2>"$TMP/dump.err" &
+	TRAWL_PID=$!
+	cleanup_add "kill $TRAWL_PID"
+}
+
+stop_trawl() {
+	kill "$TRAWL_PID" 2>/dev/null
+	wait "$TRAWL_PID" 2>/dev/null
+	TRAWL_RC=$?
+}
+
+ok() { echo "ok - $1"; }
+not_ok() { echo "not ok - $1"; FAILS=$((FAILS + 1)); }
+check() { # DESCRIPTION COMMAND...
+	d=$1; shift
+	if "$@"; then ok "$d"; else not_ok "$d"; fi
+}
+eq() { # DESCRIPTION GOT WANT
+	if [ "$2" = "$3" ]; then ok "$1"; else not_ok "$1 (got '$2', want '$3')"; fi
+}
+contains() { # DESCRIPTION FILE TEXT
+	if grep -qF -- "$3" "$2"; then ok "$1"; else
+		not_ok "$1 ('$3' not in $2)"; sed 's/^/    /' "$2" | tail -20; fi
+}
+finish() {
+	if [ "$FAILS" = 0 ]; then echo "all passed"; exit 0; fi
+	echo "$FAILS failed"; exit 1
+}
+
+# Open descriptors of a process.
+fd_count() { ls "/proc/$1/fd" | wc -l; }

@@ -1,0 +1,148 @@
+#!/usr/bin/env python3
+"""origin.py PORT -- an HTTP/1.1 origin server for trawl's tests.
+
+Keep-alive by default. Paths choose odd behaviours:
+  /len/N          N bytes of a repeating pattern (Content-Length)
+  /chunked        a chunked body with a trailer
+  /close          a body delimited by closing the connection
+  /headers        the request head as received, as the body
+  /echo           the request body back (POST/PUT), with its sha256 header
+  /status/N       an empty response with status N
+  /reset          closes the connection without answering
+  /garbage        a malformed response head
+  /conns          how many connections this server accepted
+  /sleep/S        answers after S seconds
+"""
+import hashlib
+import http.server
+import socket
+import socketserver
+import struct
+import sys
+import threading
+import time
+
+conns = 0
+lock = threading.Lock()
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+    def setup(self):
+        global conns
+        with lock:
+            conns += 1
+        super().setup()
+
+    def send_body(self, body, status=200, ctype="application/octet-stream",
+                  extra=()):
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
+        for k, v in extra:
+            self.send_header(k, v)
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def read_body(self):
+        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+            data = b""
+            while True:
+                line = self.rfile.readline()
+                n = int(line.split(b";")[0], 16)
+                if n == 0:
+                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                        pass
+                    return data
+                data += self.rfile.read(n)
+                self.rfile.readline()
+        n = int(self.headers.get("Content-Length", "0"))
+        return self.rfile.read(n)
+
+    def route(self):
+        p = self.path
+        if p.startswith("/len/"):
+            n = int(p[5:])
+            self.send_response(200)
+            self.send_header("Content-Type", "application/octet-stream")
+            self.send_header("Content-Length", str(n))
+            self.end_headers()
+            if self.command == "HEAD":
+                return
+            block = bytes(range(256)) * 256
+            while n > 0:
+                k = min(n, len(block))
+                self.wfile.write(block[:k])
+                n -= k
+        elif p == "/chunked":
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain")
+            self.send_header("Transfer-Encoding", "chunked")
+            self.send_header("Trailer", "X-Checksum")
+            self.end_headers()
+            for part in (b"hello ", b"chunked ", b"world\n"):
+                self.wfile.write(b"%x;ext=1\r\n%s\r\n" % (len(part), part))
+            self.wfile.write(b"0\r\nX-Checksum: abc\r\n\r\n")
+        elif p == "/close":
+            self.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
+                             b"Connection: close\r\n\r\nuntil the end\n")
+            self.close_connection = True
+        elif p == "/headers":
+            head = self.requestline + "\r\n" + str(self.headers)
+            self.send_body(head.encode(), ctype="text/plain")
+        elif p == "/echo":
+            body = self.read_body()
+            self.send_body(body, extra=[("X-Sha256",
+                                         hashlib.sha256(body).hexdigest())])
+        elif p.startswith("/status/"):
+            code = int(p[8:])
+            self.send_response(code)
+            if code not in (204, 304):
+                self.send_header("Content-Length", "0")
+            self.end_headers()
+        elif p == "/reset":
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                       struct.pack("ii", 1, 0))
+            self.close_connection = True
+        elif p == "/garbage":
+            self.wfile.write(b"HTTP/1.1 2xx Nope\r\n\r\n")
+            self.close_connection = True
+        elif p == "/conns":
+            self.send_body(str(conns).encode(), ctype="text/plain")
+        elif p.startswith("/sleep/"):
+            time.sleep(float(p[7:]))
+            self.send_body(b"slept\n", ctype="text/plain")
+        else:
+            self.send_body(b"not found\n", status=404, ctype="text/plain")
+
+    def do_GET(self):
+        self.route()
+
+    do_HEAD = do_GET
+    do_DELETE = do_GET
+
+    def do_POST(self):
+        if self.path == "/echo":
+            self.route()
+        else:
+            self.read_body()
+            self.route()
+
+    do_PUT = do_POST
+
+
+class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+
+if __name__ == "__main__":
+    host = sys.argv[2] if len(sys.argv) > 2 else "127.0.0.1"
+    if ":" in host:
+        Server.address_family = socket.AF_INET6
+    Server((host, int(sys.argv[1])), Handler).serve_forever()

@@ -1,0 +1,90 @@
+#!/bin/sh
+# Regular mode on bad input and failing peers: 400s, 502s, tunnels,
+# clients that leave, and descriptors that come back.
+. "$(dirname "$0")/lib.sh"
+
+OP=$(free_port); PP=$(free_port); DEAD=$(free_port)
+start_origin "$OP"
+start_trawl --mode "regular@$PP" --dump
+wait_port 127.0.0.1 "$PP" || exit 1
+O=http://127.0.0.1:$OP
+X="-x http://127.0.0.1:$PP"
+
+# Sends raw bytes to the proxy, prints the status line it answers.
+raw() {
+	python3 - "$PP" "$1" <<'PY'
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=5)
+s.sendall(sys.argv[2].encode().decode("unicode_escape").encode("latin1"))
+data = b""
+try:
+    while True:
+        b = s.recv(65536)
+        if not b:
+            break
+        data += b
+except socket.timeout:
+    print("TIMEOUT")
+print(data.split(b"\r\n")[0].decode("latin1"))
+PY
+}
+
+baseline=$(fd_count "$TRAWL_PID")
+
+eq "malformed request line gets 400" "$(raw 'GARBAGE\r\n\r\n')" "HTTP/1.1 400 Bad Request"
+eq "Content-Length with Transfer-Encoding gets 400" \
+    "$(raw "POST $O/echo HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n")" \
+    "HTTP/1.1 400 Bad Request"
+eq "differing duplicate Content-Length gets 400" \
+    "$(raw "POST $O/echo HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd")" \
+    "HTTP/1.1 400 Bad Request"
+eq "obs-fold gets 400" \
+    "$(raw "GET $O/len/1 HTTP/1.1\r\nHost: x\r\nX-A: a\r\n b\r\n\r\n")" \
+    "HTTP/1.1 400 Bad Request"
+eq "origin-form request to the proxy gets 400" \
+    "$(raw "GET / HTTP/1.1\r\nHost: 127.0.0.1:$OP\r\n\r\n")" "HTTP/1.1 400 Bad Request"
+eq "chunked body with a bad size gets 400" \
+    "$(raw "POST $O/echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n")" \
+    "HTTP/1.1 400 Bad Request"
+
+eq "unknown host gets 502" "$(curl -s -o /dev/null -w '%{http_code}' $X http://no-such-host.invalid/)" "502"
+eq "refused upstream gets 502" "$(curl -s -o /dev/null -w '%{http_code}' $X http://127.0.0.1:$DEAD/)" "502"
+eq "upstream reset gets 502" "$(curl -s -o /dev/null -w '%{http_code}' $X "$O/reset")" "502"
+eq "malformed response gets 502" "$(curl -s -o /dev/null -w '%{http_code}' $X "$O/garbage")" "502"
+
+# CONNECT: a raw tunnel, recorded as a TCP flow with byte counts.
+got=$(curl -s -p $X "$O/len/1000" | sha256sum)
+want=$(curl -s "$O/len/1000" | sha256sum)
+eq "CONNECT tunnel carries the bytes" "$got" "$want"
+eq "CONNECT to a refused port gets 502" "$(curl -s -p -o /dev/null -w '%{http_connect}' $X http://127.0.0.1:$DEAD/)" "502"
+
+# A client that leaves in the middle of a download.
+curl -s $X "$O/len/1073741824" -o /dev/null --limit-rate 1M &
+CURL=$!
+sleep 1
+kill $CURL; wait $CURL 2>/dev/null
+sleep 0.5
+
+sleep 0.5
+D=$TMP/dump.out
+contains "400 is recorded with its error" "$D" "error: malformed request head"
+contains "smuggling shape is recorded" "$D" "error: bad request: both Content-Length and Transfer-Encoding"
+contains "DNS failure is recorded, no response" "$D" "GET http://no-such-host.invalid/ << - 0b"
+contains "refused upstream is recorded" "$D" "Connection refused"
+contains "reset upstream is recorded" "$D" "GET $O/reset << - 0b"
+contains "tunnel is a tcp flow with bytes both ways" "$D" "tcp 127.0.0.1:$OP << up"
+contains "client that left is recorded" "$D" "client disconnected"
+check "the 502s trawl made are not recorded as responses" sh -c "! grep -q '<< 502' '$D'"
+
+# Descriptors come back once clients are done (idle upstreams excepted).
+pids=
+for i in 1 2 3 4 5 6 7 8 9 10; do
+	curl -s $X "$O/len/100" -o /dev/null &
+	pids="$pids $!"
+done
+wait $pids
+sleep 0.5
+now=$(fd_count "$TRAWL_PID")
+check "descriptors return to the baseline ($baseline, now $now)" [ "$now" -le $((baseline + 10)) ]
+check "trawl is still alive" kill -0 "$TRAWL_PID"
+finish

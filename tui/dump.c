@@ -1,0 +1,128 @@
+/*
+ * dump.c -- mitmdump-style output: one line per finished flow.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/filter.h"
+#include "core/flow.h"
+#include "core/store.h"
+#include "tui/dump.h"
+
+static FILE		*dump_out;
+static struct filter	*dump_filter;
+
+/* 1234 → "1234b", 1536 → "1.5k". */
+static void
+human_size(uint64_t n, char *buf, size_t len)
+{
+	if (n < 1024)
+		snprintf(buf, len, "%llub", (unsigned long long)n);
+	else if (n < 1024 * 1024)
+		snprintf(buf, len, "%.1fk", n / 1024.0);
+	else if (n < 1024ULL * 1024 * 1024)
+		snprintf(buf, len, "%.1fm", n / (1024.0 * 1024));
+	else
+		snprintf(buf, len, "%.1fg", n / (1024.0 * 1024 * 1024));
+}
+
+static void
+human_duration(double s, char *buf, size_t len)
+{
+	if (s < 0)
+		s = 0;
+	if (s < 1)
+		snprintf(buf, len, "%.0fms", s * 1000);
+	else
+		snprintf(buf, len, "%.2fs", s);
+}
+
+void
+tui_dump_line(const struct flow *f, char *buf, size_t len)
+{
+	char when[32], proc[48] = "", size[16], dur[16], *url;
+	struct tm tm;
+	time_t t = (time_t)f->t.start;
+	double end = f->t.end ? f->t.end : f->t.start;
+	int n;
+
+	localtime_r(&t, &tm);
+	n = (int)strftime(when, sizeof when, "%H:%M:%S", &tm);
+	snprintf(when + n, sizeof when - n, ".%03d",
+	    (int)((f->t.start - (double)t) * 1000));
+	if (f->comm != NULL || f->pid != 0)
+		snprintf(proc, sizeof proc, " %s:%d",
+		    f->comm != NULL ? f->comm : "?", f->pid);
+	human_duration(end - f->t.start, dur, sizeof dur);
+	url = core_flow_url(f);
+
+	if (f->type == FLOW_HTTP) {
+		const struct flow_request *rq = f->request;
+		char status[96];
+
+		if (f->response != NULL)
+			snprintf(status, sizeof status, "%d %s", f->response->status,
+			    f->response->reason ? f->response->reason : "");
+		else
+			snprintf(status, sizeof status, "-");
+		human_size(f->response ? f->response->body.total : 0, size,
+		    sizeof size);
+		n = snprintf(buf, len, "%s %s%s %s %s << %s %s %s", when,
+		    f->client ? f->client : "?", proc,
+		    rq && rq->method ? rq->method : "?", url, status, size, dur);
+	} else {
+		char up[16];
+
+		human_size(f->up.total, up, sizeof up);
+		human_size(f->down.total, size, sizeof size);
+		n = snprintf(buf, len, "%s %s%s %s %s << up %s down %s %s",
+		    when, f->client ? f->client : "?", proc,
+		    core_flow_type_name(f->type) , f->server ? f->server : url,
+		    up, size, dur);
+	}
+	if (f->error != NULL && n > 0 && (size_t)n < len)
+		snprintf(buf + n, len - n, " error: %s", f->error);
+	/* One flow, one line, whatever the network put in it. */
+	for (char *p = buf; *p != '\0'; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
+	free(url);
+}
+
+static void
+print(const struct flow *f)
+{
+	char line[4096];
+
+	if (dump_out == NULL || !core_filter_match(dump_filter, f))
+		return;
+	tui_dump_line(f, line, sizeof line);
+	fprintf(dump_out, "%s\n", line);
+	fflush(dump_out);
+}
+
+static void
+on_event(enum store_event ev, struct flow *f, void *unused)
+{
+	if (ev == STORE_FINISHED)
+		print(f);
+}
+
+void
+tui_dump_start(FILE *out, struct filter *filter)
+{
+	dump_out = out;
+	dump_filter = filter;
+	core_store_subscribe(on_event, NULL);
+}
+
+void
+tui_dump_existing(void)
+{
+	size_t i;
+
+	for (i = 0; i < core_store_count(); i++)
+		print(core_store_at(i));
+}

@@ -1,0 +1,19 @@
+/*
+ * dump.h -- the front end without a screen: one line per finished flow.
+ */
+#ifndef TUI_DUMP_H
+#define TUI_DUMP_H
+
+#include <stdio.h>
+
+struct filter;
+struct flow;
+
+/* Prints finished flows that match filter (NULL: all) to out. */
+void	tui_dump_start(FILE *out, struct filter *);
+/* Formats one flow's line into buf (no newline). */
+void	tui_dump_line(const struct flow *, char *buf, size_t len);
+/* Prints every flow already in the store that matches. */
+void	tui_dump_existing(void);
+
+#endif

@@ -1,0 +1,282 @@
+/*
+ * main.c -- trawl's entry point: the command line, then the front end.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/filter.h"
+#include "core/flow.h"
+#include "core/har.h"
+#include "core/loop.h"
+#include "core/proxy.h"
+#include "core/regular.h"
+#include "core/store.h"
+#include "core/trawl.h"
+#include "tui/dump.h"
+
+static struct har_writer	*har_out;
+static struct filter		*save_filter;
+
+static void
+usage(FILE *out)
+{
+	fprintf(out,
+"usage: trawl [options] [FILTER]\n"
+"\n"
+"Inspect the network traffic of local programs.\n"
+"\n"
+"  --mode regular[@[HOST:]PORT]  explicit HTTP proxy (default 127.0.0.1:8080)\n"
+"  --listen-host HOST            address to listen on in regular mode\n"
+"  -p, --listen-port PORT        port to listen on in regular mode\n"
+"  --dump                        no screen: print one line per finished flow\n"
+"  -q, --quiet                   print nothing (with --dump)\n"
+"  -w, --save FILE               save flows (matching FILTER) to a HAR file\n"
+"  -r, --read FILE               load flows from a HAR file\n"
+"  -n, --no-server               start no proxy\n"
+"  --case-sensitive-filters      regexes in filters match case-sensitively\n"
+"  -h, --help                    this help\n"
+"  -v, --version                 print the version\n"
+"\n"
+"FILTER selects the flows --dump prints and -w saves; see trawl-filters(7).\n"
+"See trawl(1) for everything else.\n");
+}
+
+static void
+on_signal(int sig)
+{
+	trawl_quit = 1;
+}
+
+static int
+parse_port(const char *s, int *port)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || v < 0 || v > 65535)
+		return -1;
+	*port = (int)v;
+	return 0;
+}
+
+/* regular | regular@PORT | regular@HOST:PORT | regular@[V6]:PORT */
+static int
+parse_mode(const char *arg)
+{
+	const char *at, *colon;
+
+	if (strncmp(arg, "regular", 7) == 0 && (arg[7] == '\0' || arg[7] == '@')) {
+		opts.mode = MODE_REGULAR;
+		if (arg[7] == '\0')
+			return 0;
+		at = arg + 8;
+		colon = strrchr(at, ':');
+		if (colon == NULL)
+			return parse_port(at, &opts.listen_port);
+		free(opts.listen_host);
+		if (at[0] == '[' && colon > at && colon[-1] == ']')
+			opts.listen_host = strndup(at + 1, colon - at - 2);
+		else
+			opts.listen_host = strndup(at, colon - at);
+		if (opts.listen_host[0] == '\0')
+			return -1;
+		return parse_port(colon + 1, &opts.listen_port);
+	}
+	if (strncmp(arg, "local", 5) == 0 && (arg[5] == '\0' || arg[5] == ':')) {
+		opts.mode = MODE_LOCAL;
+		free(opts.spec);
+		opts.spec = strdup(arg[5] == ':' ? arg + 6 : "");
+		return 0;
+	}
+	return -1;
+}
+
+static void
+on_store(enum store_event ev, struct flow *f, void *unused)
+{
+	char *cause = NULL;
+
+	if (ev != STORE_FINISHED || har_out == NULL ||
+	    !core_filter_match(save_filter, f))
+		return;
+	if (core_har_writer_add(har_out, f, &cause) == -1) {
+		fprintf(stderr, "trawl: %s\n", cause ? cause : "cannot save");
+		free(cause);
+	}
+}
+
+static void
+load_one(struct flow *f, void *unused)
+{
+	core_store_add(f);
+}
+
+enum {
+	OPT_MODE = 256, OPT_LISTEN_HOST, OPT_DUMP, OPT_CASE
+};
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "mode", required_argument, NULL, OPT_MODE },
+		{ "listen-host", required_argument, NULL, OPT_LISTEN_HOST },
+		{ "listen-port", required_argument, NULL, 'p' },
+		{ "dump", no_argument, NULL, OPT_DUMP },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "save", required_argument, NULL, 'w' },
+		{ "read", required_argument, NULL, 'r' },
+		{ "no-server", no_argument, NULL, 'n' },
+		{ "case-sensitive-filters", no_argument, NULL, OPT_CASE },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'v' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct filter *filter = NULL;
+	struct sigaction sa;
+	char *cause = NULL;
+	int ch, fflags = 0, rc = 1;
+
+	opts.mode = MODE_REGULAR;
+	opts.listen_host = strdup("127.0.0.1");
+	opts.listen_port = 8080;
+	while ((ch = getopt_long(argc, argv, "p:qw:r:nhv", longopts, NULL)) != -1) {
+		switch (ch) {
+		case OPT_MODE:
+			if (parse_mode(optarg) == -1) {
+				fprintf(stderr, "trawl: bad --mode '%s': expected "
+				    "regular[@[HOST:]PORT] or local[:SPEC]\n",
+				    optarg);
+				return 2;
+			}
+			break;
+		case OPT_LISTEN_HOST:
+			free(opts.listen_host);
+			opts.listen_host = strdup(optarg);
+			break;
+		case 'p':
+			if (parse_port(optarg, &opts.listen_port) == -1) {
+				fprintf(stderr, "trawl: bad port '%s'\n", optarg);
+				return 2;
+			}
+			break;
+		case OPT_DUMP:
+			opts.dump = 1;
+			break;
+		case 'q':
+			opts.quiet = 1;
+			break;
+		case 'w':
+			opts.write_file = optarg;
+			break;
+		case 'r':
+			opts.read_file = optarg;
+			break;
+		case 'n':
+			opts.mode = MODE_NONE;
+			break;
+		case OPT_CASE:
+			fflags |= FILTER_CASE_SENSITIVE;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'v':
+			printf("trawl %s\n", TRAWL_VERSION);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		size_t len = 0;
+		int i;
+
+		/* The filter may come as several words: join them. */
+		for (i = optind; i < argc; i++)
+			len += strlen(argv[i]) + 1;
+		opts.filter = calloc(1, len + 1);
+		for (i = optind; i < argc; i++) {
+			if (i > optind)
+				strcat(opts.filter, " ");
+			strcat(opts.filter, argv[i]);
+		}
+		filter = core_filter_compile(opts.filter, fflags, &cause);
+		if (filter == NULL) {
+			fprintf(stderr, "trawl: bad filter: %s\n", cause);
+			free(cause);
+			return 2;
+		}
+	}
+	if (opts.mode == MODE_LOCAL) {
+		fprintf(stderr, "trawl: local mode is not available in this "
+		    "build yet; use --mode regular\n");
+		return 2;
+	}
+	/* No screen yet: trawl always runs as --dump. */
+	opts.dump = 1;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+
+	core_loop = core_loop_new();
+	if (core_loop == NULL) {
+		fprintf(stderr, "trawl: cannot create the event loop\n");
+		return 1;
+	}
+	if (!opts.quiet)
+		tui_dump_start(stdout, filter);
+	if (opts.write_file != NULL) {
+		har_out = core_har_writer_open(opts.write_file, &cause);
+		if (har_out == NULL) {
+			fprintf(stderr, "trawl: %s\n", cause);
+			goto out;
+		}
+		save_filter = filter;
+		core_store_subscribe(on_store, NULL);
+	}
+	if (opts.read_file != NULL &&
+	    core_har_load(opts.read_file, load_one, NULL, &cause) == -1) {
+		fprintf(stderr, "trawl: %s\n", cause);
+		goto out;
+	}
+	if (opts.mode == MODE_NONE) {
+		rc = 0;
+		goto out;
+	}
+	if (core_regular_start(opts.listen_host, opts.listen_port, &cause)
+	    == -1) {
+		fprintf(stderr, "trawl: %s\n", cause ? cause : "cannot listen");
+		goto out;
+	}
+	if (!opts.quiet)
+		fprintf(stderr, "trawl: HTTP proxy listening at %s\n",
+		    core_regular_address());
+	rc = core_loop_run(core_loop) == 0 ? 0 : 1;
+	core_regular_stop();
+	core_proxy_shutdown();
+out:
+	free(cause);
+	if (har_out != NULL)
+		core_har_writer_close(har_out);
+	core_store_free();
+	core_filter_free(filter);
+	core_loop_free(core_loop);
+	free(opts.listen_host);
+	free(opts.spec);
+	free(opts.filter);
+	return rc;
+}
