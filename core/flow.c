@@ -354,7 +354,8 @@ core_flow_body_append(struct flow_body *b, const void *data, size_t len)
 	/* Grow geometrically but never past the cap. */
 	cap = b->len + take;
 	if (b->data == NULL || cap > b->cap_alloc) {
-		size_t want = b->cap_alloc ? b->cap_alloc * 2 : 4096;
+		/* The first piece is often the whole body: fit it exactly. */
+		size_t want = b->cap_alloc ? b->cap_alloc * 2 : cap;
 
 		while (want < cap)
 			want *= 2;
@@ -483,4 +484,29 @@ core_flow_size(const struct flow *f)
 	    str_size(f->server_tls.cert_issuer) +
 	    str_size(f->server_tls.cert_sans);
 	return n;
+}
+
+static void
+body_compact(struct flow_body *b)
+{
+	char *p;
+
+	if (b->data == NULL || b->cap_alloc == b->len || b->len == 0)
+		return;
+	p = realloc(b->data, b->len);
+	if (p == NULL)
+		return;	/* keeping the bigger block is fine */
+	b->data = p;
+	b->cap_alloc = b->len;
+}
+
+void
+core_flow_compact(struct flow *f)
+{
+	if (f->request != NULL)
+		body_compact(&f->request->body);
+	if (f->response != NULL)
+		body_compact(&f->response->body);
+	body_compact(&f->up);
+	body_compact(&f->down);
 }

@@ -184,6 +184,8 @@ void	 core_flow_body_clear(struct flow_body *);
 
 /* "http://host:port/path" without a default port. Caller frees. */
 char	*core_flow_url(const struct flow *);
+/* Gives back the slack of grown body buffers (a finished flow). */
+void	 core_flow_compact(struct flow *);
 /* Bytes of heap the flow holds, for the store's budget. */
 size_t	 core_flow_size(const struct flow *);
 const char *core_flow_type_name(enum flow_type);

@@ -170,6 +170,7 @@ core_store_finish(struct flow *f)
 		return;
 	f->state = FLOW_DONE;
 	f->t.end = core_now();
+	core_flow_compact(f);
 	account(f);
 	notify(STORE_FINISHED, f);
 	enforce_budget();

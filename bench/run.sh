@@ -1,0 +1,149 @@
+#!/bin/sh
+# run.sh -- make bench: trawl beside a direct connection and mitmdump, in
+# one run, on 127.0.0.1 with an nginx origin. Prints a Markdown report and
+# writes it to $BUILD/bench.md (copy the figures to bench/RESULTS.md).
+set -u
+cd "$(dirname "$0")/.." || exit 1
+BUILD=${BUILD:-build}
+TRAWL=$(pwd)/$BUILD/trawl
+TMP=$(mktemp -d /tmp/trawl-bench.XXXXXX)
+PIDS=
+trap 'for p in $PIDS; do kill $p 2>/dev/null; done; rm -rf "$TMP"' EXIT
+DUR=${BENCH_SECONDS:-5}
+OUT=$BUILD/bench.md
+
+free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+wait_port() {
+	i=0
+	while ! python3 -c "import socket; socket.create_connection(('127.0.0.1',$1),0.2)" 2>/dev/null; do
+		i=$((i + 1)); [ $i -gt 100 ] && return 1; sleep 0.1
+	done
+}
+rss_kib() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
+hwm_kib() { awk '/^VmHWM/ {print $2}' "/proc/$1/status"; }
+
+# nginx origin: 1 KiB and 256 MiB files, keep-alive without limits.
+NP=$(free_port)
+mkdir -p "$TMP/www" "$TMP/ngx"
+head -c 1024 /dev/urandom >"$TMP/www/1k"
+head -c 268435456 /dev/zero >"$TMP/www/256m"
+cat >"$TMP/ngx/nginx.conf" <<NGX
+worker_processes 1;
+daemon off;
+error_log $TMP/ngx/error.log;
+pid $TMP/ngx/nginx.pid;
+events { worker_connections 4096; }
+http {
+	access_log off;
+	keepalive_requests 1000000;
+	client_body_temp_path $TMP/ngx;
+	proxy_temp_path $TMP/ngx;
+	fastcgi_temp_path $TMP/ngx;
+	uwsgi_temp_path $TMP/ngx;
+	scgi_temp_path $TMP/ngx;
+	server { listen 127.0.0.1:$NP; root $TMP/www; }
+}
+NGX
+nginx -c "$TMP/ngx/nginx.conf" &
+PIDS="$PIDS $!"
+wait_port "$NP" || { echo "nginx did not start"; exit 1; }
+
+TP=$(free_port)
+"$TRAWL" --mode "regular@$TP" --dump -q &
+TRAWL_PID=$!
+PIDS="$PIDS $TRAWL_PID"
+MP=$(free_port)
+MITM=no
+if command -v mitmdump >/dev/null; then
+	mitmdump -q --listen-host 127.0.0.1 --listen-port "$MP" \
+	    --set stream_large_bodies=1m >/dev/null 2>&1 &
+	PIDS="$PIDS $!"
+	wait_port "$MP" && MITM=yes
+fi
+wait_port "$TP" || { echo "trawl did not start"; exit 1; }
+
+# wrk: absolute-form requests when going through a proxy.
+cat >"$TMP/proxy.lua" <<LUA
+wrk.path = "http://127.0.0.1:$NP/1k"
+LUA
+wrk_run() { # CONNS PORT [proxy] -> "req/s p50 p99"
+	if [ "${3:-}" = proxy ]; then s="-s $TMP/proxy.lua"; else s=""; fi
+	t=$(( $1 < 2 ? 1 : 2 ))
+	wrk -t"$t" -c"$1" -d"${DUR}s" --latency $s "http://127.0.0.1:$2/1k" >"$TMP/wrk" 2>&1
+	rps=$(awk '/Requests\/sec/ {print $2}' "$TMP/wrk")
+	p50=$(awk '$1=="50%" {print $2}' "$TMP/wrk")
+	p99=$(awk '$1=="99%" {print $2}' "$TMP/wrk")
+	echo "${rps:-?} ${p50:-?} ${p99:-?}"
+}
+
+{
+echo "# trawl bench, $(date -u +%Y-%m-%d), $(nproc) cores, $(uname -r)"
+echo
+echo "Command: \`make bench\` (BENCH_SECONDS=$DUR per wrk run)."
+echo
+echo "## (a) 1 KiB GET, requests/s and latency (wrk)"
+echo
+echo "| conns | direct req/s (p50, p99) | trawl req/s (p50, p99) | trawl/direct | mitmdump req/s (p50, p99) |"
+echo "| ---: | ---: | ---: | ---: | ---: |"
+for c in 1 16 128; do
+	set -- $(wrk_run $c "$NP")
+	d_rps=$1 d50=$2 d99=$3
+	set -- $(wrk_run $c "$TP" proxy)
+	t_rps=$1 t50=$2 t99=$3
+	m="-"
+	if [ $MITM = yes ]; then set -- $(wrk_run $c "$MP" proxy); m="$1 ($2, $3)"; fi
+	ratio=$(python3 -c "print('%.2f' % ($t_rps / $d_rps))" 2>/dev/null || echo "?")
+	echo "| $c | $d_rps ($d50, $d99) | $t_rps ($t50, $t99) | $ratio | $m |"
+done
+echo
+echo "## (b) 256 MiB download with curl"
+echo
+speed() { # [proxy-port]
+	if [ -n "${1:-}" ]; then x="-x http://127.0.0.1:$1"; else x=""; fi
+	curl -s $x -o /dev/null -w '%{speed_download}' "http://127.0.0.1:$NP/256m" |
+	    python3 -c "import sys; print('%.0f' % (float(sys.stdin.read()) / 1e6))"
+}
+d=$(speed); t=$(speed "$TP")
+m="-"; [ $MITM = yes ] && m=$(speed "$MP")
+echo "| direct MB/s | trawl MB/s | trawl/direct | mitmdump MB/s | trawl peak RSS |"
+echo "| ---: | ---: | ---: | ---: | ---: |"
+echo "| $d | $t | $(python3 -c "print('%.2f' % ($t / $d))") | $m | $(hwm_kib $TRAWL_PID) KiB |"
+echo
+echo "## (c) 1,000 concurrent keep-alive connections"
+echo
+r0=$(rss_kib $TRAWL_PID)
+set -- $(wrk_run 1000 "$NP"); d99=$3
+wrk -t2 -c1000 -d"${DUR}s" --latency -s "$TMP/proxy.lua" "http://127.0.0.1:$TP/1k" >"$TMP/wrk" 2>&1 &
+W=$!
+sleep $((DUR - 1))
+r1=$(rss_kib $TRAWL_PID)
+wait $W
+t99=$(awk '$1=="99%" {print $2}' "$TMP/wrk")
+echo "| direct p99 | trawl p99 | trawl RSS growth per connection |"
+echo "| ---: | ---: | ---: |"
+echo "| $d99 | $t99 | $(( (r1 - r0) / 1000 )) KiB |"
+echo
+echo "## (d) memory after 10,000 sequential flows"
+echo
+r0=$(rss_kib $TRAWL_PID)
+python3 - "$TP" "$NP" <<'PY'
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+req = ("GET http://127.0.0.1:%s/1k HTTP/1.1\r\nHost: x\r\n\r\n" % sys.argv[2]).encode()
+for i in range(10000):
+    s.sendall(req)
+    got = b""
+    while not got.endswith(b"\r\n\r\n") or len(got) < 1024:
+        got += s.recv(65536)
+        if b"\r\n\r\n" in got:
+            head, body = got.split(b"\r\n\r\n", 1)
+            if len(body) >= 1024:
+                break
+PY
+r1=$(rss_kib $TRAWL_PID)
+echo "| RSS before | RSS after | retained per flow |"
+echo "| ---: | ---: | ---: |"
+echo "| $r0 KiB | $r1 KiB | $(( (r1 - r0) * 1024 / 10000 )) bytes |"
+} | tee "$OUT"
