@@ -16,6 +16,7 @@
 #include "core/connect.h"
 #include "core/flow.h"
 #include "core/http1.h"
+#include "core/intercept.h"
 #include "core/limits.h"
 #include "core/loop.h"
 #include "core/pool.h"
@@ -61,6 +62,12 @@ struct exchange {
 	int			 resp_done;
 	int			 up_close;	/* server will not keep the connection */
 	int			 sent_any;	/* response bytes reached the client */
+
+	int			 hold_req;	/* intercepted: request kept back */
+	int			 hold_resp;	/* intercepted: response kept back */
+	int			 minor;		/* client's HTTP/1.<minor> */
+	struct loop_timer	*pause_timer;	/* --intercept-timeout */
+	struct exchange		*next_paused;
 };
 
 struct client {
@@ -75,12 +82,16 @@ struct client {
 	struct loop_timer	*idle;
 	int			 eof;		/* client sent FIN */
 	int			 close_after;	/* no more requests on it */
-	int			 dying;
+	uint64_t		 replay_of;	/* a replay's original flow */
 };
 
 static int nclients;
+static struct exchange *paused;	/* exchanges paused by intercept */
 
 static void	client_process(struct client *);
+static void	unpause(struct exchange *);
+static void	pause_request(struct exchange *);
+static void	pause_response(struct exchange *);
 static void	client_free(struct client *, int abort_conn);
 static void	exchange_free(struct exchange *);
 static void	response_process(struct exchange *);
@@ -388,6 +399,16 @@ response_head(struct exchange *x)
 		c->close_after = 1;
 	}
 
+	if (core_intercept_wants(x->f, INTERCEPT_RESPONSE)) {
+		/* Keep the response back until the user lets it go. */
+		x->hold_resp = 1;
+		core_buf_consume(&x->rin, (size_t)n);
+		if (x->resp_fr.kind == HTTP1_BODY_NONE ||
+		    (x->resp_fr.kind == HTTP1_BODY_LENGTH && x->resp_left == 0))
+			x->resp_done = 1;
+		core_store_update(x->f);
+		return 0;
+	}
 	core_buf_printf(&out, "HTTP/1.%d %d %s\r\n", r.minor, fr->status,
 	    fr->reason);
 	for (i = 0; i < fr->headers.n; i++) {
@@ -458,17 +479,27 @@ response_process(struct exchange *x)
 			core_flow_body_append(&x->f->response->body, p, take);
 			break;
 		}
-		core_stream_write(c->s, p, take);
+		if (!x->hold_resp)
+			core_stream_write(c->s, p, take);
 		core_buf_consume(&x->rin, take);
+		if (x->hold_resp && x->f->response->body.truncated) {
+			exchange_fail(x, 502, "Bad Gateway", "response body "
+			    "over %s is too large to intercept", "4 MiB");
+			return;
+		}
 	}
 	if (x->resp_done) {
 		if (x->rin.len > 0)
 			x->up_close = 1;	/* bytes past the end: not reusable */
+		if (x->hold_resp) {
+			pause_response(x);
+			return;
+		}
 		exchange_done(x);
 		return;
 	}
 	/* The client is slow: stop reading the server until it drains. */
-	if (core_stream_pending(c->s) > LIMIT_CONN_BUFFER)
+	if (!x->hold_resp && core_stream_pending(c->s) > LIMIT_CONN_BUFFER)
 		core_stream_pause(x->up->s, 1);
 }
 
@@ -481,6 +512,7 @@ exchange_free(struct exchange *x)
 		return;
 	if (x->c != NULL && x->c->x == x)
 		x->c->x = NULL;
+	unpause(x);
 	if (x->connecting != NULL)
 		core_connect_cancel(x->connecting);
 	if (x->up != NULL)
@@ -567,13 +599,24 @@ request_body(struct exchange *x)
 		done = 1;
 		break;
 	}
-	up_write(x, p, take);
+	if (!x->hold_req)
+		up_write(x, p, take);
 	core_buf_consume(&c->in, take);
+	if (x->hold_req && x->f->request->body.truncated) {
+		core_flow_error(x->f, "request body over 4 MiB is too large "
+		    "to intercept");
+		send_error(c, 413, "Content Too Large", x->f->error);
+		exchange_free(x);
+		client_free(c, 0);
+		return -1;
+	}
 	if (done) {
 		x->req_done = 1;
 		x->f->request->t_end = core_now();
 		if (x->up != NULL)
 			x->f->t.request_sent = x->f->request->t_end;
+		if (x->hold_req)
+			pause_request(x);
 	}
 	return 0;
 }
@@ -630,6 +673,10 @@ flow_for(struct client *c, enum flow_type type)
 	core_flow_set(&f->client, c->addr);
 	f->pid = c->pid;
 	core_flow_set(&f->comm, c->comm);
+	if (c->replay_of != 0) {
+		f->replay = REPLAY_REQUEST;
+		f->replay_of = c->replay_of;
+	}
 	return f;
 }
 
@@ -774,13 +821,241 @@ request_start(struct client *c)
 		return -1;	/* nothing more to parse on this connection */
 	}
 	core_store_add(x->f);
+	x->minor = r.minor;
 	x->req_left = x->req_fr.length;
 	x->req_done = x->req_fr.kind == HTTP1_BODY_NONE;
 	if (x->req_done)
 		fr->t_end = fr->t_start;
+	if (core_intercept_wants(x->f, INTERCEPT_REQUEST)) {
+		/* Nothing goes upstream until the user lets it. */
+		x->hold_req = 1;
+		if (x->req_done)
+			pause_request(x);
+		return 0;
+	}
 	request_head_out(x, fr->path, r.minor);
 	up_connect(x);
 	return 0;
+}
+
+/* --- intercept ---------------------------------------------------------- */
+
+static void
+unpause(struct exchange *x)
+{
+	struct exchange **p;
+
+	core_loop_timer_free(x->pause_timer);
+	x->pause_timer = NULL;
+	for (p = &paused; *p != NULL; p = &(*p)->next_paused) {
+		if (*p == x) {
+			*p = x->next_paused;
+			x->next_paused = NULL;
+			return;
+		}
+	}
+}
+
+static void
+pause_expired(void *arg)
+{
+	struct exchange *x = arg;
+
+	core_proxy_resume(x->f, NULL);
+}
+
+static void
+pause_flow(struct exchange *x, enum flow_state state)
+{
+	double timeout = core_intercept_timeout();
+
+	x->f->state = state;
+	x->next_paused = paused;
+	paused = x;
+	if (timeout > 0) {
+		x->pause_timer = core_loop_timer_new(core_loop, pause_expired, x);
+		core_loop_timer_set(x->pause_timer, timeout);
+	}
+	/* A paused exchange waits on the user, not on its peers. */
+	core_loop_timer_stop(x->c->idle);
+	core_store_update(x->f);
+}
+
+static void
+pause_request(struct exchange *x)
+{
+	pause_flow(x, FLOW_PAUSED_REQUEST);
+}
+
+/* The whole response is in: the server's part is done. */
+static void
+pause_response(struct exchange *x)
+{
+	struct upstream *u = x->up;
+
+	x->f->response->t_end = core_now();
+	x->up = NULL;
+	if (u != NULL) {
+		if (x->up_close || !x->req_done)
+			core_pool_release(u, 0);
+		else
+			core_pool_put(u);
+	}
+	pause_flow(x, FLOW_PAUSED_RESPONSE);
+}
+
+static struct exchange *
+find_paused(const struct flow *f)
+{
+	struct exchange *x;
+
+	for (x = paused; x != NULL; x = x->next_paused)
+		if (x->f == f)
+			return x;
+	return NULL;
+}
+
+int
+core_proxy_is_paused(const struct flow *f)
+{
+	return find_paused(f) != NULL;
+}
+
+/* Framing for a body trawl holds whole: Content-Length, no chunking. */
+static void
+fix_framing(struct flow_headers *h, uint64_t len, int want_length)
+{
+	size_t i, j;
+	char n[32];
+
+	for (i = j = 0; i < h->n; i++) {
+		if (strcasecmp(h->v[i].name, "transfer-encoding") == 0 ||
+		    strcasecmp(h->v[i].name, "content-length") == 0) {
+			free(h->v[i].name);
+			free(h->v[i].value);
+			continue;
+		}
+		h->v[j++] = h->v[i];
+	}
+	h->n = j;
+	if (want_length) {
+		snprintf(n, sizeof n, "%llu", (unsigned long long)len);
+		core_flow_header_add(h, "Content-Length", 14, n, strlen(n));
+	}
+}
+
+/* Writes the flow's (possibly edited) response to the client. */
+static void
+answer_from_flow(struct exchange *x)
+{
+	struct flow_response *r = x->f->response;
+	struct client *c = x->c;
+	const char *conn = core_flow_header_get(&r->headers, "connection");
+	struct buf out = { 0 };
+	int bodyless = r->status < 200 || r->status == 204 || r->status == 304;
+	int head = strcmp(x->method, "HEAD") == 0;
+	size_t i;
+
+	if (!head)
+		fix_framing(&r->headers, r->body.len, !bodyless);
+	core_buf_printf(&out, "HTTP/1.1 %d %s\r\n", r->status,
+	    r->reason != NULL ? r->reason : "");
+	for (i = 0; i < r->headers.n; i++) {
+		const struct flow_header *h = &r->headers.v[i];
+
+		if (hop_by_hop(h->name, conn))
+			continue;
+		core_buf_printf(&out, "%s: %s\r\n", h->name, h->value);
+	}
+	if (c->close_after)
+		core_buf_printf(&out, "Connection: close\r\n");
+	core_buf_printf(&out, "\r\n");
+	core_stream_write(c->s, core_buf_head(&out), out.len);
+	core_buf_free(&out);
+	if (!bodyless && !head && r->body.len > 0)
+		core_stream_write(c->s, r->body.data, r->body.len);
+	x->sent_any = 1;
+}
+
+int
+core_proxy_resume(struct flow *f, char **cause)
+{
+	struct exchange *x = find_paused(f);
+	struct flow_request *r;
+
+	if (x == NULL) {
+		if (cause != NULL)
+			*cause = strdup("the flow is not paused");
+		return -1;
+	}
+	unpause(x);
+	f->state = FLOW_ACTIVE;
+	core_loop_timer_set(x->c->idle, LIMIT_IDLE_CLIENT_SEC);
+	if (x->hold_resp) {
+		/* The response stage: the server is done, answer. */
+		x->hold_resp = 0;
+		answer_from_flow(x);
+		exchange_done(x);
+		return 0;
+	}
+	x->hold_req = 0;
+	if (f->response != NULL) {
+		/* A response set by the user: the server is never asked. */
+		f->response->t_start = f->response->t_end = core_now();
+		answer_from_flow(x);
+		x->req_done = 1;
+		x->up_close = 1;
+		exchange_done(x);
+		return 0;
+	}
+	/* The request stage: send the (possibly edited) request. */
+	r = f->request;
+	free(x->host);
+	free(x->scheme);
+	free(x->method);
+	x->host = strdup(r->host != NULL ? r->host : "");
+	x->scheme = strdup(r->scheme != NULL ? r->scheme : "http");
+	x->method = strdup(r->method);
+	x->port = r->port;
+	fix_framing(&r->headers, r->body.len, r->body.len > 0 ||
+	    x->req_fr.kind != HTTP1_BODY_NONE);
+	request_head_out(x, r->path != NULL ? r->path : "/", x->minor);
+	if (r->body.len > 0)
+		up_write(x, r->body.data, r->body.len);
+	x->req_done = 1;
+	core_store_update(f);
+	up_connect(x);
+	client_process(x->c);
+	return 0;
+}
+
+int
+core_proxy_kill(struct flow *f, char **cause)
+{
+	struct exchange *x = find_paused(f);
+
+	if (x == NULL) {
+		if (cause != NULL)
+			*cause = strdup("the flow is not paused");
+		return -1;
+	}
+	unpause(x);
+	exchange_fail(x, 502, "Bad Gateway", "%s", "killed by the user");
+	return 0;
+}
+
+int
+core_proxy_paused(struct flow **out, int max)
+{
+	struct exchange *x;
+	int n = 0;
+
+	for (x = paused; x != NULL; x = x->next_paused)
+		if (n < max)
+			out[n++] = x->f;
+		else
+			n++;
+	return n;
 }
 
 /* Parses and forwards what the client sent, as far as it can go now. */
@@ -797,7 +1072,8 @@ client_process(struct client *c)
 				return;	/* waiting for more, or c is gone */
 			continue;
 		}
-		if (x->state == X_TUNNEL_WAIT || x->req_done || c->in.len == 0)
+		if (x->state == X_TUNNEL_WAIT || x->req_done || c->in.len == 0 ||
+		    x->f->state == FLOW_PAUSED_REQUEST)
 			break;
 		if (request_body(x) == -1)
 			return;
@@ -940,6 +1216,7 @@ core_proxy_accept(struct stream *s, const struct proxy_origin *o)
 	c->addr = strdup(o->client != NULL ? o->client : "?");
 	c->pid = o->pid;
 	c->comm = o->comm != NULL ? strdup(o->comm) : NULL;
+	c->replay_of = o->replay_of;
 	if (o->dest_host != NULL) {
 		c->dest_host = strdup(o->dest_host);
 		c->dest_port = o->dest_port;

@@ -6,6 +6,7 @@
 #ifndef CORE_PROXY_H
 #define CORE_PROXY_H
 
+struct flow;
 struct stream;
 
 /* Where a client connection came from and, if known, where it was going. */
@@ -15,12 +16,21 @@ struct proxy_origin {
 	int		 dest_port;
 	int		 pid;		/* 0 when unknown */
 	const char	*comm;
+	unsigned long long replay_of;	/* flows it makes are replays of it */
 };
 
 /* Takes ownership of the client stream. */
 void	core_proxy_accept(struct stream *, const struct proxy_origin *);
 /* Connections open now (for tests of fd baselines and the status bar). */
 int	core_proxy_connections(void);
+/* For core/intercept.c: the exchange behind a paused flow. Each returns
+ * 0, or -1 with *cause (caller frees; cause may be NULL). */
+int	core_proxy_is_paused(const struct flow *);
+int	core_proxy_resume(struct flow *, char **cause);
+int	core_proxy_kill(struct flow *, char **cause);
+/* Fills out with up to max paused flows; returns how many are paused. */
+int	core_proxy_paused(struct flow **out, int max);
+
 /* Closes idle pooled upstream connections, at exit. */
 void	core_proxy_shutdown(void);
 

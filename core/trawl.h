@@ -27,6 +27,8 @@ struct options {
 	char		*read_file;	/* -r */
 	char		*write_file;	/* -w */
 	char		*filter;	/* positional dump filter */
+	char		*view_filter;	/* --view-filter */
+	int		 filter_flags;	/* FILTER_CASE_SENSITIVE */
 };
 
 extern struct options	 opts;

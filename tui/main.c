@@ -12,12 +12,15 @@
 #include "core/filter.h"
 #include "core/flow.h"
 #include "core/har.h"
+#include "core/intercept.h"
 #include "core/loop.h"
 #include "core/proxy.h"
 #include "core/regular.h"
 #include "core/store.h"
 #include "core/trawl.h"
 #include "tui/dump.h"
+#include "tui/dumpcmd.h"
+#include "tui/screen.h"
 
 static struct har_writer	*har_out;
 static struct filter		*save_filter;
@@ -38,6 +41,9 @@ usage(FILE *out)
 "  -w, --save FILE               save flows (matching FILTER) to a HAR file\n"
 "  -r, --read FILE               load flows from a HAR file\n"
 "  -n, --no-server               start no proxy\n"
+"  --intercept EXPR              pause flows matching EXPR (repeatable)\n"
+"  --intercept-timeout SECONDS   resume paused flows after SECONDS\n"
+"  --view-filter EXPR            show only flows matching EXPR\n"
 "  --case-sensitive-filters      regexes in filters match case-sensitively\n"
 "  -h, --help                    this help\n"
 "  -v, --version                 print the version\n"
@@ -119,7 +125,8 @@ load_one(struct flow *f, void *unused)
 }
 
 enum {
-	OPT_MODE = 256, OPT_LISTEN_HOST, OPT_DUMP, OPT_CASE
+	OPT_MODE = 256, OPT_LISTEN_HOST, OPT_DUMP, OPT_CASE, OPT_INTERCEPT,
+	OPT_INTERCEPT_TIMEOUT, OPT_VIEW_FILTER
 };
 
 int
@@ -135,14 +142,19 @@ main(int argc, char **argv)
 		{ "read", required_argument, NULL, 'r' },
 		{ "no-server", no_argument, NULL, 'n' },
 		{ "case-sensitive-filters", no_argument, NULL, OPT_CASE },
+		{ "intercept", required_argument, NULL, OPT_INTERCEPT },
+		{ "intercept-timeout", required_argument, NULL,
+		    OPT_INTERCEPT_TIMEOUT },
+		{ "view-filter", required_argument, NULL, OPT_VIEW_FILTER },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'v' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct filter *filter = NULL;
+	struct filter *filter = NULL, *vf;
 	struct sigaction sa;
-	char *cause = NULL;
-	int ch, fflags = 0, rc = 1;
+	char *cause = NULL, *end, **rules = NULL;
+	int ch, fflags = 0, rc = 1, nrules = 0, i;
+	double secs;
 
 	opts.mode = MODE_REGULAR;
 	opts.listen_host = strdup("127.0.0.1");
@@ -185,6 +197,24 @@ main(int argc, char **argv)
 		case OPT_CASE:
 			fflags |= FILTER_CASE_SENSITIVE;
 			break;
+		case OPT_INTERCEPT:
+			rules = realloc(rules, (nrules + 1) * sizeof *rules);
+			rules[nrules++] = optarg;
+			break;
+		case OPT_INTERCEPT_TIMEOUT:
+			errno = 0;
+			secs = strtod(optarg, &end);
+			if (errno != 0 || end == optarg || *end != '\0' ||
+			    secs < 0) {
+				fprintf(stderr, "trawl: bad --intercept-timeout "
+				    "'%s': expected seconds\n", optarg);
+				return 2;
+			}
+			core_intercept_set_timeout(secs);
+			break;
+		case OPT_VIEW_FILTER:
+			opts.view_filter = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -216,13 +246,32 @@ main(int argc, char **argv)
 			return 2;
 		}
 	}
+	/* Rules compile after all options, so --case-sensitive-filters
+	 * applies wherever it was given. */
+	core_intercept_set_filter_flags(fflags);
+	for (i = 0; i < nrules; i++) {
+		if (core_intercept_add(rules[i], &cause) == -1) {
+			fprintf(stderr, "trawl: bad --intercept: %s\n", cause);
+			free(cause);
+			return 2;
+		}
+	}
+	free(rules);
+	if (opts.view_filter != NULL) {
+		vf = core_filter_compile(opts.view_filter, fflags, &cause);
+		if (vf == NULL) {
+			fprintf(stderr, "trawl: bad --view-filter: %s\n", cause);
+			free(cause);
+			return 2;
+		}
+		core_filter_free(vf);
+	}
 	if (opts.mode == MODE_LOCAL) {
 		fprintf(stderr, "trawl: local mode is not available in this "
 		    "build yet; use --mode regular\n");
 		return 2;
 	}
-	/* No screen yet: trawl always runs as --dump. */
-	opts.dump = 1;
+	opts.filter_flags = fflags;
 
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = on_signal;
@@ -237,7 +286,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "trawl: cannot create the event loop\n");
 		return 1;
 	}
-	if (!opts.quiet)
+	if (opts.dump && !opts.quiet)
 		tui_dump_start(stdout, filter);
 	if (opts.write_file != NULL) {
 		har_out = core_har_writer_open(opts.write_file, &cause);
@@ -253,19 +302,23 @@ main(int argc, char **argv)
 		fprintf(stderr, "trawl: %s\n", cause);
 		goto out;
 	}
-	if (opts.mode == MODE_NONE) {
+	if (opts.mode == MODE_NONE && opts.dump) {
 		rc = 0;
 		goto out;
 	}
-	if (core_regular_start(opts.listen_host, opts.listen_port, &cause)
-	    == -1) {
+	if (opts.mode == MODE_REGULAR && core_regular_start(opts.listen_host,
+	    opts.listen_port, &cause) == -1) {
 		fprintf(stderr, "trawl: %s\n", cause ? cause : "cannot listen");
 		goto out;
 	}
-	if (!opts.quiet)
-		fprintf(stderr, "trawl: HTTP proxy listening at %s\n",
-		    core_regular_address());
-	rc = core_loop_run(core_loop) == 0 ? 0 : 1;
+	if (opts.dump) {
+		if (!opts.quiet)
+			fprintf(stderr, "trawl: HTTP proxy listening at %s\n",
+			    core_regular_address());
+		tui_dumpcmd_start(STDIN_FILENO, stdout);
+		rc = core_loop_run(core_loop) == 0 ? 0 : 1;
+	} else
+		rc = tui_screen_run();
 	core_regular_stop();
 	core_proxy_shutdown();
 out:

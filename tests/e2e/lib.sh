@@ -37,8 +37,10 @@ start_origin() { # PORT -> $ORIGIN_PID
 	wait_port 127.0.0.1 "$1"
 }
 
+# Standard input comes from $TRAWL_STDIN (a background job would get
+# /dev/null otherwise).
 start_trawl() { # ARGS... -> $TRAWL_PID, output in $TMP/dump.out
-	"$TRAWL" "$@" >"$TMP/dump.out" 2>"$TMP/dump.err" &
+	"$TRAWL" "$@" <"${TRAWL_STDIN:-/dev/null}" >"$TMP/dump.out" 2>"$TMP/dump.err" &
 	TRAWL_PID=$!
 	cleanup_add "kill $TRAWL_PID"
 }

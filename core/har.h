@@ -1,0 +1,71 @@
+/*
+ * har.h -- flows to and from HAR 1.2 files (HTTP Archive).
+ *
+ * Every flow type is written as a HAR entry. What HAR has no field for
+ * (flow id, type, state, addresses, process, both TLS sides, absolute
+ * timings, raw TCP/UDP bytes, DNS, notes, the originals of edited messages,
+ * bodies that are not UTF-8 text) goes into "_"-prefixed fields, so that a
+ * file trawl wrote loads back into the same flows. Files from other tools
+ * (browser devtools, proxies) load as HTTP flows as far as their fields
+ * allow.
+ *
+ * TCP and UDP flows: request.postData holds the client-to-server bytes and
+ * response.content the server-to-client bytes; method "CONNECT", url
+ * "tcp://server/" or "udp://server/", status 0. DNS flows: method "DNS",
+ * url "dns://server/name", the question and answers in "_dns".
+ *
+ * Every error message (cause) is malloc'ed; the caller frees it.
+ */
+#ifndef CORE_HAR_H
+#define CORE_HAR_H
+
+#include <stddef.h>
+
+struct flow;
+struct har_writer;
+
+/*
+ * Creates or truncates path and writes an empty, valid HAR into it at once.
+ * Returns NULL and sets *cause on error. Free with core_har_writer_close.
+ */
+struct har_writer *core_har_writer_open(const char *path, char **cause);
+
+/*
+ * Appends one entry. After every call that returns 0 the file is complete,
+ * valid JSON (the closing brackets are rewritten behind the new entry), so
+ * a trawl killed between two calls leaves a readable file. Returns -1 and
+ * sets *cause on a write error; the writer then refuses further entries.
+ * Does not take ownership of the flow.
+ */
+int	 core_har_writer_add(struct har_writer *, const struct flow *,
+	    char **cause);
+
+/* Closes the file and frees the writer. NULL is allowed. */
+void	 core_har_writer_close(struct har_writer *);
+
+/*
+ * Writes flows[0..n) into path as one HAR file. The file is replaced
+ * atomically (a temporary file beside it, then rename), so path holds
+ * either the old contents or the whole new file. Returns 0, or -1 with
+ * *cause set.
+ */
+int	 core_har_save(const char *path, struct flow *const *flows, size_t n,
+	    char **cause);
+
+/*
+ * Reads a HAR file and hands each entry to each() as a new flow, in file
+ * order; each() owns the flow (core_flow_free). Files larger than
+ * LIMIT_HAR_FILE are refused.
+ *
+ * Returns 0 when every entry loaded cleanly. Returns 1 when some entries
+ * had unusable fields (wrong type, out of range, bad base64) or were not
+ * objects: those fields were left unset (such entries skipped), the rest
+ * was loaded, and *cause names the first problem with its entry index.
+ * Returns -1 with *cause set when the file cannot be read or is not a HAR
+ * file at all; each() has then not been called.
+ * cause may be NULL when the caller does not want the message.
+ */
+int	 core_har_load(const char *path, void (*each)(struct flow *, void *),
+	    void *arg, char **cause);
+
+#endif

@@ -1,0 +1,559 @@
+/*
+ * main.c -- trawl-redirector: the root half of trawl's local mode.
+ *
+ * Creates the tun, sets its sysctls, the IPv6 rule and route, loads the
+ * BPF program, hands the tun fd to trawl over the socketpair, then serves
+ * spec changes and process look-ups until the socketpair closes or a
+ * signal arrives. Every exit path runs teardown(), which undoes all of it.
+ */
+#include <sys/poll.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/magic.h>
+#include <mntent.h>
+#include <net/if.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "redirect/diag.h"
+#include "redirect/msg.h"
+#include "redirect/netlink.h"
+#include "redirect/prog.h"
+#include "redirect/proto.h"
+#include "redirect/sysctl.h"
+#include "redirect/tun.h"
+
+#ifndef SO_NETNS_COOKIE
+#define SO_NETNS_COOKIE	71
+#endif
+
+struct redirector {
+	int		 ctl;		/* socketpair to trawl */
+	int		 sigfd;
+	int		 nl;		/* rtnetlink */
+	int		 tun;
+	int		 ifindex;
+	char		 ifname[IF_NAMESIZE];
+	int		 have6;		/* the host has IPv6 */
+	uint32_t	 table;
+	int		 rule;		/* the IPv6 rule is ours to delete */
+	int		 cgroup;
+	const char	*cgroup_path;
+	uint32_t	 trawl_pid;
+	uint64_t	 netns;
+	uint8_t		 addr4[4];
+	uint8_t		 addr6[16];
+	struct rd_prog	*prog;
+};
+
+static void
+warnx(const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	fputs("trawl-redirector: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+}
+
+static void __attribute__((noreturn))
+usage(void)
+{
+	fprintf(stderr, "usage: trawl-redirector [--fd N] --trawl-pid PID "
+	    "[--cgroup PATH]\n");
+	exit(2);
+}
+
+static int
+parse_uint(const char *s, unsigned long max, unsigned long *out)
+{
+	char		*end;
+	unsigned long	 v;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* The socket must be a SOCK_SEQPACKET socketpair made by trawl itself. */
+static int
+check_ctl(int fd, uint32_t trawl_pid, char **cause)
+{
+	struct ucred	cred;
+	struct stat	st;
+	socklen_t	len;
+	int		v;
+
+	if (fstat(fd, &st) == -1 || !S_ISSOCK(st.st_mode))
+		return asprintf(cause, "fd %d is not a socket", fd), -1;
+	len = sizeof v;
+	if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &v, &len) == -1 ||
+	    v != AF_UNIX)
+		return asprintf(cause, "fd %d is not AF_UNIX", fd), -1;
+	len = sizeof v;
+	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &v, &len) == -1 ||
+	    v != SOCK_SEQPACKET)
+		return asprintf(cause, "fd %d is not SOCK_SEQPACKET", fd), -1;
+	len = sizeof cred;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1)
+		return asprintf(cause, "SO_PEERCRED: %s", strerror(errno)), -1;
+	if ((uint32_t)cred.pid != trawl_pid)
+		return asprintf(cause, "socket belongs to pid %d, not %u",
+		    (int)cred.pid, trawl_pid), -1;
+	return 0;
+}
+
+static int
+netns_cookie(uint64_t *cookie, char **cause)
+{
+	socklen_t	len = sizeof *cookie;
+	int		s, rc;
+
+	s = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (s == -1)
+		return asprintf(cause, "socket: %s", strerror(errno)), -1;
+	rc = getsockopt(s, SOL_SOCKET, SO_NETNS_COOKIE, cookie, &len);
+	close(s);
+	if (rc == -1)
+		return asprintf(cause, "SO_NETNS_COOKIE (Linux 5.14+): %s",
+		    strerror(errno)), -1;
+	return 0;
+}
+
+/* Opens --cgroup PATH or the cgroup v2 mount; refuses anything else. */
+static int
+open_cgroup(const char *path, char **cause)
+{
+	struct mntent	*m;
+	struct statfs	 sfs;
+	FILE		*f;
+	char		 found[PATH_MAX] = "";
+	int		 fd;
+
+	if (path == NULL) {
+		if ((f = setmntent("/proc/self/mounts", "r")) == NULL)
+			return asprintf(cause, "/proc/self/mounts: %s",
+			    strerror(errno)), -1;
+		while ((m = getmntent(f)) != NULL) {
+			if (strcmp(m->mnt_type, "cgroup2") == 0) {
+				snprintf(found, sizeof found, "%s",
+				    m->mnt_dir);
+				break;
+			}
+		}
+		endmntent(f);
+		if (found[0] == '\0')
+			return asprintf(cause, "no cgroup v2 mount in "
+			    "/proc/self/mounts (mount one, or use "
+			    "--cgroup)"), -1;
+		path = found;
+	}
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd == -1)
+		return asprintf(cause, "cgroup %s: %s", path,
+		    strerror(errno)), -1;
+	/* A hybrid layout's tmpfs /sys/fs/cgroup fails later with EBADF. */
+	if (fstatfs(fd, &sfs) == -1 || sfs.f_type != CGROUP2_SUPER_MAGIC) {
+		close(fd);
+		return asprintf(cause, "%s is not a cgroup v2 directory",
+		    path), -1;
+	}
+	return fd;
+}
+
+static int
+set_sysctls(struct redirector *r, char **cause)
+{
+	char	path[128], v[16];
+
+	/* The effective rp_filter is max(all, dev): lower a strict all. */
+	if (rd_sysctl_get("net/ipv4/conf/all/rp_filter", v, sizeof v) == 0 &&
+	    strcmp(v, "0") != 0 &&
+	    rd_sysctl_set("net/ipv4/conf/all/rp_filter", "0", cause) != 0)
+		return -1;
+#define DEV(fmt, val) do {						\
+	snprintf(path, sizeof path, fmt, r->ifname);			\
+	if (rd_sysctl_set(path, val, cause) != 0)			\
+		return -1;						\
+} while (0)
+	DEV("net/ipv4/conf/%s/rp_filter", "0");
+	DEV("net/ipv4/conf/%s/accept_local", "1");
+	DEV("net/ipv4/conf/%s/route_localnet", "1");
+	if (r->have6) {
+		DEV("net/ipv6/conf/%s/router_solicitations", "0");
+		DEV("net/ipv6/conf/%s/accept_ra", "0");
+	}
+#undef DEV
+	return 0;
+}
+
+/* Everything up to the hello. Returns 0 or -1 with *cause. */
+static int
+setup(struct redirector *r, char **cause)
+{
+	if (netns_cookie(&r->netns, cause) != 0)
+		return -1;
+	r->have6 = access("/proc/sys/net/ipv6", F_OK) == 0;
+	if ((r->nl = rd_netlink_open(cause)) == -1)
+		return -1;
+	if (r->have6 && rd_netlink_rule_cleanup(r->nl, cause) == -1)
+		return -1;
+	if ((r->tun = rd_tun_open(r->ifname, &r->ifindex, cause)) == -1)
+		return -1;
+	if (set_sysctls(r, cause) != 0)
+		return -1;
+	inet_pton(AF_INET, RD_TUN_ADDR4, r->addr4);
+	inet_pton(AF_INET6, RD_TUN_ADDR6, r->addr6);
+	if (rd_netlink_addr_add(r->nl, r->ifindex, AF_INET, r->addr4,
+	    RD_TUN_PREFIX4, cause) != 0)
+		return -1;
+	if (rd_tun_up(r->ifname, RD_TUN_MTU, cause) != 0)
+		return -1;
+	if (r->have6) {
+		if (rd_netlink_addr_add(r->nl, r->ifindex, AF_INET6, r->addr6,
+		    RD_TUN_PREFIX6, cause) != 0)
+			return -1;
+		r->table = RD_TABLE_BASE + (uint32_t)r->ifindex;
+		if (rd_netlink_route_add(r->nl, r->ifindex, r->table,
+		    cause) != 0)
+			return -1;
+		if (rd_netlink_rule(r->nl, 1, r->ifname, r->table, cause) != 0)
+			return -1;
+		r->rule = 1;
+	}
+	r->prog = rd_prog_load(r->netns, r->ifindex, r->trawl_pid, cause);
+	if (r->prog == NULL)
+		return -1;
+	if ((r->cgroup = open_cgroup(r->cgroup_path, cause)) == -1)
+		return -1;
+	return 0;
+}
+
+static void
+teardown(struct redirector *r)
+{
+	char	*cause = NULL;
+
+	rd_prog_free(r->prog);		/* detaches first: no new captures */
+	r->prog = NULL;
+	if (r->rule && rd_netlink_rule(r->nl, 0, r->ifname, r->table,
+	    &cause) != 0) {
+		warnx("%s", cause);
+		free(cause);
+		cause = NULL;
+	}
+	rd_sysctl_restore();
+	/* Deleted even while trawl holds its fd (SIGTERM to us alone). */
+	if (r->ifindex > 0 && r->nl != -1 &&
+	    rd_netlink_link_del(r->nl, r->ifindex, &cause) != 0) {
+		if (if_indextoname((unsigned)r->ifindex,
+		    (char[IF_NAMESIZE]){ 0 }) != NULL)
+			warnx("%s", cause);
+		free(cause);
+	}
+	if (r->tun != -1)
+		close(r->tun);
+	if (r->cgroup != -1)
+		close(r->cgroup);
+	if (r->nl != -1)
+		close(r->nl);
+}
+
+static int
+send_msg(struct redirector *r, const void *msg, size_t len, int fd)
+{
+	struct msghdr	 mh;
+	struct iovec	 iov;
+	struct cmsghdr	*cm;
+	union {
+		char		buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr	align;
+	} u;
+
+	memset(&mh, 0, sizeof mh);
+	iov.iov_base = (void *)msg;
+	iov.iov_len = len;
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	if (fd != -1) {
+		memset(&u, 0, sizeof u);
+		mh.msg_control = u.buf;
+		mh.msg_controllen = sizeof u.buf;
+		cm = CMSG_FIRSTHDR(&mh);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cm), &fd, sizeof fd);
+	}
+	if (sendmsg(r->ctl, &mh, MSG_NOSIGNAL) != (ssize_t)len)
+		return -1;
+	return 0;
+}
+
+static int
+send_hello(struct redirector *r, const char *error)
+{
+	struct rd_msg_hello	h;
+
+	memset(&h, 0, sizeof h);
+	rd_msg_init(&h.hdr, RD_MSG_HELLO, 0);
+	if (error != NULL) {
+		h.status = -1;
+		snprintf(h.text, sizeof h.text, "%s", error);
+		return send_msg(r, &h, sizeof h, -1);
+	}
+	h.ifindex = (uint32_t)r->ifindex;
+	memcpy(h.ifname, r->ifname, sizeof h.ifname);
+	h.ifname[sizeof h.ifname - 1] = '\0';
+	memcpy(h.addr4, r->addr4, 4);
+	inet_pton(AF_INET, RD_TUN_PEER4, h.peer4);
+	h.prefix4 = RD_TUN_PREFIX4;
+	if (r->have6) {
+		memcpy(h.addr6, r->addr6, 16);
+		inet_pton(AF_INET6, RD_TUN_PEER6, h.peer6);
+		h.prefix6 = RD_TUN_PREFIX6;
+	}
+	h.mtu = RD_TUN_MTU;
+	snprintf(h.text, sizeof h.text, "ready");
+	return send_msg(r, &h, sizeof h, r->tun);
+}
+
+static int
+reply_status(struct redirector *r, uint32_t seq, int status, const char *text)
+{
+	struct rd_msg_status	s;
+
+	memset(&s, 0, sizeof s);
+	rd_msg_init(&s.hdr, RD_MSG_STATUS, seq);
+	s.status = status;
+	snprintf(s.text, sizeof s.text, "%s", text != NULL ? text : "");
+	return send_msg(r, &s, sizeof s, -1);
+}
+
+static int
+handle_spec(struct redirector *r, const struct rd_msg_spec *m)
+{
+	struct rd_config	 c;
+	char			*cause = NULL;
+	int			 rc;
+
+	/* Copied, and the unused rules cleared: the map gets no leftovers. */
+	memcpy(&c, &m->config, sizeof c);
+	if (rd_msg_check_config(&c, &cause) == 0) {
+		memset(&c.rules[c.nrules], 0,
+		    sizeof c.rules[0] * (RD_MAX_RULES - c.nrules));
+		if (rd_prog_set_config(r->prog, &c, &cause) == 0 &&
+		    !rd_prog_attached(r->prog))
+			rd_prog_attach(r->prog, r->cgroup, &cause);
+	}
+	rc = reply_status(r, m->hdr.seq, cause == NULL ? 0 : -1, cause);
+	free(cause);
+	return rc;
+}
+
+static int
+handle_lookup(struct redirector *r, const struct rd_msg_lookup *m)
+{
+	struct rd_msg_proc	 p;
+	char			*cause = NULL;
+	uint64_t		 cookie;
+
+	memset(&p, 0, sizeof p);
+	rd_msg_init(&p.hdr, RD_MSG_PROC, m->hdr.seq);
+	if (rd_msg_check_tuple(&m->tuple, &cause) != 0) {
+		warnx("%s", cause);
+		free(cause);
+		return -1;
+	}
+	if (rd_prog_lookup_tuple(r->prog, &m->tuple, &p.proc))
+		p.found = 1;
+	else if (rd_diag_cookie(&m->tuple, m->tuple.family == AF_INET ?
+	    r->addr4 : r->addr6, r->ifindex, &cookie) == 1 &&
+	    rd_prog_lookup_cookie(r->prog, cookie, &p.proc))
+		p.found = 1;
+	/* The map value is the kernel's copy: terminate the strings. */
+	p.proc.comm[RD_COMM_LEN - 1] = '\0';
+	p.proc.leader_comm[RD_COMM_LEN - 1] = '\0';
+	return send_msg(r, &p, sizeof p, -1);
+}
+
+/* One datagram from trawl. Returns 0, or -1 to end the session. */
+static int
+handle(struct redirector *r)
+{
+	union rd_msg	 m;
+	struct msghdr	 mh;
+	struct iovec	 iov;
+	struct cmsghdr	*cm;
+	union {
+		char		buf[CMSG_SPACE(sizeof(int) * 8)];
+		struct cmsghdr	align;
+	} u;
+	char		*cause = NULL;
+	ssize_t		 n;
+	int		 type, fd, unexpected = 0;
+
+	memset(&mh, 0, sizeof mh);
+	iov.iov_base = &m;
+	iov.iov_len = sizeof m;
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	mh.msg_control = u.buf;
+	mh.msg_controllen = sizeof u.buf;
+	n = recvmsg(r->ctl, &mh, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+	if (n == -1)
+		return errno == EAGAIN || errno == EINTR ? 0 : -1;
+	if (n == 0)
+		return -1;		/* trawl went away */
+	/* trawl never sends fds: close any, and end the session. */
+	for (cm = CMSG_FIRSTHDR(&mh); cm != NULL; cm = CMSG_NXTHDR(&mh, cm)) {
+		unexpected = 1;
+		if (cm->cmsg_level == SOL_SOCKET &&
+		    cm->cmsg_type == SCM_RIGHTS) {
+			size_t i, k = (cm->cmsg_len - CMSG_LEN(0)) / sizeof fd;
+
+			for (i = 0; i < k; i++) {
+				memcpy(&fd, CMSG_DATA(cm) + i * sizeof fd,
+				    sizeof fd);
+				close(fd);
+			}
+		}
+	}
+	if (unexpected || (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC))) {
+		warnx("unexpected control data or truncated message");
+		return -1;
+	}
+	if ((type = rd_msg_check(&m, (size_t)n, &cause)) == -1) {
+		warnx("%s", cause);
+		free(cause);
+		return -1;
+	}
+	switch (type) {
+	case RD_MSG_SPEC:
+		return handle_spec(r, &m.spec);
+	case RD_MSG_LOOKUP:
+		return handle_lookup(r, &m.lookup);
+	case RD_MSG_PING:
+		return reply_status(r, m.hdr.seq, 0, "pong");
+	}
+	warnx("message type %d is not for the redirector", type);
+	return -1;
+}
+
+static void
+serve(struct redirector *r)
+{
+	struct pollfd			pfd[2];
+	struct signalfd_siginfo		si;
+
+	pfd[0].fd = r->ctl;
+	pfd[0].events = POLLIN;
+	pfd[1].fd = r->sigfd;
+	pfd[1].events = POLLIN;
+	for (;;) {
+		if (poll(pfd, 2, -1) == -1) {
+			if (errno == EINTR)
+				continue;
+			warnx("poll: %s", strerror(errno));
+			return;
+		}
+		if (pfd[1].revents & POLLIN) {
+			if (read(r->sigfd, &si, sizeof si) == sizeof si)
+				return;
+		}
+		if (pfd[0].revents & POLLIN) {
+			if (handle(r) != 0)
+				return;
+		} else if (pfd[0].revents & (POLLHUP | POLLERR | POLLNVAL))
+			return;
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	struct redirector	 r;
+	sigset_t		 set;
+	unsigned long		 v;
+	char			*cause = NULL;
+	int			 i, fd = 3, rc = 1;
+
+	memset(&r, 0, sizeof r);
+	r.ctl = r.sigfd = r.nl = r.tun = r.cgroup = -1;
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--fd") == 0 && i + 1 < argc) {
+			if (parse_uint(argv[++i], INT_MAX, &v) != 0)
+				usage();
+			fd = (int)v;
+		} else if (strcmp(argv[i], "--trawl-pid") == 0 &&
+		    i + 1 < argc) {
+			if (parse_uint(argv[++i], INT_MAX, &v) != 0 || v == 0)
+				usage();
+			r.trawl_pid = (uint32_t)v;
+		} else if (strcmp(argv[i], "--cgroup") == 0 && i + 1 < argc)
+			r.cgroup_path = argv[++i];
+		else
+			usage();
+	}
+	if (r.trawl_pid == 0)
+		usage();
+
+	if (check_ctl(fd, r.trawl_pid, &cause) != 0) {
+		warnx("refusing to run: %s", cause != NULL ? cause : "?");
+		free(cause);
+		return 1;
+	}
+	r.ctl = fd;
+	if (fcntl(fd, F_SETFD, FD_CLOEXEC) == -1)
+		return 1;
+	/* A closed trawl must not kill us before teardown. */
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) == -1 ||
+	    (r.sigfd = signalfd(-1, &set, SFD_CLOEXEC)) == -1) {
+		warnx("signalfd: %s", strerror(errno));
+		return 1;
+	}
+
+	if (setup(&r, &cause) != 0) {
+		warnx("%s", cause != NULL ? cause : "out of memory");
+		send_hello(&r, cause != NULL ? cause : "out of memory");
+		goto out;
+	}
+	if (send_hello(&r, NULL) != 0) {
+		warnx("sending the tun to trawl: %s", strerror(errno));
+		goto out;
+	}
+	/* trawl holds the tun now; ours would only keep it alive. */
+	close(r.tun);
+	r.tun = -1;
+	serve(&r);
+	rc = 0;
+out:
+	free(cause);
+	teardown(&r);
+	close(r.ctl);
+	close(r.sigfd);
+	return rc;
+}

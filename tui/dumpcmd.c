@@ -1,0 +1,273 @@
+/*
+ * dumpcmd.c -- the stdin line protocol of --dump: list, resume, kill,
+ * replay and intercept rules, one command per line.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/flow.h"
+#include "core/intercept.h"
+#include "core/loop.h"
+#include "core/store.h"
+#include "core/trawl.h"
+#include "tui/dumpcmd.h"
+
+#define LINE_MAX_LEN 4096
+
+static FILE	*cmd_out;
+static char	 line[LINE_MAX_LEN];
+static size_t	 line_len;
+static int	 line_overflow;
+
+static const char *
+stage(const struct flow *f)
+{
+	return f->state == FLOW_PAUSED_REQUEST ? "request" : "response";
+}
+
+static void
+announce(enum store_event ev, struct flow *f, void *unused)
+{
+	char *url;
+
+	/* Dump owns f->front: the state last announced, so one line per pause. */
+	if (ev != STORE_UPDATED && ev != STORE_ADDED)
+		return;
+	if (f->state != FLOW_PAUSED_REQUEST && f->state != FLOW_PAUSED_RESPONSE) {
+		f->front = NULL;
+		return;
+	}
+	if (f->front == (void *)(intptr_t)f->state)
+		return;
+	f->front = (void *)(intptr_t)f->state;
+	url = core_flow_url(f);
+	fprintf(cmd_out, "paused %llu %s %s %s\n", (unsigned long long)f->id,
+	    stage(f), f->request && f->request->method ? f->request->method :
+	    "?", url);
+	fflush(cmd_out);
+	free(url);
+}
+
+static struct flow *
+flow_arg(const char *arg, FILE *out)
+{
+	char *end;
+	unsigned long long id;
+	struct flow *f;
+
+	errno = 0;
+	id = strtoull(arg, &end, 10);
+	if (errno != 0 || end == arg || *end != '\0') {
+		fprintf(out, "error: '%s' is not a flow id\n", arg);
+		return NULL;
+	}
+	f = core_store_find(id);
+	if (f == NULL)
+		fprintf(out, "error: no flow %llu\n", id);
+	return f;
+}
+
+static void
+help(FILE *out)
+{
+	fprintf(out,
+	    "commands: list | resume ID|all | kill ID | replay ID |"
+	    " edit ID request|response FILE | revert ID |"
+	    " intercept EXPR | rules | unintercept RULE | help\n");
+}
+
+/* edit ID request|response FILE: replace that part from raw HTTP text. */
+static void
+edit(const char *arg, FILE *out)
+{
+	char id[32], part[16], path[1024], *text = NULL, *cause = NULL;
+	struct flow *f;
+	size_t len = 0, cap = 0, n;
+	FILE *fp;
+	int rc;
+
+	if (sscanf(arg, "%31s %15s %1023[^\n]", id, part, path) != 3 ||
+	    (strcmp(part, "request") != 0 && strcmp(part, "response") != 0)) {
+		fprintf(out, "error: usage: edit ID request|response FILE\n");
+		return;
+	}
+	if ((f = flow_arg(id, out)) == NULL)
+		return;
+	if ((fp = fopen(path, "rb")) == NULL) {
+		fprintf(out, "error: %s: %s\n", path, strerror(errno));
+		return;
+	}
+	for (;;) {
+		if (len == cap) {
+			cap = cap ? cap * 2 : 65536;
+			if (cap > 8 * 1024 * 1024) {
+				fprintf(out, "error: %s is too large\n", path);
+				goto out;
+			}
+			text = realloc(text, cap);
+			if (text == NULL)
+				abort();
+		}
+		n = fread(text + len, 1, cap - len, fp);
+		if (n == 0)
+			break;
+		len += n;
+	}
+	if (strcmp(part, "request") == 0)
+		rc = core_intercept_edit_request(f, text, len, &cause);
+	else
+		rc = core_intercept_edit_response(f, text, len, &cause);
+	if (rc == 0)
+		fprintf(out, "ok\n");
+	else
+		fprintf(out, "error: %s\n", cause);
+out:
+	fclose(fp);
+	free(text);
+	free(cause);
+}
+
+void
+tui_dumpcmd_run(const char *text, FILE *out)
+{
+	char cmd[32] = "", *cause = NULL;
+	const char *arg;
+	struct flow *f;
+	size_t i, n;
+	int id;
+
+	while (*text == ' ' || *text == '\t')
+		text++;
+	n = strcspn(text, " \t");
+	if (n == 0)
+		return;
+	if (n >= sizeof cmd) {
+		fprintf(out, "error: unknown command\n");
+		return;
+	}
+	memcpy(cmd, text, n);
+	arg = text + n;
+	while (*arg == ' ' || *arg == '\t')
+		arg++;
+
+	if (strcmp(cmd, "list") == 0) {
+		for (i = 0; i < core_store_count(); i++) {
+			char *url;
+
+			f = core_store_at(i);
+			if (f->state != FLOW_PAUSED_REQUEST &&
+			    f->state != FLOW_PAUSED_RESPONSE)
+				continue;
+			url = core_flow_url(f);
+			fprintf(out, "paused %llu %s %s %s\n",
+			    (unsigned long long)f->id, stage(f),
+			    f->request && f->request->method ?
+			    f->request->method : "?", url);
+			free(url);
+		}
+		fprintf(out, "ok\n");
+	} else if (strcmp(cmd, "resume") == 0) {
+		if (strcmp(arg, "all") == 0)
+			fprintf(out, "ok resumed %d\n",
+			    core_intercept_resume_all());
+		else if ((f = flow_arg(arg, out)) != NULL) {
+			if (core_intercept_resume(f, &cause) == 0)
+				fprintf(out, "ok\n");
+			else
+				fprintf(out, "error: %s\n", cause);
+		}
+	} else if (strcmp(cmd, "kill") == 0) {
+		if ((f = flow_arg(arg, out)) != NULL) {
+			if (core_intercept_kill(f, &cause) == 0)
+				fprintf(out, "ok\n");
+			else
+				fprintf(out, "error: %s\n", cause);
+		}
+	} else if (strcmp(cmd, "replay") == 0) {
+		if ((f = flow_arg(arg, out)) != NULL) {
+			struct flow *nf = core_replay(f, &cause);
+
+			if (nf != NULL)
+				fprintf(out, "ok replay %llu\n",
+				    (unsigned long long)nf->id);
+			else
+				fprintf(out, "error: %s\n", cause);
+		}
+	} else if (strcmp(cmd, "edit") == 0) {
+		edit(arg, out);
+	} else if (strcmp(cmd, "revert") == 0) {
+		if ((f = flow_arg(arg, out)) != NULL) {
+			if (core_intercept_revert(f, &cause) == 0)
+				fprintf(out, "ok\n");
+			else
+				fprintf(out, "error: %s\n", cause);
+		}
+	} else if (strcmp(cmd, "intercept") == 0) {
+		if ((id = core_intercept_add(arg, &cause)) == -1)
+			fprintf(out, "error: %s\n", cause);
+		else
+			fprintf(out, "ok rule %d\n", id);
+	} else if (strcmp(cmd, "unintercept") == 0) {
+		if (core_intercept_remove(atoi(arg)) == -1)
+			fprintf(out, "error: no rule '%s'\n", arg);
+		else
+			fprintf(out, "ok\n");
+	} else if (strcmp(cmd, "rules") == 0) {
+		for (i = 0; i < core_intercept_count(); i++) {
+			const struct intercept_rule *r = core_intercept_rule(i);
+
+			fprintf(out, "rule %d %s %s\n", r->id,
+			    r->enabled ? "on" : "off", r->text);
+		}
+		fprintf(out, "ok\n");
+	} else if (strcmp(cmd, "help") == 0)
+		help(out);
+	else {
+		fprintf(out, "error: unknown command '%s'\n", cmd);
+		help(out);
+	}
+	free(cause);
+	fflush(out);
+}
+
+static void
+on_input(int fd, int events, void *unused)
+{
+	char buf[4096];
+	ssize_t n, i;
+
+	n = read(fd, buf, sizeof buf);
+	if (n <= 0) {
+		if (n == -1 && (errno == EAGAIN || errno == EINTR))
+			return;
+		core_loop_del(core_loop, fd);	/* end of input: stop listening */
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		if (buf[i] == '\n') {
+			line[line_len] = '\0';
+			if (line_overflow)
+				fprintf(cmd_out, "error: line too long\n");
+			else
+				tui_dumpcmd_run(line, cmd_out);
+			line_len = 0;
+			line_overflow = 0;
+		} else if (line_len + 1 < sizeof line)
+			line[line_len++] = buf[i] == '\r' ? ' ' : buf[i];
+		else
+			line_overflow = 1;
+	}
+}
+
+void
+tui_dumpcmd_start(int fd, FILE *out)
+{
+	cmd_out = out;
+	core_store_subscribe(announce, NULL);
+	/* A regular file or /dev/null cannot be polled: no commands then. */
+	core_loop_add(core_loop, fd, LOOP_READ, on_input, NULL);
+}

@@ -1,0 +1,716 @@
+/*
+ * flowview.c -- one flow in three tabs: Request, Response, Detail (with
+ * the timings as a waterfall). The tab's text is laid out once into lines
+ * (bodies decoded and pretty-printed, hex dumps generated line by line on
+ * demand), so scrolling a large body costs only the rows drawn.
+ */
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/bodyfmt.h"
+#include "core/buf.h"
+#include "core/flow.h"
+#include "core/store.h"
+#include "tui/screen.h"
+#include "tui/tui.h"
+
+enum { TAB_REQUEST, TAB_RESPONSE, TAB_DETAIL, NTABS };
+
+struct line {
+	size_t		 off, len;
+	enum tui_role	 role;
+};
+
+struct doc {
+	struct buf	 text;
+	struct line	*v;
+	size_t		 n, cap;
+	struct bodyfmt	 body;		/* kept for hex lines */
+	size_t		 hex_n;		/* hex lines after the text lines */
+	int		 width;		/* wrapped for this many columns */
+};
+
+static struct {
+	struct flow	*f;
+	int		 gone;		/* the flow left the store */
+	int		 tab;
+	size_t		 scroll[NTABS];
+	int		 stale;
+	struct doc	 doc;
+	char		 search[256];
+	int		 rows;
+} V;
+
+static const struct tui_keyhelp keys[] = {
+	{ "Tab l Right", "next tab" },
+	{ "BTab h Left", "previous tab" },
+	{ "j k Down Up", "scroll a line" },
+	{ "PgUp PgDn space", "scroll a page" },
+	{ "g G", "top, bottom" },
+	{ "/", "search (case-insensitive)" },
+	{ "n N", "next, previous match" },
+	{ "e", "edit this tab's request or response in $EDITOR" },
+	{ "a A X V r D m d ; x", "as in the flow list" },
+	{ "i I R w L", "as in the flow list" },
+	{ "q Esc", "back to the list" },
+	{ "?", "this help" },
+};
+
+const struct tui_keyhelp *
+tui_flowview_keys(size_t *n)
+{
+	*n = sizeof keys / sizeof keys[0];
+	return keys;
+}
+
+static void
+doc_clear(struct doc *d)
+{
+	core_buf_free(&d->text);
+	core_bodyfmt_free(&d->body);
+	d->n = 0;
+	d->hex_n = 0;
+}
+
+static void
+doc_line(struct doc *d, const char *s, size_t len, enum tui_role role)
+{
+	if (d->n == d->cap) {
+		d->cap = d->cap ? d->cap * 2 : 256;
+		d->v = realloc(d->v, d->cap * sizeof *d->v);
+		if (d->v == NULL)
+			abort();
+	}
+	d->v[d->n].off = d->text.len;
+	d->v[d->n].len = len;
+	d->v[d->n].role = role;
+	d->n++;
+	core_buf_append(&d->text, s, len);
+}
+
+/* Splits text into lines and wraps each at the doc's width. */
+static void
+doc_text(struct doc *d, const char *s, size_t len, enum tui_role role)
+{
+	size_t i = 0, start, cut, chars;
+	int w = d->width > 8 ? d->width : 8;
+
+	while (i <= len) {
+		start = i;
+		while (i < len && s[i] != '\n')
+			i++;
+		cut = start;
+		/* Wrap by characters; wide ones are cut when drawn. */
+		for (;;) {
+			size_t j = cut;
+
+			for (chars = 0; j < i && chars < (size_t)w; chars++)
+				do
+					j++;
+				while (j < i && ((unsigned char)s[j] & 0xc0) ==
+				    0x80);
+			if (j < i) {
+				doc_line(d, s + cut, j - cut, role);
+				cut = j;
+				continue;
+			}
+			doc_line(d, s + cut, i - cut, role);
+			break;
+		}
+		if (i == len)
+			break;
+		i++;
+		if (i == len)
+			break;	/* a final newline opens no empty line */
+	}
+}
+
+static void
+doc_printf(struct doc *d, enum tui_role role, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+doc_printf(struct doc *d, enum tui_role role, const char *fmt, ...)
+{
+	char buf[2048];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof buf, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if ((size_t)n >= sizeof buf)
+		n = sizeof buf - 1;
+	doc_text(d, buf, (size_t)n, role);
+}
+
+static void
+doc_headers(struct doc *d, const struct flow_headers *h)
+{
+	size_t i;
+
+	for (i = 0; i < h->n; i++)
+		doc_printf(d, ROLE_NORMAL, "%s: %s", h->v[i].name,
+		    h->v[i].value);
+}
+
+static void
+doc_body(struct doc *d, const struct flow_headers *h,
+    const struct flow_body *b)
+{
+	static const char *kinds[] = { "empty", "text", "JSON", "form",
+	    "binary" };
+
+	core_bodyfmt_free(&d->body);
+	core_bodyfmt_format(h, b, &d->body);
+	if (d->body.kind == BODYFMT_EMPTY) {
+		if (b->total > 0)
+			doc_printf(d, ROLE_DIM, "[%llu bytes, not kept]",
+			    (unsigned long long)b->total);
+		else
+			doc_printf(d, ROLE_DIM, "[no body]");
+		return;
+	}
+	doc_printf(d, ROLE_DIM, "[%s, %llu bytes%s%s%s%s]",
+	    kinds[d->body.kind], (unsigned long long)b->total,
+	    d->body.decoded ? ", decoded" : "",
+	    b->truncated ? ", only the first " : "",
+	    b->truncated ? "part kept" : "",
+	    d->body.note != NULL ? ", cannot decode" : "");
+	if (d->body.note != NULL)
+		doc_printf(d, ROLE_ERROR, "%s", d->body.note);
+	if (d->body.kind == BODYFMT_HEX)
+		d->hex_n = core_bodyfmt_hex_lines(d->body.len);
+	else
+		doc_text(d, d->body.text, d->body.len, ROLE_NORMAL);
+}
+
+static void
+build_request(struct doc *d, const struct flow *f)
+{
+	const struct flow_request *r = f->request;
+
+	if (f->type == FLOW_DNS && f->dns != NULL) {
+		doc_printf(d, ROLE_KEY, "DNS query %s type %d",
+		    f->dns->name ? f->dns->name : "?", f->dns->qtype);
+		return;
+	}
+	if (r == NULL) {
+		doc_printf(d, ROLE_KEY, "%s %s -> %s", core_flow_type_name(f->type),
+		    f->client ? f->client : "?", f->server ? f->server : "?");
+		doc_body(d, NULL, &f->up);
+		return;
+	}
+	doc_printf(d, ROLE_KEY, "%s %s %s", r->method ? r->method : "?",
+	    r->path ? r->path : "/", r->version ? r->version : "");
+	doc_headers(d, &r->headers);
+	doc_printf(d, ROLE_NORMAL, "%s", "");
+	doc_body(d, &r->headers, &r->body);
+}
+
+static enum tui_role
+status_role_line(int status)
+{
+	if (status >= 500)
+		return ROLE_5XX;
+	if (status >= 400)
+		return ROLE_4XX;
+	if (status >= 300)
+		return ROLE_3XX;
+	return ROLE_2XX;
+}
+
+static void
+build_response(struct doc *d, const struct flow *f)
+{
+	const struct flow_response *r = f->response;
+
+	if (f->type == FLOW_DNS && f->dns != NULL) {
+		if (f->dns->rcode < 0)
+			doc_printf(d, ROLE_DIM, "no answer yet");
+		else
+			doc_printf(d, ROLE_KEY, "rcode %d", f->dns->rcode);
+		if (f->dns->answers != NULL)
+			doc_text(d, f->dns->answers, strlen(f->dns->answers),
+			    ROLE_NORMAL);
+		return;
+	}
+	if (f->request == NULL) {
+		doc_printf(d, ROLE_KEY, "%s %s -> %s",
+		    core_flow_type_name(f->type), f->server ? f->server : "?",
+		    f->client ? f->client : "?");
+		doc_body(d, NULL, &f->down);
+		return;
+	}
+	if (f->error != NULL)
+		doc_printf(d, ROLE_ERROR, "error: %s", f->error);
+	if (r == NULL) {
+		doc_printf(d, ROLE_DIM, "%s", f->state == FLOW_PAUSED_REQUEST ?
+		    "paused before the request went upstream (a resumes, e "
+		    "edits)" : "no response");
+		return;
+	}
+	if (f->state == FLOW_PAUSED_RESPONSE)
+		doc_printf(d, ROLE_PAUSED, "paused before the response reached "
+		    "the client (a resumes, e edits)");
+	doc_printf(d, status_role_line(r->status), "%s %d %s",
+	    r->version ? r->version : "", r->status, r->reason ? r->reason : "");
+	doc_headers(d, &r->headers);
+	doc_printf(d, ROLE_NORMAL, "%s", "");
+	doc_body(d, &r->headers, &r->body);
+}
+
+static void
+clock_text(double t, char *buf, size_t len)
+{
+	time_t s = (time_t)t;
+	struct tm tm;
+	int n;
+
+	if (t <= 0) {
+		snprintf(buf, len, "-");
+		return;
+	}
+	localtime_r(&s, &tm);
+	n = (int)strftime(buf, len, "%Y-%m-%d %H:%M:%S", &tm);
+	snprintf(buf + n, len - (size_t)n, ".%03d", (int)((t - (double)s) * 1000));
+}
+
+static void
+tls_facts(struct doc *d, const char *side, const struct flow_tls *t)
+{
+	char a[40], b[40];
+
+	if (!t->present) {
+		doc_printf(d, ROLE_DIM, "%s TLS: none", side);
+		return;
+	}
+	doc_printf(d, ROLE_KEY, "%s TLS%s", side, t->passthrough ?
+	    " (passed through untouched)" : "");
+	doc_printf(d, ROLE_NORMAL, "  version   %s", t->version ? t->version : "-");
+	doc_printf(d, ROLE_NORMAL, "  cipher    %s", t->cipher ? t->cipher : "-");
+	doc_printf(d, ROLE_NORMAL, "  SNI       %s", t->sni ? t->sni : "-");
+	doc_printf(d, ROLE_NORMAL, "  ALPN      %s", t->alpn ? t->alpn : "-");
+	if (t->cert_subject == NULL)
+		return;
+	clock_text(t->cert_not_before, a, sizeof a);
+	clock_text(t->cert_not_after, b, sizeof b);
+	doc_printf(d, ROLE_NORMAL, "  subject   %s", t->cert_subject);
+	doc_printf(d, ROLE_NORMAL, "  issuer    %s",
+	    t->cert_issuer ? t->cert_issuer : "-");
+	doc_printf(d, ROLE_NORMAL, "  names     %s",
+	    t->cert_sans ? t->cert_sans : "-");
+	doc_printf(d, ROLE_NORMAL, "  valid     %s .. %s", a, b);
+	doc_printf(d, ROLE_NORMAL, "  sha256    %s",
+	    t->cert_sha256 ? t->cert_sha256 : "-");
+}
+
+/* One bar of the waterfall: label, duration, bar over [a, b] of span. */
+static void
+bar(struct doc *d, const char *label, double a, double b, double t0,
+    double span)
+{
+	char line[1024], dur[16];
+	const char *blk = tui_screen_utf8() ? "\u2588" : "#";
+	size_t o, bl = strlen(blk);
+	int w = d->width - 24, from, to, i;
+
+	if (a <= 0 || b <= 0 || b < a)
+		return;
+	if (w < 10)
+		w = 10;
+	if (w > 200)
+		w = 200;
+	if (b - a < 1)
+		snprintf(dur, sizeof dur, "%.1fms", (b - a) * 1000);
+	else
+		snprintf(dur, sizeof dur, "%.2fs", b - a);
+	o = (size_t)snprintf(line, sizeof line, "  %-9s %8s |", label, dur);
+	from = span > 0 ? (int)((a - t0) / span * w) : 0;
+	to = span > 0 ? (int)((b - t0) / span * w + 0.5) : w;
+	if (to <= from)
+		to = from + 1;
+	if (to > w)
+		to = w;
+	for (i = 0; i < w && o + bl + 2 < sizeof line; i++) {
+		if (i >= from && i < to) {
+			memcpy(line + o, blk, bl);
+			o += bl;
+		} else
+			line[o++] = ' ';
+	}
+	line[o++] = '|';
+	doc_line(d, line, o, ROLE_BAR);
+}
+
+static void
+waterfall(struct doc *d, const struct flow *f)
+{
+	const struct flow_timings *t = &f->t;
+	double t0 = t->start, end = t->end, prev;
+
+	if (t0 <= 0)
+		return;
+	if (end <= 0) {
+		end = t0;
+		if (t->response_start > end)
+			end = t->response_start;
+		if (t->request_sent > end)
+			end = t->request_sent;
+		if (t->tls_end > end)
+			end = t->tls_end;
+	}
+	doc_printf(d, ROLE_KEY, "Timings (total %.1f ms%s)", (end - t0) * 1000,
+	    t->end > 0 ? "" : ", not finished");
+	bar(d, "DNS", t->dns_start, t->dns_end, t0, end - t0);
+	prev = t->dns_end > 0 ? t->dns_end : t0;
+	bar(d, "connect", prev, t->connect_end, t0, end - t0);
+	if (t->connect_end > 0)
+		prev = t->connect_end;
+	bar(d, "TLS", prev, t->tls_end, t0, end - t0);
+	if (t->tls_end > 0)
+		prev = t->tls_end;
+	if (f->request != NULL && f->request->t_start > 0 &&
+	    f->request->t_start < prev)
+		prev = f->request->t_start;
+	bar(d, "request", prev, t->request_sent, t0, end - t0);
+	bar(d, "waiting", t->request_sent, t->response_start, t0, end - t0);
+	bar(d, "response", t->response_start, t->end, t0, end - t0);
+}
+
+static void
+build_detail(struct doc *d, const struct flow *f)
+{
+	static const char *states[] = { "active", "paused at the request",
+	    "paused at the response", "done" };
+	char a[40], *url = core_flow_url(f);
+
+	doc_printf(d, ROLE_KEY, "Flow %llu: %s", (unsigned long long)f->id,
+	    core_flow_type_name(f->type));
+	doc_printf(d, ROLE_NORMAL, "  URL       %s", url);
+	free(url);
+	doc_printf(d, ROLE_NORMAL, "  state     %s%s%s",
+	    (unsigned)f->state < 4 ? states[f->state] : "?",
+	    f->modified ? ", edited" : "", f->client_gone ?
+	    ", client left" : "");
+	if (f->error != NULL)
+		doc_printf(d, ROLE_ERROR, "  error     %s", f->error);
+	if (f->replay != REPLAY_NONE)
+		doc_printf(d, ROLE_NORMAL, "  replay    of flow %llu",
+		    (unsigned long long)f->replay_of);
+	if (f->marker != NULL)
+		doc_printf(d, ROLE_MARK, "  marked    %s", f->marker);
+	if (f->comment != NULL)
+		doc_printf(d, ROLE_NORMAL, "  comment   %s", f->comment);
+	doc_printf(d, ROLE_NORMAL, "%s", "");
+	doc_printf(d, ROLE_KEY, "%s", "Connection");
+	doc_printf(d, ROLE_NORMAL, "  client    %s", f->client ? f->client : "-");
+	doc_printf(d, ROLE_NORMAL, "  server    %s", f->server ? f->server : "-");
+	if (f->pid != 0 || f->comm != NULL)
+		doc_printf(d, ROLE_NORMAL, "  process   %s (pid %d)",
+		    f->comm ? f->comm : "?", f->pid);
+	else
+		doc_printf(d, ROLE_NORMAL, "  process   unknown");
+	clock_text(f->t.start, a, sizeof a);
+	doc_printf(d, ROLE_NORMAL, "  started   %s", a);
+	doc_printf(d, ROLE_NORMAL, "%s", "");
+	tls_facts(d, "Client", &f->client_tls);
+	tls_facts(d, "Server", &f->server_tls);
+	doc_printf(d, ROLE_NORMAL, "%s", "");
+	waterfall(d, f);
+}
+
+static void
+build(void)
+{
+	struct doc *d = &V.doc;
+
+	doc_clear(d);
+	d->width = COLS;
+	V.stale = 0;
+	if (V.f == NULL)
+		return;
+	switch (V.tab) {
+	case TAB_REQUEST:
+		build_request(d, V.f);
+		break;
+	case TAB_RESPONSE:
+		build_response(d, V.f);
+		break;
+	default:
+		build_detail(d, V.f);
+		break;
+	}
+}
+
+static size_t
+doc_lines(void)
+{
+	return V.doc.n + V.doc.hex_n;
+}
+
+/* Line i: into tmp for a hex line. */
+static const char *
+doc_get(size_t i, char *tmp, size_t tmplen, size_t *len, enum tui_role *role)
+{
+	if (i < V.doc.n) {
+		*len = V.doc.v[i].len;
+		*role = V.doc.v[i].role;
+		return core_buf_head(&V.doc.text) + V.doc.v[i].off;
+	}
+	*role = ROLE_NORMAL;
+	*len = core_bodyfmt_hex_line(V.doc.body.text, V.doc.body.len,
+	    i - V.doc.n, tmp, tmplen);
+	return tmp;
+}
+
+static const char *
+find_ci(const char *s, size_t len, const char *needle)
+{
+	size_t n = strlen(needle), i, j;
+
+	if (n == 0 || n > len)
+		return NULL;
+	for (i = 0; i + n <= len; i++) {
+		for (j = 0; j < n; j++)
+			if (tolower((unsigned char)s[i + j]) !=
+			    tolower((unsigned char)needle[j]))
+				break;
+		if (j == n)
+			return s + i;
+	}
+	return NULL;
+}
+
+static void
+on_store(enum store_event ev, struct flow *f, void *arg)
+{
+	if (f != V.f)
+		return;
+	if (ev == STORE_REMOVED) {
+		V.f = NULL;
+		V.gone = 1;
+		doc_clear(&V.doc);
+	} else
+		V.stale = 1;
+}
+
+void
+tui_flowview_init(void)
+{
+	memset(&V, 0, sizeof V);
+	core_store_subscribe(on_store, NULL);
+}
+
+void
+tui_flowview_done(void)
+{
+	core_store_unsubscribe(on_store, NULL);
+	doc_clear(&V.doc);
+	free(V.doc.v);
+	memset(&V, 0, sizeof V);
+}
+
+void
+tui_flowview_open(struct flow *f)
+{
+	V.f = f;
+	V.gone = 0;
+	memset(V.scroll, 0, sizeof V.scroll);
+	/* A flow without a response opens on its request. */
+	if (V.tab == TAB_RESPONSE && f->response == NULL && f->request != NULL)
+		V.tab = TAB_REQUEST;
+	V.stale = 1;
+}
+
+struct flow *
+tui_flowview_flow(void)
+{
+	return V.f;
+}
+
+static void
+draw_tabs(int y)
+{
+	static const char *names[] = { "Request", "Response", "Detail" };
+	int x = 1, i;
+
+	tui_screen_fill(y, 0, ROLE_NORMAL);
+	for (i = 0; i < NTABS; i++) {
+		x += tui_screen_putf(y, x, COLS - x, i == V.tab ? ROLE_FOCUS :
+		    ROLE_DIM, " %s ", names[i]);
+		x += 1;
+	}
+	if (V.search[0] != '\0')
+		tui_screen_putf(y, x + 2, COLS - x - 2, ROLE_DIM, "/%s",
+		    V.search);
+}
+
+void
+tui_flowview_draw(int top, int rows)
+{
+	char tmp[128], *url;
+	size_t i, n, len;
+	const char *s, *m;
+	enum tui_role role;
+	int y;
+
+	tui_screen_fill(top, 0, ROLE_TITLE);
+	if (V.f == NULL) {
+		tui_screen_putf(top, 0, COLS, ROLE_TITLE, " %s",
+		    V.gone ? "the flow was removed (q: back)" : "no flow");
+		return;
+	}
+	url = core_flow_url(V.f);
+	tui_screen_putf(top, 0, COLS, ROLE_TITLE, " Flow %llu  %s %s",
+	    (unsigned long long)V.f->id, V.f->request && V.f->request->method ?
+	    V.f->request->method : core_flow_type_name(V.f->type), url);
+	free(url);
+	draw_tabs(top + 1);
+	if (V.stale || V.doc.width != COLS)
+		build();
+	V.rows = rows - 2;
+	n = doc_lines();
+	if (V.rows < 1)
+		return;
+	if (V.scroll[V.tab] + (size_t)V.rows > n)
+		V.scroll[V.tab] = n > (size_t)V.rows ? n - (size_t)V.rows : 0;
+	for (i = V.scroll[V.tab], y = top + 2; i < n && y < top + rows;
+	    i++, y++) {
+		s = doc_get(i, tmp, sizeof tmp, &len, &role);
+		tui_screen_put(y, 0, COLS, s, len, role);
+		if (V.search[0] == '\0')
+			continue;
+		for (m = find_ci(s, len, V.search); m != NULL;
+		    m = find_ci(m + 1, len - (size_t)(m + 1 - s), V.search)) {
+			int x = tui_screen_width(s, (size_t)(m - s));
+
+			if (x < COLS)
+				tui_screen_put(y, x, COLS - x, m,
+				    strlen(V.search), ROLE_MATCH);
+		}
+	}
+}
+
+/* Scrolls to the next line (dir 1) or previous (-1) holding the search. */
+static int
+search_step(int dir, int from_current)
+{
+	size_t n = doc_lines(), i, k, len;
+	char tmp[128];
+	enum tui_role role;
+	const char *s;
+
+	if (V.search[0] == '\0' || n == 0)
+		return 0;
+	i = V.scroll[V.tab];
+	for (k = from_current ? 0 : 1; k <= n; k++) {
+		size_t j = dir > 0 ? (i + k) % n : (i + n - k % n) % n;
+
+		s = doc_get(j, tmp, sizeof tmp, &len, &role);
+		if (find_ci(s, len, V.search) != NULL) {
+			V.scroll[V.tab] = j;
+			return 1;
+		}
+	}
+	tui_screen_error("not found: %s", V.search);
+	return 0;
+}
+
+static int
+search_submit(const char *text, void *arg)
+{
+	snprintf(V.search, sizeof V.search, "%s", text);
+	if (V.stale || V.doc.width != COLS)
+		build();
+	search_step(1, 1);
+	return 0;
+}
+
+int
+tui_flowview_key(int key)
+{
+	size_t page = V.rows > 1 ? (size_t)V.rows - 1 : 1, *sc = &V.scroll[V.tab];
+	int flags = TUI_DIRTY;
+
+	if (V.f == NULL) {
+		tui_screen_pop();
+		return TUI_DIRTY;
+	}
+	switch (key) {
+	case 'q':
+	case TUI_ESC:
+		tui_screen_pop();
+		break;
+	case '\t':
+	case 'l':
+	case TUI_FN(KEY_RIGHT):
+		V.tab = (V.tab + 1) % NTABS;
+		V.stale = 1;
+		break;
+	case TUI_FN(KEY_BTAB):
+	case 'h':
+	case TUI_FN(KEY_LEFT):
+		V.tab = (V.tab + NTABS - 1) % NTABS;
+		V.stale = 1;
+		break;
+	case 'j':
+	case TUI_FN(KEY_DOWN):
+		(*sc)++;
+		break;
+	case 'k':
+	case TUI_FN(KEY_UP):
+		if (*sc > 0)
+			(*sc)--;
+		break;
+	case ' ':
+	case TUI_FN(KEY_NPAGE):
+	case TUI_CTRL('f'):
+		*sc += page;
+		break;
+	case TUI_FN(KEY_PPAGE):
+	case TUI_CTRL('b'):
+		*sc = *sc > page ? *sc - page : 0;
+		break;
+	case 'g':
+	case TUI_FN(KEY_HOME):
+		*sc = 0;
+		break;
+	case 'G':
+	case TUI_FN(KEY_END):
+		*sc = (size_t)-1 / 2;	/* clamped when drawn */
+		break;
+	case '/':
+		tui_prompt_open("search: ", V.search, HIST_SEARCH, NULL,
+		    search_submit, NULL);
+		break;
+	case 'n':
+		search_step(1, 0);
+		break;
+	case 'N':
+		search_step(-1, 0);
+		break;
+	case 'e':
+		if (V.tab == TAB_DETAIL)
+			tui_list_flow_key(V.f, key, &flags);
+		else
+			tui_editor_edit(V.f, V.tab == TAB_RESPONSE);
+		flags |= TUI_FULL;
+		break;
+	case 'd':
+		tui_list_flow_key(V.f, key, &flags);
+		tui_screen_pop();
+		break;
+	default:
+		if (!tui_list_flow_key(V.f, key, &flags))
+			flags = 0;
+		break;
+	}
+	return flags;
+}
