@@ -411,6 +411,9 @@ core_flow_url(const struct flow *f)
 		return xstrdup(f->dns->name);
 	if (r == NULL)
 		return xstrdup(f->server != NULL ? f->server : "");
+	if (r->host == NULL || r->host[0] == '\0')
+		/* Never parsed (a bad request): show the target as sent. */
+		return xstrdup(r->path != NULL ? r->path : "");
 	cat(&url, &len, r->scheme != NULL ? r->scheme : "http");
 	cat(&url, &len, "://");
 	if (r->host != NULL && strchr(r->host, ':') != NULL) {

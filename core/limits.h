@@ -64,5 +64,9 @@
 #define LIMIT_UDP_IDLE_SEC	60
 /* Packets read from the tun in one wake-up before others get a turn. */
 #define LIMIT_TUN_BATCH		256
+/* Text of one DNS response's answers kept in its flow (core/dns.c). */
+#define LIMIT_DNS_ANSWERS	(16 * 1024)
+/* DNS queries awaiting their answer on one UDP 5-tuple (core/udprelay.c). */
+#define LIMIT_DNS_PENDING	32
 
 #endif

@@ -15,6 +15,7 @@ struct upstream {
 	char			*scheme;
 	char			*addr;		/* "ip:port" reached */
 	int			 requests;	/* exchanges it carried */
+	void			*owner;		/* the exchange using it, if any */
 	struct loop_timer	*idle;
 	struct upstream		*next;
 };

@@ -19,11 +19,14 @@
 #include "core/intercept.h"
 #include "core/limits.h"
 #include "core/loop.h"
+#include "core/mitm.h"
 #include "core/pool.h"
 #include "core/proxy.h"
+#include "core/sniff.h"
 #include "core/sockstream.h"
 #include "core/store.h"
 #include "core/stream.h"
+#include "core/tls.h"
 #include "core/trawl.h"
 #include "core/tunnel.h"
 #include "core/url.h"
@@ -63,6 +66,7 @@ struct exchange {
 	int			 up_close;	/* server will not keep the connection */
 	int			 sent_any;	/* response bytes reached the client */
 
+	int			 stored;	/* the flow is in the store */
 	int			 hold_req;	/* intercepted: request kept back */
 	int			 hold_resp;	/* intercepted: response kept back */
 	int			 minor;		/* client's HTTP/1.<minor> */
@@ -77,6 +81,9 @@ struct client {
 	char			*comm;
 	char			*dest_host;	/* transparent: where it was going */
 	int			 dest_port;
+	const char		*scheme;	/* of origin-form requests */
+	int			 tls;		/* s is trawl's TLS server */
+	int			 nreq;		/* requests seen */
 	struct buf		 in;		/* client bytes not parsed yet */
 	struct exchange		*x;
 	struct loop_timer	*idle;
@@ -142,6 +149,17 @@ wants_keepalive(const struct flow_headers *h, int minor)
 	return 1;
 }
 
+/* Flows go into the store once they are worth showing (a CONNECT only
+ * when it fails or turns out to be a raw tunnel). */
+static void
+x_store(struct exchange *x)
+{
+	if (!x->stored) {
+		x->stored = 1;
+		core_store_add(x->f);
+	}
+}
+
 /* --- errors toward the client ------------------------------------------ */
 
 /* A response trawl makes itself; never recorded as the server's. */
@@ -168,6 +186,7 @@ exchange_fail(struct exchange *x, int status, const char *reason,
 	char msg[512];
 
 	snprintf(msg, sizeof msg, fmt, detail);
+	x_store(x);
 	core_flow_error(x->f, "%s", msg);
 	if (x->sent_any || status == 0) {
 		exchange_free(x);
@@ -234,11 +253,31 @@ up_error(void *arg, const char *msg)
 	exchange_fail(x, x->head_done ? 0 : 502, "Bad Gateway", "%s", m);
 }
 
+/* The server's TLS handshake is done: record it on the flow using it. */
+static void
+up_tls_done(void *arg)
+{
+	struct upstream *u = arg;
+	struct exchange *x = u->owner;
+
+	if (x == NULL || x->f == NULL)
+		return;
+	core_tls_details(u->s, &x->f->server_tls);
+	x->f->t.tls_end = core_now();
+}
+
 static void
 up_attach(struct exchange *x)
 {
 	struct stream_cbs cbs = { up_data, up_drain, up_eof, up_error, x };
 
+	x->up->owner = x;
+	if (core_tls_is(x->up->s)) {
+		if (core_tls_established(x->up->s))
+			core_tls_details(x->up->s, &x->f->server_tls);
+		else
+			core_tls_on_handshake(x->up->s, up_tls_done, x->up);
+	}
 	core_stream_set_cbs(x->up->s, &cbs);
 	core_stream_pause(x->up->s, 0);
 	core_flow_set(&x->f->server, x->up->addr);
@@ -296,6 +335,24 @@ on_connected(void *arg, const struct connect_result *r)
 	if (s == NULL) {
 		exchange_fail(x, 502, "Bad Gateway", "%s", "out of descriptors");
 		return;
+	}
+	if (x->state != X_TUNNEL_WAIT && strcmp(x->scheme, "https") == 0) {
+		struct stream *t;
+		char *cause = NULL;
+
+		if (core_mitm_client_ctx() == NULL)
+			t = NULL;
+		else
+			t = core_tls_client_new(core_loop, s,
+			    core_mitm_client_ctx(), x->host, "http/1.1", &cause);
+		if (t == NULL) {
+			core_stream_abort(s);
+			exchange_fail(x, 502, "Bad Gateway", "%s", cause != NULL ?
+			    cause : "TLS toward servers is not set up");
+			free(cause);
+			return;
+		}
+		s = t;
 	}
 	u = calloc(1, sizeof *u);
 	if (u == NULL)
@@ -517,7 +574,9 @@ exchange_free(struct exchange *x)
 		core_connect_cancel(x->connecting);
 	if (x->up != NULL)
 		core_pool_release(x->up, 1);
-	if (x->f != NULL && x->f->state != FLOW_DONE)
+	if (x->f != NULL && !x->stored)
+		core_flow_free(x->f);
+	else if (x->f != NULL && x->f->state != FLOW_DONE)
 		core_store_finish(x->f);
 	core_buf_free(&x->upq);
 	core_buf_free(&x->rin);
@@ -543,6 +602,7 @@ exchange_done(struct exchange *x)
 	}
 	x->up = NULL;
 	if (u != NULL) {
+		u->owner = NULL;
 		if (x->up_close)
 			core_pool_release(u, 0);
 		else
@@ -677,6 +737,8 @@ flow_for(struct client *c, enum flow_type type)
 		f->replay = REPLAY_REQUEST;
 		f->replay_of = c->replay_of;
 	}
+	if (c->tls && c->s != NULL)
+		core_tls_details(c->s, &f->client_tls);
 	return f;
 }
 
@@ -690,17 +752,24 @@ tunnel_open(struct exchange *x)
 	struct flow *f = x->f;
 	struct buf pre = c->in;
 
+	char *addr = strdup(x->up->addr), *host = strdup(x->host);
+	int port = x->port;
+
 	core_flow_set(&f->server, x->up->addr);
 	core_stream_write(cs, ok, sizeof ok - 1);
-	/* The tunnel takes both streams and the flow. */
+	/* What the tunnel carries decides what becomes of the streams and
+	 * the flow: TLS is intercepted, HTTP parsed, the rest relayed. */
 	x->up->s = NULL;
 	x->f = NULL;
 	memset(&c->in, 0, sizeof c->in);
 	c->s = NULL;
 	exchange_free(x);
 	client_free(c, 0);
-	core_tunnel_start(cs, us, f, core_buf_head(&pre), pre.len);
+	core_sniff_start(cs, us, addr, f, host, port, core_buf_head(&pre),
+	    pre.len);
 	core_buf_free(&pre);
+	free(addr);
+	free(host);
 }
 
 /* Parses one request head from the client buffer and starts it. */
@@ -730,9 +799,10 @@ request_start(struct client *c)
 	x->f = flow_for(c, FLOW_HTTP);
 	x->f->request = fr = core_flow_request_new();
 	fr->t_start = core_now();
+	c->nreq++;
 	if (n < 0) {
 		core_flow_set(&fr->method, "?");
-		core_store_add(x->f);
+		x_store(x);
 		core_flow_error(x->f, n == -2 ? "request head too large" :
 		    "malformed request head");
 		send_error(c, n == -2 ? 431 : 400, n == -2 ?
@@ -772,8 +842,8 @@ request_start(struct client *c)
 			u.host_len = strlen(c->dest_host);
 			u.port = c->dest_port;
 		}
-		u.scheme = "http";
-		u.scheme_len = 4;
+		u.scheme = c->scheme;
+		u.scheme_len = strlen(c->scheme);
 		u.path = r.target;
 		u.path_len = r.target_len;
 	} else
@@ -800,7 +870,7 @@ request_start(struct client *c)
 	core_buf_consume(&c->in, (size_t)n);
 
 	if (cause != NULL) {
-		core_store_add(x->f);
+		x_store(x);
 		core_flow_error(x->f, "bad request: %s", cause);
 		send_error(c, 400, "Bad Request", x->f->error);
 		exchange_free(x);
@@ -812,7 +882,6 @@ request_start(struct client *c)
 
 	if (is_connect) {
 		x->f->type = FLOW_TCP;
-		core_store_add(x->f);
 		x->state = X_TUNNEL_WAIT;
 		x->f->t.dns_start = core_now();
 		core_stream_pause(c->s, 1);
@@ -820,7 +889,7 @@ request_start(struct client *c)
 		    on_connected, x);
 		return -1;	/* nothing more to parse on this connection */
 	}
-	core_store_add(x->f);
+	x_store(x);
 	x->minor = r.minor;
 	x->req_left = x->req_fr.length;
 	x->req_done = x->req_fr.kind == HTTP1_BODY_NONE;
@@ -896,6 +965,7 @@ pause_response(struct exchange *x)
 	x->f->response->t_end = core_now();
 	x->up = NULL;
 	if (u != NULL) {
+		u->owner = NULL;
 		if (x->up_close || !x->req_done)
 			core_pool_release(u, 0);
 		else
@@ -1141,6 +1211,28 @@ client_drain(void *arg)
 		core_stream_pause(c->x->up->s, 0);
 }
 
+/* A TLS client that never got to a request: the handshake failed. */
+static void
+tls_failed(struct client *c, const char *why)
+{
+	struct flow *f;
+	char server[300];
+
+	if (!c->tls || c->nreq > 0 || core_tls_established(c->s))
+		return;
+	f = flow_for(c, FLOW_TCP);
+	core_tls_details(c->s, &f->client_tls);
+	snprintf(server, sizeof server, strchr(c->dest_host, ':') ?
+	    "[%s]:%d" : "%s:%d", c->dest_host, c->dest_port);
+	core_flow_set(&f->server, server);
+	core_store_add(f);
+	core_flow_error(f, "TLS handshake with the client failed: %s", why);
+	core_store_finish(f);
+	if (core_tls_cert_rejected(c->s))
+		core_mitm_client_refused(f->client_tls.sni != NULL &&
+		    f->client_tls.sni[0] ? f->client_tls.sni : c->dest_host);
+}
+
 /* The client is gone before its exchange ended. */
 static void
 client_gone(struct client *c, const char *why)
@@ -1159,6 +1251,7 @@ client_eof(void *arg)
 
 	c->eof = 1;
 	if (c->x == NULL) {
+		tls_failed(c, "the client closed the connection");
 		if (c->in.len > 0) {
 			/* A partial request head, then nothing. */
 			struct flow *f = flow_for(c, FLOW_HTTP);
@@ -1183,6 +1276,7 @@ client_eof(void *arg)
 static void
 client_error(void *arg, const char *msg)
 {
+	tls_failed(arg, msg);
 	client_gone(arg, msg);
 }
 
@@ -1211,8 +1305,27 @@ core_proxy_accept(struct stream *s, const struct proxy_origin *o)
 
 	if (c == NULL)
 		abort();
+	if (o->dest_host != NULL && o->scheme == NULL) {
+		/* Transparent, protocol unknown: look at the bytes first. */
+		struct flow *f = core_flow_new(FLOW_TCP);
+		char server[300];
+
+		free(c);
+		core_flow_set(&f->client, o->client);
+		f->pid = o->pid;
+		core_flow_set(&f->comm, o->comm);
+		snprintf(server, sizeof server, strchr(o->dest_host, ':') ?
+		    "[%s]:%d" : "%s:%d", o->dest_host, o->dest_port);
+		core_flow_set(&f->server, server);
+		core_sniff_start(s, NULL, NULL, f, o->dest_host, o->dest_port,
+		    o->pre, o->prelen);
+		return;
+	}
 	nclients++;
 	c->s = s;
+	c->scheme = o->scheme != NULL && strcmp(o->scheme, "https") == 0 ?
+	    "https" : "http";
+	c->tls = core_tls_is(s);
 	c->addr = strdup(o->client != NULL ? o->client : "?");
 	c->pid = o->pid;
 	c->comm = o->comm != NULL ? strdup(o->comm) : NULL;
@@ -1225,6 +1338,10 @@ core_proxy_accept(struct stream *s, const struct proxy_origin *o)
 	core_loop_timer_set(c->idle, LIMIT_IDLE_CLIENT_SEC);
 	core_stream_set_cbs(s, &cbs);
 	core_stream_pause(s, 0);
+	if (o->prelen > 0) {
+		core_buf_append(&c->in, o->pre, o->prelen);
+		client_process(c);
+	}
 }
 
 void

@@ -6,6 +6,8 @@
 #ifndef CORE_PROXY_H
 #define CORE_PROXY_H
 
+#include <stddef.h>
+
 struct flow;
 struct stream;
 
@@ -17,6 +19,11 @@ struct proxy_origin {
 	int		 pid;		/* 0 when unknown */
 	const char	*comm;
 	unsigned long long replay_of;	/* flows it makes are replays of it */
+	const char	*scheme;	/* with dest_host: "http" or "https" (the
+					 * stream is then trawl's TLS server);
+					 * NULL: sniff the protocol first */
+	const char	*pre;		/* bytes the client already sent */
+	size_t		 prelen;
 };
 
 /* Takes ownership of the client stream. */

@@ -77,10 +77,18 @@ tui_dump_line(const struct flow *f, char *buf, size_t len)
 
 		human_size(f->up.total, up, sizeof up);
 		human_size(f->down.total, size, sizeof size);
+		char kind[300];
+
+		if (f->server_tls.passthrough)
+			snprintf(kind, sizeof kind, "tls-passthrough%s%s",
+			    f->client_tls.sni ? " sni=" : "",
+			    f->client_tls.sni ? f->client_tls.sni : "");
+		else
+			snprintf(kind, sizeof kind, "%s",
+			    core_flow_type_name(f->type));
 		n = snprintf(buf, len, "%s %s%s %s %s << up %s down %s %s",
-		    when, f->client ? f->client : "?", proc,
-		    core_flow_type_name(f->type) , f->server ? f->server : url,
-		    up, size, dur);
+		    when, f->client ? f->client : "?", proc, kind,
+		    f->server ? f->server : url, up, size, dur);
 	}
 	if (f->error != NULL && n > 0 && (size_t)n < len)
 		snprintf(buf + n, len - n, " error: %s", f->error);

@@ -9,11 +9,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/cacmd.h"
 #include "core/filter.h"
 #include "core/flow.h"
 #include "core/har.h"
 #include "core/intercept.h"
 #include "core/loop.h"
+#include "core/mitm.h"
 #include "core/proxy.h"
 #include "core/regular.h"
 #include "core/store.h"
@@ -30,6 +32,7 @@ usage(FILE *out)
 {
 	fprintf(out,
 "usage: trawl [options] [FILTER]\n"
+"       trawl ca [install | uninstall]\n"
 "\n"
 "Inspect the network traffic of local programs.\n"
 "\n"
@@ -45,6 +48,12 @@ usage(FILE *out)
 "  --intercept-timeout SECONDS   resume paused flows after SECONDS\n"
 "  --view-filter EXPR            show only flows matching EXPR\n"
 "  --case-sensitive-filters      regexes in filters match case-sensitively\n"
+"  --confdir DIR                 where trawl's CA lives (~/.config/trawl)\n"
+"  -k, --ssl-insecure            do not verify servers' certificates\n"
+"  --upstream-ca FILE            also trust the CAs in this PEM file\n"
+"  --ignore-hosts REGEX          pass TLS to matching hosts through (repeatable)\n"
+"  --tls-auto-ignore             pass through hosts whose clients refused trawl's CA\n"
+"  --keylog FILE                 append TLS keys for Wireshark (or SSLKEYLOGFILE)\n"
 "  -h, --help                    this help\n"
 "  -v, --version                 print the version\n"
 "\n"
@@ -126,7 +135,8 @@ load_one(struct flow *f, void *unused)
 
 enum {
 	OPT_MODE = 256, OPT_LISTEN_HOST, OPT_DUMP, OPT_CASE, OPT_INTERCEPT,
-	OPT_INTERCEPT_TIMEOUT, OPT_VIEW_FILTER
+	OPT_INTERCEPT_TIMEOUT, OPT_VIEW_FILTER, OPT_CONFDIR, OPT_UPSTREAM_CA,
+	OPT_IGNORE_HOSTS, OPT_TLS_AUTO_IGNORE, OPT_KEYLOG
 };
 
 int
@@ -146,6 +156,12 @@ main(int argc, char **argv)
 		{ "intercept-timeout", required_argument, NULL,
 		    OPT_INTERCEPT_TIMEOUT },
 		{ "view-filter", required_argument, NULL, OPT_VIEW_FILTER },
+		{ "confdir", required_argument, NULL, OPT_CONFDIR },
+		{ "ssl-insecure", no_argument, NULL, 'k' },
+		{ "upstream-ca", required_argument, NULL, OPT_UPSTREAM_CA },
+		{ "ignore-hosts", required_argument, NULL, OPT_IGNORE_HOSTS },
+		{ "tls-auto-ignore", no_argument, NULL, OPT_TLS_AUTO_IGNORE },
+		{ "keylog", required_argument, NULL, OPT_KEYLOG },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'v' },
 		{ NULL, 0, NULL, 0 }
@@ -153,13 +169,23 @@ main(int argc, char **argv)
 	struct filter *filter = NULL, *vf;
 	struct sigaction sa;
 	char *cause = NULL, *end, **rules = NULL;
+	struct mitm_options mo;
 	int ch, fflags = 0, rc = 1, nrules = 0, i;
 	double secs;
+
+	memset(&mo, 0, sizeof mo);
+	/* `trawl ca ...` is a subcommand; look for --confdir before it. */
+	for (i = 1; i < argc && argv[i][0] == '-'; i++)
+		if (strcmp(argv[i], "--confdir") == 0 && i + 1 < argc)
+			mo.confdir = argv[++i];
+	if (i < argc && strcmp(argv[i], "ca") == 0 && i + 2 >= argc)
+		return core_cacmd(i + 1 < argc ? argv[i + 1] : NULL, mo.confdir,
+		    stdout);
 
 	opts.mode = MODE_REGULAR;
 	opts.listen_host = strdup("127.0.0.1");
 	opts.listen_port = 8080;
-	while ((ch = getopt_long(argc, argv, "p:qw:r:nhv", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "p:qw:r:nhvk", longopts, NULL)) != -1) {
 		switch (ch) {
 		case OPT_MODE:
 			if (parse_mode(optarg) == -1) {
@@ -214,6 +240,28 @@ main(int argc, char **argv)
 			break;
 		case OPT_VIEW_FILTER:
 			opts.view_filter = optarg;
+			break;
+		case OPT_CONFDIR:
+			mo.confdir = optarg;
+			break;
+		case 'k':
+			mo.insecure = 1;
+			break;
+		case OPT_UPSTREAM_CA:
+			mo.upstream_ca = optarg;
+			break;
+		case OPT_IGNORE_HOSTS:
+			if (core_mitm_ignore_add(optarg, &cause) == -1) {
+				fprintf(stderr, "trawl: %s\n", cause);
+				free(cause);
+				return 2;
+			}
+			break;
+		case OPT_TLS_AUTO_IGNORE:
+			mo.auto_ignore = 1;
+			break;
+		case OPT_KEYLOG:
+			mo.keylog = optarg;
 			break;
 		case 'h':
 			usage(stdout);
@@ -306,6 +354,10 @@ main(int argc, char **argv)
 		rc = 0;
 		goto out;
 	}
+	if (opts.mode != MODE_NONE && core_mitm_init(&mo, &cause) == -1) {
+		fprintf(stderr, "trawl: %s\n", cause ? cause : "TLS setup failed");
+		goto out;
+	}
 	if (opts.mode == MODE_REGULAR && core_regular_start(opts.listen_host,
 	    opts.listen_port, &cause) == -1) {
 		fprintf(stderr, "trawl: %s\n", cause ? cause : "cannot listen");
@@ -326,6 +378,7 @@ out:
 	if (har_out != NULL)
 		core_har_writer_close(har_out);
 	core_store_free();
+	core_mitm_free();
 	core_filter_free(filter);
 	core_loop_free(core_loop);
 	free(opts.listen_host);

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""origin.py PORT -- an HTTP/1.1 origin server for trawl's tests.
+"""origin.py PORT [HOST [CERT KEY]] -- an HTTP/1.1 origin server for
+trawl's tests; with CERT and KEY (PEM files) it speaks HTTPS.
 
 Keep-alive by default. Paths choose odd behaviours:
   /len/N          N bytes of a repeating pattern (Content-Length)
@@ -17,6 +18,7 @@ import hashlib
 import http.server
 import socket
 import socketserver
+import ssl
 import struct
 import sys
 import threading
@@ -145,4 +147,10 @@ if __name__ == "__main__":
     host = sys.argv[2] if len(sys.argv) > 2 else "127.0.0.1"
     if ":" in host:
         Server.address_family = socket.AF_INET6
-    Server((host, int(sys.argv[1])), Handler).serve_forever()
+    srv = Server((host, int(sys.argv[1])), Handler)
+    if len(sys.argv) > 4:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(sys.argv[3], sys.argv[4])
+        ctx.set_alpn_protocols(["http/1.1"])
+        srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
+    srv.serve_forever()

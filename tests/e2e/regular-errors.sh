@@ -52,10 +52,26 @@ eq "refused upstream gets 502" "$(curl -s -o /dev/null -w '%{http_code}' $X http
 eq "upstream reset gets 502" "$(curl -s -o /dev/null -w '%{http_code}' $X "$O/reset")" "502"
 eq "malformed response gets 502" "$(curl -s -o /dev/null -w '%{http_code}' $X "$O/garbage")" "502"
 
-# CONNECT: a raw tunnel, recorded as a TCP flow with byte counts.
+# CONNECT: HTTP inside a tunnel is still parsed as HTTP...
 got=$(curl -s -p $X "$O/len/1000" | sha256sum)
 want=$(curl -s "$O/len/1000" | sha256sum)
 eq "CONNECT tunnel carries the bytes" "$got" "$want"
+# ...anything else is a raw tunnel, a TCP flow with byte counts.
+python3 - "$PP" "$OP" >"$TMP/rawtun" <<'PY'
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=5)
+s.sendall(("CONNECT 127.0.0.1:%s HTTP/1.1\r\n\r\n" % sys.argv[2]).encode())
+assert s.recv(4096).startswith(b"HTTP/1.1 200")
+s.sendall(b"\x00\x01 not http at all\r\n\r\n")
+data = b""
+while True:
+    b = s.recv(65536)
+    if not b:
+        break
+    data += b
+print(data.split(b"\r\n")[0].decode())
+PY
+contains "raw bytes reach the server through the tunnel" "$TMP/rawtun" "400"
 eq "CONNECT to a refused port gets 502" "$(curl -s -p -o /dev/null -w '%{http_connect}' $X http://127.0.0.1:$DEAD/)" "502"
 
 # A client that leaves in the middle of a download.
