@@ -29,6 +29,15 @@ NP=$(free_port)
 mkdir -p "$TMP/www" "$TMP/ngx"
 head -c 1024 /dev/urandom >"$TMP/www/1k"
 head -c 268435456 /dev/zero >"$TMP/www/256m"
+# A test CA and an HTTPS server block signed by it.
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+    -keyout "$TMP/ca.key" -out "$TMP/ca.pem" -days 7 -subj "/CN=Bench CA" 2>/dev/null
+openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+    -keyout "$TMP/srv.key" -out "$TMP/srv.csr" -subj "/CN=localhost" 2>/dev/null
+printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\n' >"$TMP/ext"
+openssl x509 -req -in "$TMP/srv.csr" -CA "$TMP/ca.pem" -CAkey "$TMP/ca.key" \
+    -CAcreateserial -out "$TMP/srv.pem" -days 7 -extfile "$TMP/ext" 2>/dev/null
+NS=$(free_port)
 cat >"$TMP/ngx/nginx.conf" <<NGX
 worker_processes 1;
 daemon off;
@@ -44,6 +53,8 @@ http {
 	uwsgi_temp_path $TMP/ngx;
 	scgi_temp_path $TMP/ngx;
 	server { listen 127.0.0.1:$NP; root $TMP/www; }
+	server { listen 127.0.0.1:$NS ssl; root $TMP/www;
+		ssl_certificate $TMP/srv.pem; ssl_certificate_key $TMP/srv.key; }
 }
 NGX
 nginx -c "$TMP/ngx/nginx.conf" &
@@ -51,14 +62,16 @@ PIDS="$PIDS $!"
 wait_port "$NP" || { echo "nginx did not start"; exit 1; }
 
 TP=$(free_port)
-"$TRAWL" --mode "regular@$TP" --dump -q &
+"$TRAWL" --mode "regular@$TP" --dump -q --confdir "$TMP/trawl" \
+    --upstream-ca "$TMP/ca.pem" </dev/null &
 TRAWL_PID=$!
 PIDS="$PIDS $TRAWL_PID"
 MP=$(free_port)
 MITM=no
 if command -v mitmdump >/dev/null; then
 	mitmdump -q --listen-host 127.0.0.1 --listen-port "$MP" \
-	    --set stream_large_bodies=1m >/dev/null 2>&1 &
+	    --set stream_large_bodies=1m --set confdir="$TMP/mitm" \
+	    --set ssl_verify_upstream_trusted_ca="$TMP/ca.pem" >/dev/null 2>&1 &
 	PIDS="$PIDS $!"
 	wait_port "$MP" && MITM=yes
 fi
@@ -146,4 +159,57 @@ r1=$(rss_kib $TRAWL_PID)
 echo "| RSS before | RSS after | retained per flow |"
 echo "| ---: | ---: | ---: |"
 echo "| $r0 KiB | $r1 KiB | $(( (r1 - r0) * 1024 / 10000 )) bytes |"
+
+echo
+echo "## (e) HTTPS (issue 3)"
+echo
+# curl keeps 16 connections busy with 1 KiB requests; a fresh curl per
+# connection measures new TLS connections per second.
+printf 'url = "https://localhost:%s/1k"\noutput = "/dev/null"\n' "$NS" >"$TMP/one"
+i=0; : >"$TMP/many"; while [ $i -lt 4000 ]; do cat "$TMP/one" >>"$TMP/many"; i=$((i + 1)); done
+https_rps() { # CAFILE [PROXYPORT]
+	x=""; [ -n "${2:-}" ] && x="-x http://127.0.0.1:$2"
+	t0=$(date +%s.%N)
+	curl -s -Z --parallel-max 16 --cacert "$1" $x -K "$TMP/many"
+	t1=$(date +%s.%N)
+	python3 -c "print('%.0f' % (4000 / ($t1 - $t0)))"
+}
+https_conns() { # CAFILE [PROXYPORT]
+	x=""; [ -n "${2:-}" ] && x="-x http://127.0.0.1:$2"
+	t0=$(date +%s.%N)
+	seq 400 | xargs -P 16 -I{} curl -s --cacert "$1" $x -o /dev/null "https://localhost:$NS/1k"
+	t1=$(date +%s.%N)
+	python3 -c "print('%.0f' % (400 / ($t1 - $t0)))"
+}
+https_bulk() { # CAFILE [PROXYPORT]
+	x=""; [ -n "${2:-}" ] && x="-x http://127.0.0.1:$2"
+	curl -s --cacert "$1" $x -o /dev/null -w '%{speed_download}' "https://localhost:$NS/256m" |
+	    python3 -c "import sys; print('%.0f' % (float(sys.stdin.read()) / 1e6))"
+}
+TCA=$TMP/trawl/trawl-ca-cert.pem
+MCA=$TMP/mitm/mitmproxy-ca-cert.pem
+d1=$(https_rps "$TMP/ca.pem"); t1=$(https_rps "$TCA" "$TP")
+d2=$(https_conns "$TMP/ca.pem"); t2=$(https_conns "$TCA" "$TP")
+d3=$(https_bulk "$TMP/ca.pem"); t3=$(https_bulk "$TCA" "$TP")
+m1="-"; m2="-"; m3="-"
+if [ $MITM = yes ] && [ -f "$MCA" ]; then
+	m1=$(https_rps "$MCA" "$MP"); m2=$(https_conns "$MCA" "$MP"); m3=$(https_bulk "$MCA" "$MP")
+fi
+echo "| measure | direct | trawl | trawl/direct | mitmdump |"
+echo "| --- | ---: | ---: | ---: | ---: |"
+echo "| 1 KiB requests/s, 16 connections (curl -Z) | $d1 | $t1 | $(python3 -c "print('%.2f' % ($t1 / $d1))") | $m1 |"
+echo "| new TLS connections/s (a curl each, 16 at once) | $d2 | $t2 | $(python3 -c "print('%.2f' % ($t2 / $d2))") | $m2 |"
+echo "| 256 MiB download MB/s | $d3 | $t3 | $(python3 -c "print('%.2f' % ($t3 / $d3))") | $m3 |"
+echo
+echo "## (f) filters over 100,000 flows (issue 5)"
+echo
+echo '```'
+"$BUILD/bench/filter-bench" 100000
+echo '```'
+echo
+echo "## (g) the screen with 100,000 flows (issue 6)"
+echo
+echo '```'
+"$BUILD/bench/tui-bench" 100000
+echo '```'
 } | tee "$OUT"

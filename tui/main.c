@@ -345,10 +345,19 @@ main(int argc, char **argv)
 		save_filter = filter;
 		core_store_subscribe(on_store, NULL);
 	}
-	if (opts.read_file != NULL &&
-	    core_har_load(opts.read_file, load_one, NULL, &cause) == -1) {
-		fprintf(stderr, "trawl: %s\n", cause);
-		goto out;
+	if (opts.read_file != NULL) {
+		int loaded = core_har_load(opts.read_file, load_one, NULL, &cause);
+
+		if (loaded == -1) {
+			fprintf(stderr, "trawl: %s\n", cause);
+			goto out;
+		}
+		if (loaded == 1) {
+			/* Some entries were unusable; the rest loaded. */
+			fprintf(stderr, "trawl: warning: %s\n", cause);
+			free(cause);
+			cause = NULL;
+		}
 	}
 	if (opts.mode == MODE_NONE && opts.dump) {
 		rc = 0;
