@@ -67,6 +67,7 @@ struct exchange {
 	int			 sent_any;	/* response bytes reached the client */
 
 	int			 stored;	/* the flow is in the store */
+	int			 retried;	/* sent again after a stale upstream */
 	int			 hold_req;	/* intercepted: request kept back */
 	int			 hold_resp;	/* intercepted: response kept back */
 	int			 minor;		/* client's HTTP/1.<minor> */
@@ -220,11 +221,37 @@ up_drain(void *arg)
 	client_process(x->c);
 }
 
+static void	up_connect(struct exchange *);
+static void	request_head_out(struct exchange *, const char *, int);
+
+/*
+ * A pooled connection the server closed just as the request went out: a
+ * request without a body is sent once more on a fresh connection, as
+ * browsers do. Returns 1 when it did so.
+ */
+static int
+retry_stale(struct exchange *x)
+{
+	if (x->retried || x->head_done || x->rin.len > 0 || x->up == NULL ||
+	    x->up->requests < 2 || x->req_fr.kind != HTTP1_BODY_NONE ||
+	    x->hold_req || x->f->response != NULL)
+		return 0;
+	x->retried = 1;
+	x->up->owner = NULL;
+	core_pool_release(x->up, 1);
+	x->up = NULL;
+	request_head_out(x, x->f->request->path, x->minor);
+	up_connect(x);
+	return 1;
+}
+
 static void
 up_eof(void *arg)
 {
 	struct exchange *x = arg;
 
+	if (retry_stale(x))
+		return;
 	if (x->head_done && x->resp_fr.kind == HTTP1_BODY_CLOSE) {
 		x->resp_done = 1;
 		x->up_close = 1;
@@ -249,6 +276,8 @@ up_error(void *arg, const char *msg)
 	struct exchange *x = arg;
 	char m[256];
 
+	if (retry_stale(x))
+		return;
 	snprintf(m, sizeof m, "server %s: %s", x->host, msg);
 	exchange_fail(x, x->head_done ? 0 : 502, "Bad Gateway", "%s", m);
 }
@@ -376,7 +405,8 @@ up_connect(struct exchange *x)
 {
 	x->f->t.dns_start = core_now();
 	x->state = X_CONNECTING;
-	x->up = core_pool_take(x->scheme, x->host, x->port);
+	/* A retry wants a fresh connection, not another stale one. */
+	x->up = x->retried ? NULL : core_pool_take(x->scheme, x->host, x->port);
 	if (x->up != NULL) {
 		x->f->t.dns_end = x->f->t.connect_end = x->f->t.dns_start;
 		up_ready(x);

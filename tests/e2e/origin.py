@@ -13,6 +13,8 @@ Keep-alive by default. Paths choose odd behaviours:
   /garbage        a malformed response head
   /conns          how many connections this server accepted
   /sleep/S        answers after S seconds
+  /drop-next      answers, then drops the next request on this connection
+                  unanswered (a server closing an idle keep-alive connection)
 """
 import hashlib
 import http.server
@@ -66,9 +68,17 @@ class Handler(http.server.BaseHTTPRequestHandler):
         n = int(self.headers.get("Content-Length", "0"))
         return self.rfile.read(n)
 
+    drop_next = False
+
     def route(self):
         p = self.path
-        if p.startswith("/len/"):
+        if self.drop_next:
+            self.close_connection = True
+            return
+        if p == "/drop-next":
+            self.drop_next = True
+            self.send_body(b"next one is dropped\n", ctype="text/plain")
+        elif p.startswith("/len/"):
             n = int(p[5:])
             self.send_response(200)
             self.send_header("Content-Type", "application/octet-stream")

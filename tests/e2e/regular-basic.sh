@@ -44,6 +44,10 @@ after=$(curl -s "$O/conns")
 # hold one); the second direct request adds one more.
 check "upstream connection reused across keep-alive requests" [ $((after - before)) -le 2 ]
 
+# A pooled connection the server drops: a GET is sent again, not a 502.
+eq "a stale upstream connection is retried" \
+    "$(curl -s -o /dev/null -o /dev/null -w '%{http_code} ' $X "$O/drop-next" "$O/len/5")" "200 200 "
+
 # Hop-by-hop headers stay on their hop; Host follows the URL.
 curl -s $X -H "Proxy-Connection: keep-alive" -H "Connection: X-Secret" \
     -H "X-Secret: 1" -H "Keep-Alive: 5" -H "X-Kept: yes" "$O/headers" >"$TMP/h"
