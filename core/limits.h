@@ -35,7 +35,7 @@
 /* Seconds allowed for resolving and connecting to an upstream. */
 #define LIMIT_CONNECT_SEC	15
 /* Idle upstream connections kept for reuse, in all. */
-#define LIMIT_UPSTREAM_POOL	64
+#define LIMIT_UPSTREAM_POOL	1024
 /* Requests queued on one client connection (pipelining). */
 #define LIMIT_PIPELINE		32
 /* Concurrent client connections. */

@@ -58,6 +58,8 @@ struct exchange {
 	int			 req_done;
 
 	struct buf		 rin;		/* response bytes not parsed yet */
+	struct buf		 cout;		/* response head (and the body that
+						 * came with it) for one write */
 	int			 head_done;
 	struct http1_framing	 resp_fr;
 	uint64_t		 resp_left;
@@ -508,8 +510,10 @@ response_head(struct exchange *x)
 	if (c->close_after)
 		core_buf_printf(&out, "Connection: close\r\n");
 	core_buf_printf(&out, "\r\n");
-	core_stream_write(c->s, core_buf_head(&out), out.len);
-	core_buf_free(&out);
+	/* Held back so the head and the first body bytes leave together:
+	 * one send per small response instead of two. */
+	core_buf_free(&x->cout);
+	x->cout = out;
 	core_buf_consume(&x->rin, (size_t)n);
 	x->sent_any = 1;
 	if (x->resp_fr.kind == HTTP1_BODY_NONE ||
@@ -566,14 +570,22 @@ response_process(struct exchange *x)
 			core_flow_body_append(&x->f->response->body, p, take);
 			break;
 		}
-		if (!x->hold_resp)
-			core_stream_write(c->s, p, take);
+		if (!x->hold_resp) {
+			if (x->cout.len > 0)
+				core_buf_append(&x->cout, p, take);
+			else
+				core_stream_write(c->s, p, take);
+		}
 		core_buf_consume(&x->rin, take);
 		if (x->hold_resp && x->f->response->body.truncated) {
 			exchange_fail(x, 502, "Bad Gateway", "response body "
 			    "over %s is too large to intercept", "4 MiB");
 			return;
 		}
+	}
+	if (x->cout.len > 0) {
+		core_stream_write(c->s, core_buf_head(&x->cout), x->cout.len);
+		core_buf_free(&x->cout);
 	}
 	if (x->resp_done) {
 		if (x->rin.len > 0)
@@ -610,6 +622,7 @@ exchange_free(struct exchange *x)
 		core_store_finish(x->f);
 	core_buf_free(&x->upq);
 	core_buf_free(&x->rin);
+	core_buf_free(&x->cout);
 	free(x->method);
 	free(x->scheme);
 	free(x->host);
