@@ -11,21 +11,6 @@
 #include "core/decode.h"
 #include "core/flow.h"
 
-static char *
-take(struct buf *b, size_t *len)
-{
-	char *s;
-
-	if (len != NULL)
-		*len = b->len;
-	core_buf_append(b, "", 1);
-	if (b->off != 0)
-		memmove(b->data, b->data + b->off, b->len);
-	s = b->data;
-	memset(b, 0, sizeof *b);
-	return s;
-}
-
 static void
 indent(struct buf *b, int depth)
 {
@@ -133,7 +118,7 @@ core_bodyfmt_json(const char *s, size_t len, int partial, size_t *outlen)
 	}
 	if (depth != 0 && !partial)
 		goto bad;
-	return take(&b, outlen);
+	return core_buf_take(&b, outlen);
 bad:
 	core_buf_free(&b);
 	return NULL;
@@ -190,7 +175,7 @@ core_bodyfmt_form(const char *s, size_t len, size_t *outlen)
 		}
 		i = end + 1;
 	}
-	return take(&b, outlen);
+	return core_buf_take(&b, outlen);
 }
 
 int

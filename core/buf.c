@@ -80,3 +80,18 @@ core_buf_free(struct buf *b)
 	b->data = NULL;
 	b->off = b->len = b->cap = 0;
 }
+
+char *
+core_buf_take(struct buf *b, size_t *len)
+{
+	char *s;
+
+	if (len != NULL)
+		*len = b->len;
+	core_buf_append(b, "", 1);
+	if (b->off != 0)
+		memmove(b->data, b->data + b->off, b->len);
+	s = b->data;
+	memset(b, 0, sizeof *b);
+	return s;
+}

@@ -21,6 +21,9 @@ void	 core_buf_printf(struct buf *, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
 void	 core_buf_consume(struct buf *, size_t);
 void	 core_buf_free(struct buf *);
+/* Hands the bytes over as a NUL-terminated string (caller frees) and
+ * leaves the buffer empty; *len (may be NULL) gets their count. */
+char	*core_buf_take(struct buf *, size_t *len);
 static inline const char *core_buf_head(const struct buf *b)
 { return b->data + b->off; }
 

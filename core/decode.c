@@ -13,6 +13,7 @@
 #include <zlib.h>
 #include <zstd.h>
 
+#include "core/cause.h"
 #include "core/decode.h"
 #include "core/limits.h"
 
@@ -29,19 +30,6 @@ enum coding {
 };
 
 static const char *coding_names[] = { "gzip", "deflate", "br", "zstd" };
-
-static void
-set_cause(char **cause, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (cause == NULL)
-		return;
-	va_start(ap, fmt);
-	if (vasprintf(cause, fmt, ap) == -1)
-		abort();	/* out of memory is not survivable here */
-	va_end(ap);
-}
 
 /*
  * Splits a Content-Encoding value into codings, identity dropped. Returns
@@ -70,7 +58,7 @@ parse_codings(const char *ce, enum coding *v, char **cause)
 		if (len == 8 && strncasecmp(tok, "identity", len) == 0)
 			continue;
 		if (n == DECODE_MAX_CODINGS) {
-			set_cause(cause, "more than %d content codings",
+			core_cause(cause, "more than %d content codings",
 			    DECODE_MAX_CODINGS);
 			return -1;
 		}
@@ -84,7 +72,7 @@ parse_codings(const char *ce, enum coding *v, char **cause)
 		else if (len == 4 && strncasecmp(tok, "zstd", 4) == 0)
 			v[n++] = CODING_ZSTD;
 		else {
-			set_cause(cause, "unknown content coding: %.*s",
+			core_cause(cause, "unknown content coding: %.*s",
 			    (int)(len > 64 ? 64 : len), tok);
 			return -1;
 		}
@@ -138,7 +126,7 @@ ended_early(struct decode_out *o, enum coding c, int flags, char **cause)
 		o->truncated = 1;
 		return 0;
 	}
-	set_cause(cause, "%s: body ends before the end of the stream",
+	core_cause(cause, "%s: body ends before the end of the stream",
 	    coding_names[c]);
 	return -1;
 }
@@ -159,7 +147,7 @@ dec_zlib(struct decode_out *o, enum coding c, const char *in, size_t len,
 	int rc, ret = -1, wbits;
 
 	if (len > UINT_MAX) {
-		set_cause(cause, "%s: body too large", coding_names[c]);
+		core_cause(cause, "%s: body too large", coding_names[c]);
 		return -1;
 	}
 	/*
@@ -175,7 +163,7 @@ dec_zlib(struct decode_out *o, enum coding c, const char *in, size_t len,
 		wbits = -15;
 	memset(&z, 0, sizeof z);
 	if (inflateInit2(&z, wbits) != Z_OK) {
-		set_cause(cause, "%s: cannot start zlib", coding_names[c]);
+		core_cause(cause, "%s: cannot start zlib", coding_names[c]);
 		return -1;
 	}
 	z.next_in = (Bytef *)(uintptr_t)in;
@@ -208,7 +196,7 @@ dec_zlib(struct decode_out *o, enum coding c, const char *in, size_t len,
 				break;
 			}
 		}
-		set_cause(cause, "%s: %s", coding_names[c],
+		core_cause(cause, "%s: %s", coding_names[c],
 		    z.msg != NULL ? z.msg : "corrupt stream");
 		break;
 	}
@@ -250,7 +238,7 @@ dec_br(struct decode_out *o, const char *in, size_t len, int flags,
 			ret = ended_early(o, CODING_BR, flags, cause);
 			break;
 		}
-		set_cause(cause, "br: %s",
+		core_cause(cause, "br: %s",
 		    BrotliDecoderErrorString(BrotliDecoderGetErrorCode(s)));
 		break;
 	}
@@ -283,7 +271,7 @@ dec_zstd(struct decode_out *o, const char *in, size_t len, int flags,
 		ob.pos = 0;
 		rc = ZSTD_decompressStream(d, &ob, &ib);
 		if (ZSTD_isError(rc)) {
-			set_cause(cause, "zstd: %s", ZSTD_getErrorName(rc));
+			core_cause(cause, "zstd: %s", ZSTD_getErrorName(rc));
 			break;
 		}
 		o->len += ob.pos;

@@ -9,22 +9,6 @@
 #include "core/export.h"
 #include "core/flow.h"
 
-/* Hands the buffer's bytes to the caller as a NUL-terminated string. */
-static char *
-take(struct buf *b, size_t *len)
-{
-	char *s;
-
-	if (len != NULL)
-		*len = b->len;
-	core_buf_append(b, "", 1);
-	if (b->off != 0)
-		memmove(b->data, b->data + b->off, b->len);
-	s = b->data;
-	memset(b, 0, sizeof *b);
-	return s;
-}
-
 static void
 quote_into(struct buf *b, const char *s, size_t len)
 {
@@ -49,7 +33,7 @@ core_export_shell_quote(const char *s, size_t len)
 	struct buf b = { 0 };
 
 	quote_into(&b, s, len);
-	return take(&b, NULL);
+	return core_buf_take(&b, NULL);
 }
 
 static void
@@ -108,7 +92,7 @@ core_export_curl(const struct flow *f)
 		    strcasecmp(h->name, "Transfer-Encoding") == 0)
 			continue;
 		core_buf_printf(&hb, "%s: %s", h->name, h->value);
-		line = take(&hb, &n);
+		line = core_buf_take(&hb, &n);
 		core_buf_printf(&b, " -H ");
 		quote_into(&b, line, n);
 		free(line);
@@ -124,7 +108,7 @@ core_export_curl(const struct flow *f)
 	core_buf_printf(&b, " ");
 	quote_str(&b, url);
 	free(url);
-	return take(&b, NULL);
+	return core_buf_take(&b, NULL);
 }
 
 static void
@@ -150,7 +134,7 @@ core_export_request(const struct flow *f, size_t *len)
 	headers_into(&b, &r->headers);
 	if (r->body.len > 0)
 		core_buf_append(&b, r->body.data, r->body.len);
-	return take(&b, len);
+	return core_buf_take(&b, len);
 }
 
 char *
@@ -167,5 +151,5 @@ core_export_response(const struct flow *f, size_t *len)
 	headers_into(&b, &r->headers);
 	if (r->body.len > 0)
 		core_buf_append(&b, r->body.data, r->body.len);
-	return take(&b, len);
+	return core_buf_take(&b, len);
 }

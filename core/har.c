@@ -24,6 +24,7 @@
 
 #include <jansson.h>
 
+#include "core/cause.h"
 #include "core/flow.h"
 #include "core/har.h"
 #include "core/limits.h"
@@ -72,19 +73,6 @@ static const struct name replay_names[] = {
 	{ REPLAY_NONE, "none" }, { REPLAY_REQUEST, "request" },
 	{ REPLAY_RESPONSE, "response" }, { 0, NULL }
 };
-
-static void
-set_cause(char **cause, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (cause == NULL)
-		return;
-	va_start(ap, fmt);
-	if (vasprintf(cause, fmt, ap) == -1)
-		*cause = NULL;
-	va_end(ap);
-}
 
 static const char *
 name_of(const struct name *t, int v)
@@ -944,11 +932,11 @@ writer_start(int fd, const char *path, char **cause)
 
 	if (ftruncate(fd, 0) == -1 ||
 	    write_all(fd, 0, start, sizeof start - 1) == -1) {
-		set_cause(cause, "%s: %s", path, strerror(errno));
+		core_cause(cause, "%s: %s", path, strerror(errno));
 		return NULL;
 	}
 	if ((w = calloc(1, sizeof *w)) == NULL) {
-		set_cause(cause, "out of memory");
+		core_cause(cause, "out of memory");
 		return NULL;
 	}
 	w->fd = fd;
@@ -965,7 +953,7 @@ core_har_writer_open(const char *path, char **cause)
 	/* 0600: captures hold cookies and tokens. */
 	fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
 	if (fd == -1) {
-		set_cause(cause, "%s: %s", path, strerror(errno));
+		core_cause(cause, "%s: %s", path, strerror(errno));
 		return NULL;
 	}
 	if ((w = writer_start(fd, path, cause)) == NULL)
@@ -982,12 +970,12 @@ core_har_writer_add(struct har_writer *w, const struct flow *f, char **cause)
 	int rv = -1;
 
 	if (w->broken) {
-		set_cause(cause, "HAR file is unusable after a write error");
+		core_cause(cause, "HAR file is unusable after a write error");
 		return -1;
 	}
 	if ((e = entry_json(f)) == NULL || (s = json_dumps(e, 0)) == NULL ||
 	    (buf = malloc(2 + (sl = strlen(s)) + tl)) == NULL) {
-		set_cause(cause, "out of memory");
+		core_cause(cause, "out of memory");
 		goto out;
 	}
 	if (w->n > 0) {
@@ -1000,7 +988,7 @@ core_har_writer_add(struct har_writer *w, const struct flow *f, char **cause)
 	len += tl;
 	/* One write from the old tail: entry and new tail together. */
 	if (write_all(w->fd, w->tail, buf, len) == -1) {
-		set_cause(cause, "writing HAR: %s", strerror(errno));
+		core_cause(cause, "writing HAR: %s", strerror(errno));
 		/* Put the old end back so earlier entries stay readable. */
 		if (write_all(w->fd, w->tail, HAR_TAIL, tl) == -1 ||
 		    ftruncate(w->fd, w->tail + tl) == -1)
@@ -1037,11 +1025,11 @@ core_har_save(const char *path, struct flow *const *flows, size_t n,
 
 	if (asprintf(&tmp, "%s.XXXXXX", path) == -1) {
 		tmp = NULL;
-		set_cause(cause, "out of memory");
+		core_cause(cause, "out of memory");
 		goto out;
 	}
 	if ((fd = mkostemp(tmp, O_CLOEXEC)) == -1) {
-		set_cause(cause, "%s: %s", path, strerror(errno));
+		core_cause(cause, "%s: %s", path, strerror(errno));
 		goto out;
 	}
 	made = 1;
@@ -1050,19 +1038,19 @@ core_har_save(const char *path, struct flow *const *flows, size_t n,
 	fd = -1;	/* the writer's now */
 	for (i = 0; i < n; i++) {
 		if (core_har_writer_add(w, flows[i], &why) == -1) {
-			set_cause(cause, "%s: %s", path,
+			core_cause(cause, "%s: %s", path,
 			    why != NULL ? why : "write error");
 			goto out;
 		}
 	}
 	if (fsync(w->fd) == -1) {
-		set_cause(cause, "%s: %s", path, strerror(errno));
+		core_cause(cause, "%s: %s", path, strerror(errno));
 		goto out;
 	}
 	core_har_writer_close(w);
 	w = NULL;
 	if (rename(tmp, path) == -1) {
-		set_cause(cause, "%s: %s", path, strerror(errno));
+		core_cause(cause, "%s: %s", path, strerror(errno));
 		goto out;
 	}
 	rv = 0;
@@ -1825,15 +1813,15 @@ read_all(const char *path, char **data, size_t *len, char **cause)
 	int fd, rv = -1;
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
-		set_cause(cause, "%s: %s", path, strerror(errno));
+		core_cause(cause, "%s: %s", path, strerror(errno));
 		return -1;
 	}
 	if (fstat(fd, &st) == -1) {
-		set_cause(cause, "%s: %s", path, strerror(errno));
+		core_cause(cause, "%s: %s", path, strerror(errno));
 		goto out;
 	}
 	if (S_ISDIR(st.st_mode)) {
-		set_cause(cause, "%s: is a directory", path);
+		core_cause(cause, "%s: is a directory", path);
 		goto out;
 	}
 	/* Refuse big files before reading; pipes are counted as they come. */
@@ -1854,7 +1842,7 @@ read_all(const char *path, char **data, size_t *len, char **cause)
 		if ((r = read(fd, buf + n, cap - n)) == -1) {
 			if (errno == EINTR)
 				continue;
-			set_cause(cause, "%s: %s", path, strerror(errno));
+			core_cause(cause, "%s: %s", path, strerror(errno));
 			goto out;
 		}
 		if (r == 0)
@@ -1869,10 +1857,10 @@ read_all(const char *path, char **data, size_t *len, char **cause)
 	rv = 0;
 	goto out;
 oom:
-	set_cause(cause, "%s: out of memory", path);
+	core_cause(cause, "%s: out of memory", path);
 	goto out;
 big:
-	set_cause(cause, "%s: larger than %llu bytes", path,
+	core_cause(cause, "%s: larger than %llu bytes", path,
 	    (unsigned long long)LIMIT_HAR_FILE);
 out:
 	free(buf);
@@ -1904,17 +1892,17 @@ core_har_load(const char *path, void (*each)(struct flow *, void *),
 	root = json_loadb(p, len, JSON_ALLOW_NUL, &err);
 	free(data);
 	if (root == NULL) {
-		set_cause(cause, "%s: line %d, column %d: %s", path, err.line,
+		core_cause(cause, "%s: line %d, column %d: %s", path, err.line,
 		    err.column, err.text);
 		return -1;
 	}
 	if (!json_is_object(root) || !json_is_object(log = get(root, "log"))) {
-		set_cause(cause, "%s: not a HAR file (no \"log\" object)",
+		core_cause(cause, "%s: not a HAR file (no \"log\" object)",
 		    path);
 		goto out;
 	}
 	if (!json_is_array(entries = get(log, "entries"))) {
-		set_cause(cause, "%s: not a HAR file (no \"log.entries\" "
+		core_cause(cause, "%s: not a HAR file (no \"log.entries\" "
 		    "array)", path);
 		goto out;
 	}
@@ -1934,10 +1922,10 @@ core_har_load(const char *path, void (*each)(struct flow *, void *),
 	if (l.problems > 0) {
 		rv = 1;
 		if (l.problems == 1)
-			set_cause(cause, "%s: %s", path,
+			core_cause(cause, "%s: %s", path,
 			    l.first != NULL ? l.first : "?");
 		else
-			set_cause(cause, "%s: %s (and %zu more problems)",
+			core_cause(cause, "%s: %s (and %zu more problems)",
 			    path, l.first != NULL ? l.first : "?",
 			    l.problems - 1);
 	}

@@ -10,6 +10,7 @@
 
 #include "core/buf.h"
 #include "core/decode.h"
+#include "core/export.h"
 #include "core/filter.h"
 #include "core/flow.h"
 #include "core/http1.h"
@@ -196,62 +197,16 @@ core_intercept_kill(struct flow *f, char **cause)
 
 /* --- raw HTTP text --------------------------------------------------------- */
 
-static void
-render_headers(struct buf *b, const struct flow_headers *h)
-{
-	size_t i;
-
-	for (i = 0; i < h->n; i++)
-		core_buf_printf(b, "%s: %s\r\n", h->v[i].name, h->v[i].value);
-	core_buf_printf(b, "\r\n");
-}
-
-static char *
-finish_text(struct buf *b, const struct flow_body *body, size_t *len)
-{
-	char *out;
-
-	if (body->data != NULL && body->len > 0)
-		core_buf_append(b, body->data, body->len);
-	out = malloc(b->len + 1);
-	if (out == NULL)
-		abort();
-	memcpy(out, core_buf_head(b), b->len);
-	out[b->len] = '\0';
-	if (len != NULL)
-		*len = b->len;
-	core_buf_free(b);
-	return out;
-}
-
 char *
 core_intercept_render_request(const struct flow *f, size_t *len)
 {
-	const struct flow_request *r = f->request;
-	struct buf b = { 0 };
-
-	if (r == NULL || r->method == NULL)
-		return NULL;
-	core_buf_printf(&b, "%s %s %s\r\n", r->method,
-	    r->path != NULL ? r->path : "/",
-	    r->version != NULL ? r->version : "HTTP/1.1");
-	render_headers(&b, &r->headers);
-	return finish_text(&b, &r->body, len);
+	return core_export_request(f, len);
 }
 
 char *
 core_intercept_render_response(const struct flow *f, size_t *len)
 {
-	const struct flow_response *r = f->response;
-	struct buf b = { 0 };
-
-	if (r == NULL)
-		return NULL;
-	core_buf_printf(&b, "%s %d %s\r\n",
-	    r->version != NULL ? r->version : "HTTP/1.1", r->status,
-	    r->reason != NULL ? r->reason : "");
-	render_headers(&b, &r->headers);
-	return finish_text(&b, &r->body, len);
+	return core_export_response(f, len);
 }
 
 /* After an edit the body is whatever the user wrote: frame it with

@@ -20,6 +20,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "redirect/proto.h"
+
 struct loop;
 struct sockaddr;
 struct stream;
@@ -27,17 +29,16 @@ struct netstack;
 struct netstack_udp;
 
 /*
- * lwIP's own addresses and the one port it listens on behind the NAT. The
- * kernel side of the tun needs another address in each network (the
- * sockets' source); until redirect/proto.h carries the address plan these
- * are the defaults.
+ * lwIP's own addresses: the user-space side of the redirector's address
+ * plan (redirect/proto.h, the one source of truth); the kernel's side of
+ * the tun (the captured sockets' source) is the _PEER address here.
  */
-#define NETSTACK_IP4		"10.0.93.1"
-#define NETSTACK_IP4_PEER	"10.0.93.2"
-#define NETSTACK_IP4_PREFIX	30
-#define NETSTACK_IP6		"fd00:7472:6177::1"
-#define NETSTACK_IP6_PEER	"fd00:7472:6177::2"
-#define NETSTACK_IP6_PREFIX	64
+#define NETSTACK_IP4		RD_TUN_PEER4
+#define NETSTACK_IP4_PEER	RD_TUN_ADDR4
+#define NETSTACK_IP4_PREFIX	RD_TUN_PREFIX4
+#define NETSTACK_IP6		RD_TUN_PEER6
+#define NETSTACK_IP6_PEER	RD_TUN_ADDR6
+#define NETSTACK_IP6_PREFIX	RD_TUN_PREFIX6
 #define NETSTACK_LISTEN_PORT	7
 
 /* Milliseconds between extra tcp_fasttmr passes: lwIP's own 250 ms would

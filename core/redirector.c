@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/cause.h"
 #include "core/redirector.h"
 #include "redirect/proto.h"
 
@@ -37,19 +38,6 @@ struct redirector {
 	int			gone;
 	struct redirector_tun	tun;
 };
-
-static void
-fail(char **cause, const char *fmt, ...)
-{
-	va_list	ap;
-
-	if (cause == NULL)
-		return;
-	va_start(ap, fmt);
-	if (vasprintf(cause, fmt, ap) == -1)
-		*cause = NULL;
-	va_end(ap);
-}
 
 static int
 executable(const char *path)
@@ -92,7 +80,7 @@ find_redirector(const char *path, char *out, char **cause)
 
 	if (path != NULL) {
 		if (realpath(path, out) == NULL || !executable(out)) {
-			fail(cause, "%s: not an executable", path);
+			core_cause(cause, "%s: not an executable", path);
 			return -1;
 		}
 		return 0;
@@ -109,7 +97,7 @@ find_redirector(const char *path, char *out, char **cause)
 	}
 	if (search_path("trawl-redirector", out) == 0)
 		return 0;
-	fail(cause, "trawl-redirector not found beside trawl or in $PATH");
+	core_cause(cause, "trawl-redirector not found beside trawl or in $PATH");
 	return -1;
 }
 
@@ -283,12 +271,12 @@ check_hello(const struct rd_msg_hello *h, int fd, struct redirector_tun *t,
 	memcpy(text, h->text, sizeof text);
 	text[sizeof text - 1] = '\0';
 	if (h->status != 0) {
-		fail(cause, "trawl-redirector: %s", text);
+		core_cause(cause, "trawl-redirector: %s", text);
 		return -1;
 	}
 	if (fd == -1 || memchr(h->ifname, '\0', sizeof h->ifname) == NULL ||
 	    h->ifindex == 0 || h->ifindex > INT_MAX) {
-		fail(cause, "trawl-redirector: malformed hello");
+		core_cause(cause, "trawl-redirector: malformed hello");
 		return -1;
 	}
 	t->fd = fd;
@@ -317,12 +305,12 @@ core_redirector_start(const char *path, const char *cgroup,
 		return NULL;
 	use_sudo = !capable_enough();
 	if (use_sudo && search_path("sudo", sudo) != 0) {
-		fail(cause, "local mode needs root (CAP_BPF and "
+		core_cause(cause, "local mode needs root (CAP_BPF and "
 		    "CAP_NET_ADMIN): run trawl as root or install sudo");
 		return NULL;
 	}
 	if ((r = calloc(1, sizeof *r)) == NULL) {
-		fail(cause, "out of memory");
+		core_cause(cause, "out of memory");
 		return NULL;
 	}
 	r->ctl = -1;
@@ -330,14 +318,14 @@ core_redirector_start(const char *path, const char *cgroup,
 	r->pid = -1;
 	/* Our end closes on exec; the child's end is dup'ed past that. */
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == -1) {
-		fail(cause, "socketpair: %s", strerror(errno));
+		core_cause(cause, "socketpair: %s", strerror(errno));
 		goto fail;
 	}
 	r->ctl = sv[0];
 	snprintf(pid, sizeof pid, "%d", (int)getpid());
 	r->pid = fork();
 	if (r->pid == -1) {
-		fail(cause, "fork: %s", strerror(errno));
+		core_cause(cause, "fork: %s", strerror(errno));
 		goto fail;
 	}
 	if (r->pid == 0) {
@@ -352,13 +340,13 @@ core_redirector_start(const char *path, const char *cgroup,
 		if (waitpid(r->pid, &status, WNOHANG) == r->pid) {
 			r->pid = -1;
 			if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
-				fail(cause, "could not run %s", use_sudo ?
+				core_cause(cause, "could not run %s", use_sudo ?
 				    "sudo" : exe);
 			else
-				fail(cause, "trawl-redirector failed (see its "
+				core_cause(cause, "trawl-redirector failed (see its "
 				    "messages above)");
 		} else
-			fail(cause, "trawl-redirector did not answer");
+			core_cause(cause, "trawl-redirector did not answer");
 		goto fail;
 	}
 	if (check_hello(&hello, fd, &r->tun, cause) != 0) {
@@ -421,7 +409,7 @@ core_redirector_set_spec(struct redirector *r, const struct spec *spec,
 	struct rd_msg_status	s;
 
 	if (r->gone) {
-		fail(cause, "trawl-redirector is gone");
+		core_cause(cause, "trawl-redirector is gone");
 		return -1;
 	}
 	memset(&m, 0, sizeof m);
@@ -430,12 +418,12 @@ core_redirector_set_spec(struct redirector *r, const struct spec *spec,
 	    recv_msg(r, RD_MSG_STATUS, r->seq, &s, sizeof s, NULL,
 	    RD_REPLY_TIMEOUT_MS) != 0) {
 		r->gone = 1;
-		fail(cause, "trawl-redirector is gone");
+		core_cause(cause, "trawl-redirector is gone");
 		return -1;
 	}
 	if (s.status != 0) {
 		s.text[sizeof s.text - 1] = '\0';
-		fail(cause, "trawl-redirector: %s", s.text);
+		core_cause(cause, "trawl-redirector: %s", s.text);
 		return -1;
 	}
 	return 0;

@@ -7,23 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/cause.h"
 #include "core/spec.h"
 
 /* PID_MAX_LIMIT on 64-bit kernels: larger pids cannot exist. */
 #define SPEC_PID_MAX	4194304
-
-static void
-fail(char **cause, const char *fmt, ...)
-{
-	va_list	ap;
-
-	if (cause == NULL)
-		return;
-	va_start(ap, fmt);
-	if (vasprintf(cause, fmt, ap) == -1)
-		*cause = NULL;
-	va_end(ap);
-}
 
 static int
 blank(char c)
@@ -52,10 +40,10 @@ parse_item(const char *s, size_t len, size_t col, int last,
 		len--;
 	if (len == 0) {
 		if (last)
-			fail(cause, "spec: trailing comma at column %zu",
+			core_cause(cause, "spec: trailing comma at column %zu",
 			    col0 - 1);
 		else
-			fail(cause, "spec: empty item at column %zu", col);
+			core_cause(cause, "spec: empty item at column %zu", col);
 		return -1;
 	}
 
@@ -71,19 +59,19 @@ parse_item(const char *s, size_t len, size_t col, int last,
 			col++;
 		}
 		if (len == 0) {
-			fail(cause, "spec: '!' without a name or pid at "
+			core_cause(cause, "spec: '!' without a name or pid at "
 			    "column %zu", col - 1);
 			return -1;
 		}
 		if (*s == '!') {
-			fail(cause, "spec: '!' twice at column %zu", col);
+			core_cause(cause, "spec: '!' twice at column %zu", col);
 			return -1;
 		}
 	}
 
 	for (i = 0; i < len; i++) {
 		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f) {
-			fail(cause, "spec: control character at column %zu",
+			core_cause(cause, "spec: control character at column %zu",
 			    col + i);
 			return -1;
 		}
@@ -96,13 +84,13 @@ parse_item(const char *s, size_t len, size_t col, int last,
 		for (i = 0; i < len; i++) {
 			pid = pid * 10 + (uint64_t)(s[i] - '0');
 			if (pid > SPEC_PID_MAX) {
-				fail(cause, "spec: pid at column %zu is too "
+				core_cause(cause, "spec: pid at column %zu is too "
 				    "large (at most %d)", col, SPEC_PID_MAX);
 				return -1;
 			}
 		}
 		if (pid == 0) {
-			fail(cause, "spec: pid 0 at column %zu is not a "
+			core_cause(cause, "spec: pid 0 at column %zu is not a "
 			    "process", col);
 			return -1;
 		}
@@ -131,7 +119,7 @@ core_spec_parse(const char *text, struct spec *out, char **cause)
 		return 0;
 	len = strlen(text);
 	if (len > SPEC_TEXT_MAX) {
-		fail(cause, "spec: longer than %d bytes", SPEC_TEXT_MAX);
+		core_cause(cause, "spec: longer than %d bytes", SPEC_TEXT_MAX);
 		return -1;
 	}
 
@@ -140,7 +128,7 @@ core_spec_parse(const char *text, struct spec *out, char **cause)
 		col = (size_t)(p - text) + 1;
 		comma = strchr(p, ',');
 		if (out->nrules == RD_MAX_RULES) {
-			fail(cause, "spec: more than %d items (column %zu)",
+			core_cause(cause, "spec: more than %d items (column %zu)",
 			    RD_MAX_RULES, col);
 			goto fail;
 		}

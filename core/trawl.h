@@ -22,6 +22,7 @@ struct options {
 	char		*listen_host;	/* regular mode bind address */
 	int		 listen_port;
 	char		*spec;		/* local mode capture spec */
+	char		*cgroup;	/* local mode: capture under this cgroup v2 */
 	int		 dump;		/* no screen */
 	int		 quiet;		/* -q */
 	char		*read_file;	/* -r */

@@ -10,34 +10,10 @@
 #include "core/flow.h"
 #include "core/store.h"
 #include "tui/dump.h"
+#include "tui/format.h"
 
 static FILE		*dump_out;
 static struct filter	*dump_filter;
-
-/* 1234 → "1234b", 1536 → "1.5k". */
-static void
-human_size(uint64_t n, char *buf, size_t len)
-{
-	if (n < 1024)
-		snprintf(buf, len, "%llub", (unsigned long long)n);
-	else if (n < 1024 * 1024)
-		snprintf(buf, len, "%.1fk", n / 1024.0);
-	else if (n < 1024ULL * 1024 * 1024)
-		snprintf(buf, len, "%.1fm", n / (1024.0 * 1024));
-	else
-		snprintf(buf, len, "%.1fg", n / (1024.0 * 1024 * 1024));
-}
-
-static void
-human_duration(double s, char *buf, size_t len)
-{
-	if (s < 0)
-		s = 0;
-	if (s < 1)
-		snprintf(buf, len, "%.0fms", s * 1000);
-	else
-		snprintf(buf, len, "%.2fs", s);
-}
 
 void
 tui_dump_line(const struct flow *f, char *buf, size_t len)
@@ -55,7 +31,7 @@ tui_dump_line(const struct flow *f, char *buf, size_t len)
 	if (f->comm != NULL || f->pid != 0)
 		snprintf(proc, sizeof proc, " %s:%d",
 		    f->comm != NULL ? f->comm : "?", f->pid);
-	human_duration(end - f->t.start, dur, sizeof dur);
+	tui_format_duration(end - f->t.start, dur, sizeof dur);
 	url = core_flow_url(f);
 
 	if (f->type == FLOW_HTTP) {
@@ -67,7 +43,7 @@ tui_dump_line(const struct flow *f, char *buf, size_t len)
 			    f->response->reason ? f->response->reason : "");
 		else
 			snprintf(status, sizeof status, "-");
-		human_size(f->response ? f->response->body.total : 0, size,
+		tui_format_size(f->response ? f->response->body.total : 0, size,
 		    sizeof size);
 		n = snprintf(buf, len, "%s %s%s %s %s << %s %s %s", when,
 		    f->client ? f->client : "?", proc,
@@ -75,8 +51,8 @@ tui_dump_line(const struct flow *f, char *buf, size_t len)
 	} else {
 		char up[16];
 
-		human_size(f->up.total, up, sizeof up);
-		human_size(f->down.total, size, sizeof size);
+		tui_format_size(f->up.total, up, sizeof up);
+		tui_format_size(f->down.total, size, sizeof size);
 		char kind[300];
 
 		if (f->server_tls.passthrough)

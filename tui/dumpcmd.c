@@ -11,6 +11,7 @@
 
 #include "core/flow.h"
 #include "core/intercept.h"
+#include "core/local.h"
 #include "core/loop.h"
 #include "core/store.h"
 #include "core/trawl.h"
@@ -77,7 +78,8 @@ help(FILE *out)
 	fprintf(out,
 	    "commands: list | resume ID|all | kill ID | replay ID |"
 	    " edit ID request|response FILE | revert ID |"
-	    " intercept EXPR | rules | unintercept RULE | help\n");
+	    " intercept EXPR | rules | unintercept RULE | spec SPEC |"
+	    " help\n");
 }
 
 /* edit ID request|response FILE: replace that part from raw HTTP text. */
@@ -224,6 +226,13 @@ tui_dumpcmd_run(const char *text, FILE *out)
 			    r->enabled ? "on" : "off", r->text);
 		}
 		fprintf(out, "ok\n");
+	} else if (strcmp(cmd, "spec") == 0) {
+		/* Local mode's capture spec; sockets made from now follow it. */
+		if (core_local_set_spec(arg, &cause) == 0)
+			fprintf(out, "ok\n");
+		else
+			fprintf(out, "error: %s\n", cause != NULL ? cause :
+			    "the spec was not changed");
 	} else if (strcmp(cmd, "help") == 0)
 		help(out);
 	else {

@@ -16,6 +16,7 @@
 #include "core/store.h"
 #include "core/trawl.h"
 #include "core/view.h"
+#include "tui/format.h"
 #include "tui/screen.h"
 #include "tui/tui.h"
 
@@ -135,32 +136,6 @@ focus_at(size_t i)
 	L.focus = core_view_at(v, i);
 	/* Moving off the last flow stops following; G starts it again. */
 	L.follow = i == n - 1 && L.follow;
-}
-
-static void
-human_size(uint64_t n, char *buf, size_t len)
-{
-	if (n < 1024)
-		snprintf(buf, len, "%llub", (unsigned long long)n);
-	else if (n < 1024 * 1024)
-		snprintf(buf, len, "%.1fk", n / 1024.0);
-	else if (n < 1024ULL * 1024 * 1024)
-		snprintf(buf, len, "%.1fm", n / (1024.0 * 1024));
-	else
-		snprintf(buf, len, "%.1fg", n / (1024.0 * 1024 * 1024));
-}
-
-static void
-human_duration(double s, char *buf, size_t len)
-{
-	if (s < 0)
-		s = 0;
-	if (s < 1)
-		snprintf(buf, len, "%.0fms", s * 1000);
-	else if (s < 100)
-		snprintf(buf, len, "%.1fs", s);
-	else
-		snprintf(buf, len, "%.0fs", s);
 }
 
 static enum tui_role
@@ -315,10 +290,10 @@ draw_row(int y, const struct flow *f, int focused, const struct cols *c)
 		bytes = f->response != NULL ? f->response->body.total : 0;
 	else
 		bytes = f->up.total + f->down.total;
-	human_size(bytes, size, sizeof size);
+	tui_format_size(bytes, size, sizeof size);
 	x = cell(y, x, c->size, size, base, 1);
 	if (f->t.end > 0)
-		human_duration(f->t.end - f->t.start, dur, sizeof dur);
+		tui_format_duration(f->t.end - f->t.start, dur, sizeof dur);
 	else
 		snprintf(dur, sizeof dur, "-");
 	cell(y, x, c->dur, dur, base, 1);

@@ -14,6 +14,7 @@
 #include "core/flow.h"
 #include "core/har.h"
 #include "core/intercept.h"
+#include "core/local.h"
 #include "core/loop.h"
 #include "core/mitm.h"
 #include "core/proxy.h"
@@ -37,6 +38,8 @@ usage(FILE *out)
 "Inspect the network traffic of local programs.\n"
 "\n"
 "  --mode regular[@[HOST:]PORT]  explicit HTTP proxy (default 127.0.0.1:8080)\n"
+"  --mode local[:SPEC]           capture programs by name or pid (see trawl(1))\n"
+"  --cgroup PATH                 local mode: capture only under this cgroup v2\n"
 "  --listen-host HOST            address to listen on in regular mode\n"
 "  -p, --listen-port PORT        port to listen on in regular mode\n"
 "  --dump                        no screen: print one line per finished flow\n"
@@ -136,7 +139,7 @@ load_one(struct flow *f, void *unused)
 enum {
 	OPT_MODE = 256, OPT_LISTEN_HOST, OPT_DUMP, OPT_CASE, OPT_INTERCEPT,
 	OPT_INTERCEPT_TIMEOUT, OPT_VIEW_FILTER, OPT_CONFDIR, OPT_UPSTREAM_CA,
-	OPT_IGNORE_HOSTS, OPT_TLS_AUTO_IGNORE, OPT_KEYLOG
+	OPT_IGNORE_HOSTS, OPT_TLS_AUTO_IGNORE, OPT_KEYLOG, OPT_CGROUP
 };
 
 int
@@ -162,6 +165,7 @@ main(int argc, char **argv)
 		{ "ignore-hosts", required_argument, NULL, OPT_IGNORE_HOSTS },
 		{ "tls-auto-ignore", no_argument, NULL, OPT_TLS_AUTO_IGNORE },
 		{ "keylog", required_argument, NULL, OPT_KEYLOG },
+		{ "cgroup", required_argument, NULL, OPT_CGROUP },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'v' },
 		{ NULL, 0, NULL, 0 }
@@ -263,6 +267,9 @@ main(int argc, char **argv)
 		case OPT_KEYLOG:
 			mo.keylog = optarg;
 			break;
+		case OPT_CGROUP:
+			opts.cgroup = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -314,10 +321,13 @@ main(int argc, char **argv)
 		}
 		core_filter_free(vf);
 	}
-	if (opts.mode == MODE_LOCAL) {
-		fprintf(stderr, "trawl: local mode is not available in this "
-		    "build yet; use --mode regular\n");
-		return 2;
+	/* Before the screen: the redirector may go through sudo's prompt. */
+	if (opts.mode == MODE_LOCAL &&
+	    core_local_prepare(opts.spec, opts.cgroup, &cause) == -1) {
+		fprintf(stderr, "trawl: %s\n", cause ? cause :
+		    "cannot start local mode");
+		free(cause);
+		return 1;
 	}
 	opts.filter_flags = fflags;
 
@@ -372,8 +382,14 @@ main(int argc, char **argv)
 		fprintf(stderr, "trawl: %s\n", cause ? cause : "cannot listen");
 		goto out;
 	}
+	if (opts.mode == MODE_LOCAL && core_local_start(core_loop, &cause) == -1) {
+		fprintf(stderr, "trawl: %s\n", cause ? cause : "local mode failed");
+		goto out;
+	}
 	if (opts.dump) {
-		if (!opts.quiet)
+		if (!opts.quiet && opts.mode == MODE_LOCAL)
+			fprintf(stderr, "trawl: %s\n", core_local_status());
+		else if (!opts.quiet)
 			fprintf(stderr, "trawl: HTTP proxy listening at %s\n",
 			    core_regular_address());
 		tui_dumpcmd_start(STDIN_FILENO, stdout);
@@ -383,6 +399,7 @@ main(int argc, char **argv)
 	core_regular_stop();
 	core_proxy_shutdown();
 out:
+	core_local_stop();
 	free(cause);
 	if (har_out != NULL)
 		core_har_writer_close(har_out);

@@ -44,8 +44,8 @@ until grep -q ready "$TMP/out" 2>/dev/null; do
 done
 in_ns sh -e -c "
 ip link set $TUN mtu 65535 up
-ip addr add 10.0.93.2/30 dev $TUN
-ip -6 addr add fd00:7472:6177::2/64 dev $TUN nodad
+ip addr add 10.213.0.1/30 dev $TUN
+ip -6 addr add fd74:7261:776c::1/64 dev $TUN nodad
 ip route add 192.0.2.0/24 dev $TUN
 ip route add 239.0.0.0/8 dev $TUN
 ip -6 route add 2001:db8::/32 dev $TUN
@@ -202,7 +202,7 @@ for fam, addr in ((socket.AF_INET, "192.0.2.54"), (socket.AF_INET6, "2001:db8::5
 
 # Multicast (SSDP) into the tun must not become a connection.
 m = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-m.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_IF, socket.inet_aton("10.0.93.2"))
+m.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_IF, socket.inet_aton("10.213.0.1"))
 m.sendto(b"M-SEARCH * HTTP/1.1\r\n\r\n", ("239.255.255.250", 1900))
 time.sleep(0.3)
 check("239.255.255.250" not in open(log).read(), "multicast dropped")
