@@ -110,6 +110,19 @@ wait_port 127.0.0.1 "$PP5"
 curl -s --cacert "$TMP/ca.pem" -x "http://127.0.0.1:$PP5" "$O/len/1" -o /dev/null
 eq "after a refusal the host passes through" "$(curl -s --cacert "$TMP/ca.pem" -x "http://127.0.0.1:$PP5" "$O/len/3" | wc -c)" "3"
 
+# trawl ca install: the system store trusts trawl, so curl needs no
+# --cacert; uninstall takes it away again.
+cleanup_add "'$TRAWL' --confdir '$CONF' ca uninstall >/dev/null 2>&1"
+"$TRAWL" --confdir "$CONF" ca install >"$TMP/inst" 2>&1
+contains "trawl ca install succeeds" "$TMP/inst" "now trusted system-wide"
+check "the certificate is in the system store" [ -f /usr/local/share/ca-certificates/trawl-ca.crt ]
+eq "curl trusts trawl without --cacert after install" \
+    "$(curl -s -o /dev/null -w '%{http_code}' $X "$O/len/1")" "200"
+"$TRAWL" --confdir "$CONF" ca uninstall >"$TMP/uninst" 2>&1
+check "the certificate left the system store" [ ! -f /usr/local/share/ca-certificates/trawl-ca.crt ]
+check "curl no longer trusts trawl after uninstall" \
+    [ "$(curl -s -o /dev/null -w '%{http_code}' $X "$O/len/1")" != 200 ]
+
 # Bad input: a garbage ClientHello, and a server closing mid-handshake.
 python3 - "$PP" "$OP" <<'PY'
 import socket, sys
