@@ -6,7 +6,8 @@ cd "$(dirname "$0")/.." || exit 1
 BUILD=${BUILD:-build}
 export BUILD
 TRAWL=$(pwd)/$BUILD/trawl
-export TRAWL
+TRAWL_ASAN=$(pwd)/$BUILD/trawl-asan
+export TRAWL TRAWL_ASAN
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 LOG=$BUILD/test-logs

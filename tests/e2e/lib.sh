@@ -2,6 +2,10 @@
 # assertions. Source it; then call `cleanup_add CMD` for each thing to undo.
 set -u
 TRAWL=${TRAWL:-$(pwd)/build/trawl}
+# The regular-mode tests run the sanitizer build when there is one.
+case $0 in
+*/regular-*) [ -n "${TRAWL_ASAN:-}" ] && [ -x "$TRAWL_ASAN" ] && TRAWL=$TRAWL_ASAN ;;
+esac
 HERE=$(cd "$(dirname "$0")" && pwd)
 TMP=$(mktemp -d /tmp/trawl-test.XXXXXX)
 CLEANUP=""
@@ -65,6 +69,18 @@ contains() { # DESCRIPTION FILE TEXT
 		not_ok "$1 ('$3' not in $2)"; sed 's/^/    /' "$2" | tail -20; fi
 }
 finish() {
+	# A sanitizer build of trawl (TRAWL_ASAN) reports memory errors and
+	# leaks on its standard error, which no other check would see.
+	eval "$CLEANUP" 2>/dev/null
+	CLEANUP=""
+	sleep 0.5
+	for e in "$TMP"/*.err "$TMP"/*.out; do
+		[ -f "$e" ] || continue
+		if grep -q "Sanitizer\|runtime error:" "$e"; then
+			not_ok "sanitizer report in $(basename "$e")"
+			grep -A12 "Sanitizer\|runtime error:" "$e" | head -40 | sed 's/^/    /'
+		fi
+	done
 	if [ "$FAILS" = 0 ]; then echo "all passed"; exit 0; fi
 	echo "$FAILS failed"; exit 1
 }

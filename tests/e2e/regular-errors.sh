@@ -106,5 +106,31 @@ eq "no client connection is left open" "$clients" "0"
 # What may stay: the idle upstreams kept for reuse (one per parallel
 # client at most) and the resolver's wake-up descriptor.
 check "descriptors return to the baseline ($baseline, now $now)" [ "$now" -le $((baseline + 10 + 1)) ]
+# Garbage of every shape from many clients: trawl answers or closes, and
+# keeps serving.
+python3 - "$PP" "$OP" <<'PY'
+import random, socket, sys
+random.seed(7)
+o = "http://127.0.0.1:%s" % sys.argv[2]
+shapes = [
+    lambda: bytes(random.getrandbits(8) for _ in range(random.randint(1, 3000))),
+    lambda: ("GET %s/len/10 HTTP/1.1\r\n" % o).encode() + b"X: " + b"a" * random.randint(1, 70000),
+    lambda: ("POST %s/echo HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n" % o).encode()
+            + bytes(random.getrandbits(8) for _ in range(200)),
+    lambda: ("GET %s/len/10 HTTP/1.1\r\n\r\n" % o).encode() * random.randint(1, 40),
+    lambda: b"CONNECT " + bytes(random.getrandbits(8) for _ in range(50)) + b" HTTP/1.1\r\n\r\n",
+    lambda: ("GET %s/len/%d HTTP/1.1\r\n\r\n" % (o, random.randint(0, 10**6))).encode()[:random.randint(1, 60)],
+]
+for i in range(300):
+    s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=2)
+    try:
+        s.sendall(random.choice(shapes)())
+        if random.random() < 0.5:
+            s.recv(100)
+    except Exception:
+        pass
+    s.close()
+PY
+eq "still serving after 300 garbage clients" "$(curl -s -o /dev/null -w '%{http_code}' $X "$O/len/10")" "200"
 check "trawl is still alive" kill -0 "$TRAWL_PID"
 finish
