@@ -53,7 +53,7 @@ http {
 	fastcgi_temp_path $TMP/ngx;
 	uwsgi_temp_path $TMP/ngx;
 	scgi_temp_path $TMP/ngx;
-	server { listen 127.0.0.1:$NP; root $TMP/www; }
+	server { listen 127.0.0.1:$NP backlog=4096; root $TMP/www; }
 	server { listen 127.0.0.1:$NS ssl; root $TMP/www;
 		ssl_certificate $TMP/srv.pem; ssl_certificate_key $TMP/srv.key; }
 }

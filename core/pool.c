@@ -42,6 +42,7 @@ core_pool_release(struct upstream *u, int abort_conn)
 	core_loop_timer_free(u->idle);
 	free(u->host);
 	free(u->scheme);
+	free(u->name);
 	free(u->addr);
 	free(u);
 }
@@ -79,13 +80,16 @@ idle_timeout(void *arg)
 }
 
 struct upstream *
-core_pool_take(const char *scheme, const char *host, int port)
+core_pool_take(const char *scheme, const char *host, int port,
+    const char *name)
 {
 	struct upstream *u;
 
 	for (u = idle_list; u != NULL; u = u->next) {
 		if (u->port == port && strcmp(u->host, host) == 0 &&
-		    strcmp(u->scheme, scheme) == 0) {
+		    strcmp(u->scheme, scheme) == 0 &&
+		    (u->name == NULL ? name == NULL :
+		    name != NULL && strcmp(u->name, name) == 0)) {
 			unlink_idle(u);
 			core_loop_timer_stop(u->idle);
 			return u;

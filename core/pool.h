@@ -13,6 +13,7 @@ struct upstream {
 	char			*host;
 	int			 port;
 	char			*scheme;
+	char			*name;		/* TLS server name, or NULL */
 	char			*addr;		/* "ip:port" reached */
 	int			 requests;	/* exchanges it carried */
 	void			*owner;		/* the exchange using it, if any */
@@ -20,8 +21,10 @@ struct upstream {
 	struct upstream		*next;
 };
 
-/* Caller owns the result: an idle connection to reuse, or NULL. */
-struct upstream	*core_pool_take(const char *scheme, const char *host, int port);
+/* Caller owns the result: an idle connection to reuse, or NULL. A TLS
+ * connection also matches on the server name it was opened for. */
+struct upstream	*core_pool_take(const char *scheme, const char *host, int port,
+		    const char *name);
 /* Takes ownership; keeps it for reuse or closes it. */
 void		 core_pool_put(struct upstream *);
 /* Frees an upstream the caller owns; abort=1 resets the connection. */

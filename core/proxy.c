@@ -49,8 +49,9 @@ struct exchange {
 	struct buf		 upq;		/* bytes for upstream while connecting */
 	char			*method;
 	char			*scheme;
-	char			*host;
+	char			*host;		/* where trawl connects */
 	int			 port;
+	char			*tls_name;	/* https: name sent and verified */
 
 	struct http1_framing	 req_fr;
 	uint64_t		 req_left;
@@ -70,6 +71,7 @@ struct exchange {
 
 	int			 stored;	/* the flow is in the store */
 	int			 retried;	/* sent again after a stale upstream */
+	int			 absolute;	/* the target was an absolute URL */
 	int			 hold_req;	/* intercepted: request kept back */
 	int			 hold_resp;	/* intercepted: response kept back */
 	int			 minor;		/* client's HTTP/1.<minor> */
@@ -85,6 +87,7 @@ struct client {
 	char			*dest_host;	/* transparent: where it was going */
 	int			 dest_port;
 	const char		*scheme;	/* of origin-form requests */
+	char			*sni;		/* https: what the client asked for */
 	int			 tls;		/* s is trawl's TLS server */
 	int			 nreq;		/* requests seen */
 	struct buf		 in;		/* client bytes not parsed yet */
@@ -375,7 +378,8 @@ on_connected(void *arg, const struct connect_result *r)
 			t = NULL;
 		else
 			t = core_tls_client_new(core_loop, s,
-			    core_mitm_client_ctx(), x->host, "http/1.1", &cause);
+			    core_mitm_client_ctx(), x->tls_name != NULL ?
+			    x->tls_name : x->host, "http/1.1", &cause);
 		if (t == NULL) {
 			core_stream_abort(s);
 			exchange_fail(x, 502, "Bad Gateway", "%s", cause != NULL ?
@@ -391,6 +395,7 @@ on_connected(void *arg, const struct connect_result *r)
 	u->s = s;
 	u->host = strdup(x->host);
 	u->scheme = strdup(x->scheme);
+	u->name = x->tls_name != NULL ? strdup(x->tls_name) : NULL;
 	u->addr = strdup(r->addr);
 	u->port = x->port;
 	x->up = u;
@@ -408,7 +413,8 @@ up_connect(struct exchange *x)
 	x->f->t.dns_start = core_now();
 	x->state = X_CONNECTING;
 	/* A retry wants a fresh connection, not another stale one. */
-	x->up = x->retried ? NULL : core_pool_take(x->scheme, x->host, x->port);
+	x->up = x->retried ? NULL : core_pool_take(x->scheme, x->host, x->port,
+	    x->tls_name);
 	if (x->up != NULL) {
 		x->f->t.dns_end = x->f->t.connect_end = x->f->t.dns_start;
 		up_ready(x);
@@ -626,6 +632,7 @@ exchange_free(struct exchange *x)
 	free(x->method);
 	free(x->scheme);
 	free(x->host);
+	free(x->tls_name);
 	free(x);
 }
 
@@ -730,9 +737,17 @@ request_head_out(struct exchange *x, const char *path, int minor)
 {
 	const struct flow_request *r = x->f->request;
 	const char *conn = core_flow_header_get(&r->headers, "connection");
-	struct buf out = { 0 };
+	const char *host = r->host != NULL ? r->host : x->host;
+	int port = r->port != 0 ? r->port : x->port;
+	struct buf out = { 0 }, hv = { 0 };
 	int have_host = 0;
 	size_t i;
+
+	/* The authority of the URL, for a Host field trawl writes. */
+	core_buf_printf(&hv, strchr(host, ':') ? "[%s]" : "%s", host);
+	if (port != (strcmp(x->scheme, "https") ? 80 : 443))
+		core_buf_printf(&hv, ":%d", port);
+	core_buf_append(&hv, "", 1);
 
 	core_buf_printf(&out, "%s %s HTTP/1.%d\r\n", r->method, path, minor);
 	for (i = 0; i < r->headers.n; i++) {
@@ -741,31 +756,25 @@ request_head_out(struct exchange *x, const char *path, int minor)
 		if (hop_by_hop(h->name, conn))
 			continue;
 		if (strcasecmp(h->name, "host") == 0) {
-			/* An absolute-form target wins over Host (RFC 9112 3.2.2). */
 			if (have_host++)
 				continue;
-			if (x->port == (strcmp(x->scheme, "https") ? 80 : 443))
-				core_buf_printf(&out, "Host: %s%s%s\r\n",
-				    strchr(x->host, ':') ? "[" : "", x->host,
-				    strchr(x->host, ':') ? "]" : "");
+			/* An absolute-form target wins over Host (RFC 9112
+			 * 3.2.2); otherwise Host goes as the client sent it. */
+			if (x->absolute)
+				core_buf_printf(&out, "Host: %s\r\n",
+				    core_buf_head(&hv));
 			else
-				core_buf_printf(&out, "Host: %s%s%s:%d\r\n",
-				    strchr(x->host, ':') ? "[" : "", x->host,
-				    strchr(x->host, ':') ? "]" : "", x->port);
+				core_buf_printf(&out, "Host: %s\r\n", h->value);
 			continue;
 		}
 		core_buf_printf(&out, "%s: %s\r\n", h->name, h->value);
 	}
-	if (!have_host) {
-		if (x->port == (strcmp(x->scheme, "https") ? 80 : 443))
-			core_buf_printf(&out, "Host: %s\r\n", x->host);
-		else
-			core_buf_printf(&out, "Host: %s:%d\r\n", x->host,
-			    x->port);
-	}
+	if (!have_host)
+		core_buf_printf(&out, "Host: %s\r\n", core_buf_head(&hv));
 	core_buf_printf(&out, "\r\n");
 	up_write(x, core_buf_head(&out), out.len);
 	core_buf_free(&out);
+	core_buf_free(&hv);
 }
 
 static struct flow *
@@ -875,6 +884,7 @@ request_start(struct client *c)
 	} else if (r.target_len > 0 && r.target[0] != '/' && r.target[0] != '*') {
 		if (core_url_parse_absolute(r.target, r.target_len, &u) == -1)
 			cause = "bad request target";
+		x->absolute = 1;
 	} else if (c->dest_host != NULL) {
 		/* Transparent: origin-form, the destination is known. */
 		const char *host = core_flow_header_get(&fr->headers, "host");
@@ -900,11 +910,17 @@ request_start(struct client *c)
 		x->scheme = core_flow_strndup(u.scheme, u.scheme_len);
 		for (i = 0; x->scheme[i] != '\0'; i++)
 			x->scheme[i] = (char)(x->scheme[i] | 0x20);
-		x->host = core_flow_strndup(u.host, u.host_len);
-		x->port = u.port;
 		fr->scheme = strdup(x->scheme);
-		fr->host = strdup(x->host);
-		fr->port = x->port;
+		fr->host = core_flow_strndup(u.host, u.host_len);
+		fr->port = u.port;
+		/* A transparent client (or one in a tunnel) goes where it was
+		 * going, whatever its Host field says; the URL shows Host. */
+		x->host = strdup(c->dest_host != NULL && !is_connect ?
+		    c->dest_host : fr->host);
+		x->port = c->dest_host != NULL && !is_connect ? c->dest_port :
+		    fr->port;
+		if (strcmp(x->scheme, "https") == 0)
+			x->tls_name = strdup(c->sni != NULL ? c->sni : fr->host);
 		path = u.path;
 		path_len = u.path_len;
 		fr->path = core_flow_strndup(path, path_len);
@@ -1090,6 +1106,17 @@ answer_from_flow(struct exchange *x)
 	x->sent_any = 1;
 }
 
+/* Whether an edit changed where the request goes. */
+static int
+retargeted(const struct flow_request *was, const struct flow_request *now)
+{
+	if (was == NULL)
+		return 0;
+	return was->port != now->port ||
+	    strcmp(was->host ? was->host : "", now->host ? now->host : "") ||
+	    strcmp(was->scheme ? was->scheme : "", now->scheme ? now->scheme : "");
+}
+
 int
 core_proxy_resume(struct flow *f, char **cause)
 {
@@ -1123,13 +1150,20 @@ core_proxy_resume(struct flow *f, char **cause)
 	}
 	/* The request stage: send the (possibly edited) request. */
 	r = f->request;
-	free(x->host);
-	free(x->scheme);
 	free(x->method);
-	x->host = strdup(r->host != NULL ? r->host : "");
-	x->scheme = strdup(r->scheme != NULL ? r->scheme : "http");
 	x->method = strdup(r->method);
-	x->port = r->port;
+	if (retargeted(f->orig_request, r)) {
+		/* The user pointed the request elsewhere: go there. */
+		free(x->host);
+		free(x->scheme);
+		free(x->tls_name);
+		x->host = strdup(r->host != NULL ? r->host : "");
+		x->scheme = strdup(r->scheme != NULL ? r->scheme : "http");
+		x->port = r->port;
+		x->tls_name = strcmp(x->scheme, "https") == 0 ?
+		    strdup(x->host) : NULL;
+		x->absolute = 1;	/* Host follows the new URL */
+	}
 	fix_framing(&r->headers, r->body.len, r->body.len > 0 ||
 	    x->req_fr.kind != HTTP1_BODY_NONE);
 	request_head_out(x, r->path != NULL ? r->path : "/", x->minor);
@@ -1230,6 +1264,7 @@ client_free(struct client *c, int abort_conn)
 	free(c->addr);
 	free(c->comm);
 	free(c->dest_host);
+	free(c->sni);
 	free(c);
 	nclients--;
 }
@@ -1369,6 +1404,7 @@ core_proxy_accept(struct stream *s, const struct proxy_origin *o)
 	c->scheme = o->scheme != NULL && strcmp(o->scheme, "https") == 0 ?
 	    "https" : "http";
 	c->tls = core_tls_is(s);
+	c->sni = o->sni != NULL && o->sni[0] != '\0' ? strdup(o->sni) : NULL;
 	c->addr = strdup(o->client != NULL ? o->client : "?");
 	c->pid = o->pid;
 	c->comm = o->comm != NULL ? strdup(o->comm) : NULL;

@@ -22,6 +22,7 @@ struct proxy_origin {
 	const char	*scheme;	/* with dest_host: "http" or "https" (the
 					 * stream is then trawl's TLS server);
 					 * NULL: sniff the protocol first */
+	const char	*sni;		/* https: the name the client asked for */
 	const char	*pre;		/* bytes the client already sent */
 	size_t		 prelen;
 };

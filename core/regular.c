@@ -97,7 +97,7 @@ core_regular_start(const char *host, int port, char **cause)
 		goto fail;
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
 	if (bind(fd, res->ai_addr, res->ai_addrlen) == -1 ||
-	    listen(fd, 1024) == -1)
+	    listen(fd, SOMAXCONN) == -1)
 		goto fail;
 	freeaddrinfo(res);
 	getsockname(fd, (struct sockaddr *)&ss, &len);

@@ -116,7 +116,8 @@ go_raw(struct sniff *sn)
 
 /* Hands an upstream already connected to the pool for the HTTP layer. */
 static void
-pool_upstream(struct sniff *sn, struct stream *s, const char *scheme)
+pool_upstream(struct sniff *sn, struct stream *s, const char *scheme,
+    const char *name)
 {
 	struct upstream *u = calloc(1, sizeof *u);
 
@@ -125,6 +126,7 @@ pool_upstream(struct sniff *sn, struct stream *s, const char *scheme)
 	u->s = s;
 	u->host = strdup(sn->host);
 	u->scheme = strdup(scheme);
+	u->name = name != NULL ? strdup(name) : NULL;
 	u->addr = strdup(sn->us_addr != NULL ? sn->us_addr : "");
 	u->port = sn->port;
 	core_pool_put(u);
@@ -132,7 +134,7 @@ pool_upstream(struct sniff *sn, struct stream *s, const char *scheme)
 
 static void
 go_http(struct sniff *sn, struct stream *cs, const char *scheme,
-    const char *pre, size_t prelen)
+    const char *sni, const char *pre, size_t prelen)
 {
 	struct proxy_origin o;
 
@@ -143,6 +145,7 @@ go_http(struct sniff *sn, struct stream *cs, const char *scheme,
 	o.pid = sn->f->pid;
 	o.comm = sn->f->comm;
 	o.scheme = scheme;
+	o.sni = sni;
 	o.pre = pre;
 	o.prelen = prelen;
 	core_proxy_accept(cs, &o);
@@ -201,14 +204,15 @@ go_tls(struct sniff *sn, const struct tls_hello *h)
 		    core_mitm_client_ctx(), sni != NULL ? sni : sn->host,
 		    "http/1.1", &cause);
 		if (us != NULL)
-			pool_upstream(sn, us, "https");
+			pool_upstream(sn, us, "https",
+			    sni != NULL ? sni : sn->host);
 		else
 			core_stream_abort(sn->us);
 		free(cause);
 		sn->us = NULL;
 	}
 	core_buf_free(&sn->in);
-	go_http(sn, cs, "https", NULL, 0);
+	go_http(sn, cs, "https", sni, NULL, 0);
 }
 
 /* An HTTP/1 request line starts with a method token and a space. */
@@ -256,10 +260,10 @@ decide(struct sniff *sn)
 		struct buf pre = sn->in;
 
 		if (sn->us != NULL)
-			pool_upstream(sn, sn->us, "http");
+			pool_upstream(sn, sn->us, "http", NULL);
 		sn->us = NULL;
 		memset(&sn->in, 0, sizeof sn->in);
-		go_http(sn, sn->cs, "http", core_buf_head(&pre), pre.len);
+		go_http(sn, sn->cs, "http", NULL, core_buf_head(&pre), pre.len);
 		core_buf_free(&pre);
 		return;
 	}

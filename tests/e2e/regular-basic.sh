@@ -48,6 +48,11 @@ check "upstream connection reused across keep-alive requests" [ $((after - befor
 eq "a stale upstream connection is retried" \
     "$(curl -s -o /dev/null -o /dev/null -w '%{http_code} ' $X "$O/drop-next" "$O/len/5")" "200 200 "
 
+# Inside a CONNECT tunnel the tunnel's target is the destination, whatever
+# Host says (as for transparent connections); the URL shows Host.
+curl -s -p $X -H "Host: somewhere.invalid" "$O/headers" >"$TMP/th"
+contains "a tunnelled request reaches the tunnel's target" "$TMP/th" "Host: somewhere.invalid"
+
 # Hop-by-hop headers stay on their hop; Host follows the URL.
 curl -s $X -H "Proxy-Connection: keep-alive" -H "Connection: X-Secret" \
     -H "X-Secret: 1" -H "Keep-Alive: 5" -H "X-Kept: yes" "$O/headers" >"$TMP/h"
@@ -95,5 +100,6 @@ sleep 0.3
 contains "dump line for the 32 MiB GET" "$TMP/dump.out" "GET $O/len/33554432 << 200 OK 32.0m"
 contains "dump line for HEAD" "$TMP/dump.out" "HEAD $O/len/5000 << 200 OK"
 contains "dump line for POST" "$TMP/dump.out" "POST $O/echo << 200 OK"
+contains "a tunnelled request's URL shows its Host" "$TMP/dump.out" "GET http://somewhere.invalid:$OP/headers << 200 OK"
 check "dump lines carry the client address" grep -q "^[0-9:.]* 127.0.0.1:[0-9]* GET" "$TMP/dump.out"
 finish
