@@ -77,7 +77,8 @@ help(FILE *out)
 {
 	fprintf(out,
 	    "commands: list | resume ID|all | kill ID | replay ID |"
-	    " edit ID request|response FILE | revert ID |"
+	    " edit ID request|response FILE | revert ID | duplicate ID |"
+	    " mark ID [MARKER|-] | comment ID [TEXT] |"
 	    " intercept EXPR | rules | unintercept RULE | spec SPEC |"
 	    " help\n");
 }
@@ -198,6 +199,31 @@ tui_dumpcmd_run(const char *text, FILE *out)
 				    (unsigned long long)nf->id);
 			else
 				fprintf(out, "error: %s\n", cause);
+		}
+	} else if (strcmp(cmd, "duplicate") == 0) {
+		if ((f = flow_arg(arg, out)) != NULL)
+			fprintf(out, "ok duplicate %llu\n",
+			    (unsigned long long)core_duplicate(f)->id);
+	} else if (strcmp(cmd, "mark") == 0 || strcmp(cmd, "comment") == 0) {
+		char id[32] = "";
+		const char *text;
+
+		n = strcspn(arg, " \t");
+		if (n >= sizeof id)
+			n = sizeof id - 1;
+		memcpy(id, arg, n);
+		text = arg + n;
+		while (*text == ' ' || *text == '\t')
+			text++;
+		if ((f = flow_arg(id, out)) != NULL) {
+			if (cmd[0] == 'm')	/* mark ID [MARKER]; "-" unmarks */
+				core_flow_set(&f->marker, strcmp(text, "-") == 0 ?
+				    NULL : text[0] != '\0' ? text : ":default:");
+			else
+				core_flow_set(&f->comment, text[0] != '\0' ?
+				    text : NULL);
+			core_store_update(f);
+			fprintf(out, "ok\n");
 		}
 	} else if (strcmp(cmd, "edit") == 0) {
 		edit(arg, out);

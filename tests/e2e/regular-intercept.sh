@@ -81,7 +81,18 @@ eq "the client got the local response" "$(cat "$TMP/c3")" "brewed here"
 eq "the server was never asked" "$(curl -s "$O/conns")" "$((before + 1))"
 check "the flow records the set response" await "GET $O/headers << 418 Teapot"
 
-# 7. Bad commands get errors, never a crash.
+# 7. Duplicate, mark and comment work on any flow; filters see them.
+cmd "duplicate 1"
+contains "duplicate answers with the copy's id" "$D" "ok duplicate"
+cmd "mark 1 :star:"
+cmd "comment 1 looked at this"
+cmd "rules"
+contains "rules are listed" "$D" "rule 1 on ~q & ~u /headers"
+cmd "unintercept 1"
+cmd "intercept ~marker star & ~comment looked"
+contains "a rule on marks and comments compiles" "$D" "ok rule 2"
+
+# 8. Bad commands get errors, never a crash.
 cmd "resume 999"
 contains "unknown flow id is an error" "$D" "error: no flow 999"
 cmd "frobnicate"
