@@ -57,6 +57,19 @@ core_buf_printf(struct buf *b, const char *fmt, ...)
 }
 
 void
+core_buf_field(struct buf *b, const char *name, const char *value)
+{
+	size_t n = strlen(name), v = strlen(value);
+
+	reserve(b, n + v + 4);
+	memcpy(b->data + b->off + b->len, name, n);
+	memcpy(b->data + b->off + b->len + n, ": ", 2);
+	memcpy(b->data + b->off + b->len + n + 2, value, v);
+	memcpy(b->data + b->off + b->len + n + 2 + v, "\r\n", 2);
+	b->len += n + v + 4;
+}
+
+void
 core_buf_consume(struct buf *b, size_t n)
 {
 	if (n >= b->len) {

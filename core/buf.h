@@ -19,6 +19,8 @@ struct buf {
 void	 core_buf_append(struct buf *, const void *, size_t);
 void	 core_buf_printf(struct buf *, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
+/* Appends "name: value\r\n" (a header field; cheaper than printf). */
+void	 core_buf_field(struct buf *, const char *name, const char *value);
 void	 core_buf_consume(struct buf *, size_t);
 void	 core_buf_free(struct buf *);
 /* Hands the bytes over as a NUL-terminated string (caller frees) and

@@ -2,6 +2,7 @@
  * flow.c -- struct flow and its parts: creation, copies, headers, bodies.
  */
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -288,19 +289,82 @@ core_flow_error(struct flow *f, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* Around a realloc of the arena the fields hold offsets, not pointers
+ * into memory that may be gone. */
+static void
+to_offsets(struct flow_headers *h)
+{
+	size_t i;
+
+	for (i = 0; i < h->n; i++) {
+		h->v[i].name = (char *)(uintptr_t)(h->v[i].name - h->arena);
+		h->v[i].value = (char *)(uintptr_t)(h->v[i].value - h->arena);
+	}
+}
+
+static void
+to_pointers(struct flow_headers *h)
+{
+	size_t i;
+
+	for (i = 0; i < h->n; i++) {
+		h->v[i].name = h->arena + (uintptr_t)h->v[i].name;
+		h->v[i].value = h->arena + (uintptr_t)h->v[i].value;
+	}
+}
+
+/* Makes room for more bytes in the arena. */
+static void
+arena_reserve(struct flow_headers *h, size_t more)
+{
+	size_t cap = h->arena_cap ? h->arena_cap : 64;
+	char *p;
+
+	if (h->arena_len + more <= h->arena_cap)
+		return;
+	while (cap < h->arena_len + more)
+		cap *= 2;
+	to_offsets(h);
+	p = realloc(h->arena, cap);
+	if (p == NULL)
+		abort();
+	h->arena = p;
+	h->arena_cap = cap;
+	to_pointers(h);
+}
+
 void
 core_flow_header_add(struct flow_headers *h, const char *name,
     size_t name_len, const char *value, size_t value_len)
 {
+	char *p;
+
 	if (h->n == h->cap) {
 		h->cap = h->cap ? h->cap * 2 : 8;
 		h->v = realloc(h->v, h->cap * sizeof *h->v);
 		if (h->v == NULL)
 			abort();
 	}
-	h->v[h->n].name = core_flow_strndup(name, name_len);
-	h->v[h->n].value = core_flow_strndup(value, value_len);
+	arena_reserve(h, name_len + value_len + 2);
+	p = h->arena + h->arena_len;
+	memcpy(p, name, name_len);
+	p[name_len] = '\0';
+	memcpy(p + name_len + 1, value, value_len);
+	p[name_len + 1 + value_len] = '\0';
+	h->v[h->n].name = p;
+	h->v[h->n].value = p + name_len + 1;
+	h->arena_len += name_len + value_len + 2;
 	h->n++;
+}
+
+void
+core_flow_header_remove(struct flow_headers *h, size_t i)
+{
+	/* The arena keeps the bytes; they go with the list. */
+	if (i >= h->n)
+		return;
+	memmove(&h->v[i], &h->v[i + 1], (h->n - i - 1) * sizeof *h->v);
+	h->n--;
 }
 
 const char *
@@ -317,13 +381,8 @@ core_flow_header_get(const struct flow_headers *h, const char *name)
 void
 core_flow_headers_clear(struct flow_headers *h)
 {
-	size_t i;
-
-	for (i = 0; i < h->n; i++) {
-		free(h->v[i].name);
-		free(h->v[i].value);
-	}
 	free(h->v);
+	free(h->arena);
 	memset(h, 0, sizeof *h);
 }
 
@@ -443,11 +502,7 @@ str_size(const char *s)
 static size_t
 headers_size(const struct flow_headers *h)
 {
-	size_t i, n = h->cap * sizeof *h->v;
-
-	for (i = 0; i < h->n; i++)
-		n += str_size(h->v[i].name) + str_size(h->v[i].value);
-	return n;
+	return h->cap * sizeof *h->v + h->arena_cap;
 }
 
 static size_t
@@ -503,13 +558,39 @@ body_compact(struct flow_body *b)
 	b->cap_alloc = b->len;
 }
 
+/* Trims a finished list: the arena to what it holds, the array to n. */
+static void
+headers_compact(struct flow_headers *h)
+{
+	struct flow_header *v;
+	char *p;
+
+	if (h->n > 0 && h->n < h->cap &&
+	    (v = realloc(h->v, h->n * sizeof *h->v)) != NULL) {
+		h->v = v;
+		h->cap = h->n;
+	}
+	if (h->arena_len == 0 || h->arena_len == h->arena_cap)
+		return;
+	to_offsets(h);
+	if ((p = realloc(h->arena, h->arena_len)) != NULL) {
+		h->arena = p;
+		h->arena_cap = h->arena_len;
+	}
+	to_pointers(h);
+}
+
 void
 core_flow_compact(struct flow *f)
 {
-	if (f->request != NULL)
+	if (f->request != NULL) {
 		body_compact(&f->request->body);
-	if (f->response != NULL)
+		headers_compact(&f->request->headers);
+	}
+	if (f->response != NULL) {
 		body_compact(&f->response->body);
+		headers_compact(&f->response->headers);
+	}
 	body_compact(&f->up);
 	body_compact(&f->down);
 }

@@ -37,10 +37,15 @@ struct flow_header {
 	char	*value;
 };
 
+/* Names and values live in one arena per header list (one allocation,
+ * not two per field); the pointers stay valid until the list changes. */
 struct flow_headers {
 	struct flow_header	*v;
 	size_t			 n;
 	size_t			 cap;
+	char			*arena;
+	size_t			 arena_len;
+	size_t			 arena_cap;
 };
 
 struct flow_body {
@@ -170,6 +175,8 @@ void	 core_flow_error(struct flow *, const char *fmt, ...)
 
 void	 core_flow_header_add(struct flow_headers *, const char *name,
 	    size_t name_len, const char *value, size_t value_len);
+/* Removes the i'th field. */
+void	 core_flow_header_remove(struct flow_headers *, size_t i);
 /* First value of the named header (case-insensitive), or NULL. */
 const char *core_flow_header_get(const struct flow_headers *, const char *);
 void	 core_flow_headers_clear(struct flow_headers *);

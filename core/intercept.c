@@ -232,13 +232,11 @@ normalize(struct flow_headers *h, const struct flow_body *body,
 		    strcasecmp(h->v[i].name, "content-length") == 0 ||
 		    (drop_ce &&
 		    strcasecmp(h->v[i].name, "content-encoding") == 0)) {
-			free(h->v[i].name);
-			free(h->v[i].value);
 			continue;
 		}
 		h->v[j++] = h->v[i];
 	}
-	h->n = j;
+	h->n = j;	/* the arena keeps the dropped bytes until it goes */
 	if (want_length) {
 		snprintf(n, sizeof n, "%zu", body->len);
 		core_flow_header_add(h, "Content-Length", 14, n, strlen(n));

@@ -511,7 +511,7 @@ response_head(struct exchange *x)
 
 		if (hop_by_hop(h->name, conn))
 			continue;
-		core_buf_printf(&out, "%s: %s\r\n", h->name, h->value);
+		core_buf_field(&out, h->name, h->value);
 	}
 	if (c->close_after)
 		core_buf_printf(&out, "Connection: close\r\n");
@@ -767,7 +767,7 @@ request_head_out(struct exchange *x, const char *path, int minor)
 				core_buf_printf(&out, "Host: %s\r\n", h->value);
 			continue;
 		}
-		core_buf_printf(&out, "%s: %s\r\n", h->name, h->value);
+		core_buf_field(&out, h->name, h->value);
 	}
 	if (!have_host)
 		core_buf_printf(&out, "Host: %s\r\n", core_buf_head(&hv));
@@ -1060,13 +1060,11 @@ fix_framing(struct flow_headers *h, uint64_t len, int want_length)
 	for (i = j = 0; i < h->n; i++) {
 		if (strcasecmp(h->v[i].name, "transfer-encoding") == 0 ||
 		    strcasecmp(h->v[i].name, "content-length") == 0) {
-			free(h->v[i].name);
-			free(h->v[i].value);
 			continue;
 		}
 		h->v[j++] = h->v[i];
 	}
-	h->n = j;
+	h->n = j;	/* the arena keeps the dropped bytes until it goes */
 	if (want_length) {
 		snprintf(n, sizeof n, "%llu", (unsigned long long)len);
 		core_flow_header_add(h, "Content-Length", 14, n, strlen(n));
@@ -1094,7 +1092,7 @@ answer_from_flow(struct exchange *x)
 
 		if (hop_by_hop(h->name, conn))
 			continue;
-		core_buf_printf(&out, "%s: %s\r\n", h->name, h->value);
+		core_buf_field(&out, h->name, h->value);
 	}
 	if (c->close_after)
 		core_buf_printf(&out, "Connection: close\r\n");

@@ -22,6 +22,8 @@ static struct {
 	uint64_t		  next_id;
 	struct subscriber	 *subs;
 	size_t			  nsubs;
+	size_t			  stripped;	/* flows before this index have
+						 * no bodies left to drop */
 } store = { .budget = LIMIT_STORE_BYTES, .next_id = 1 };
 
 void
@@ -100,6 +102,8 @@ remove_at(size_t i)
 	store.bytes -= f->mem;
 	memmove(&store.v[i], &store.v[i + 1], (store.n - i - 1) * sizeof *store.v);
 	store.n--;
+	if (i < store.stripped)
+		store.stripped--;
 	core_flow_free(f);
 }
 
@@ -120,18 +124,43 @@ drop_bodies(struct flow *f)
 static void
 enforce_budget(void)
 {
-	size_t i;
+	size_t i, j, target, flows;
+	int contiguous = 1;
 
-	for (i = 0; i < store.n && store.bytes > store.budget; i++)
-		if (store.v[i]->state == FLOW_DONE)
-			drop_bodies(store.v[i]);
-	for (i = 0; i < store.n &&
-	    (store.bytes > store.budget || store.n > LIMIT_STORE_FLOWS); ) {
-		if (store.v[i]->state == FLOW_DONE)
-			remove_at(i);
-		else
-			i++;
+	if (store.bytes <= store.budget && store.n <= LIMIT_STORE_FLOWS)
+		return;
+	/* Resume where the last pass stopped: once over the budget every
+	 * new flow would otherwise rescan all the stripped ones. */
+	for (i = store.stripped; i < store.n && store.bytes > store.budget;
+	    i++) {
+		if (store.v[i]->state != FLOW_DONE) {
+			contiguous = 0;
+			continue;
+		}
+		drop_bodies(store.v[i]);
+		if (contiguous)
+			store.stripped = i + 1;
 	}
+	if (store.bytes <= store.budget && store.n <= LIMIT_STORE_FLOWS)
+		return;
+	/* Still over: the oldest finished flows go, down to 90% so that
+	 * not every new flow pays for a pass, in one compaction. */
+	target = store.budget - store.budget / 10;
+	flows = LIMIT_STORE_FLOWS - LIMIT_STORE_FLOWS / 10;
+	for (i = j = 0; i < store.n; i++) {
+		struct flow *f = store.v[i];
+
+		if ((store.bytes > target || store.n - (i - j) > flows) &&
+		    f->state == FLOW_DONE) {
+			notify(STORE_REMOVED, f);
+			store.bytes -= f->mem;
+			core_flow_free(f);
+			continue;
+		}
+		store.v[j++] = f;
+	}
+	store.n = j;
+	store.stripped = 0;
 }
 
 void
@@ -204,7 +233,7 @@ core_store_free(void)
 	}
 	free(store.v);
 	free(store.subs);
-	memset(&store, 0, sizeof store);
+	memset(&store, 0, sizeof store);	/* stripped goes back to 0 too */
 	store.budget = LIMIT_STORE_BYTES;
 	store.next_id = 1;
 }
