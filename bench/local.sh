@@ -67,7 +67,8 @@ latency() {
 }
 
 d_mb=$(download); d_rq=$(reqs); d_lat=$(latency)
-start_trawl curl,wrk -q
+# No dump lines (a filter only DNS flows match), but the readiness line.
+start_trawl curl,wrk "~dns"
 l_mb=$(download); l_rq=$(reqs); l_lat=$(latency)
 stop_trawl TERM
 

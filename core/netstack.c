@@ -647,8 +647,13 @@ finish(struct conn *c)
 		report_error(c);
 		if (c->state != CONN_OPEN)
 			return finish(c);
-		if (c->pcb != NULL && flush(c))
+		/* conn_write has usually moved the bytes into lwIP already:
+		 * send whatever is queued, or a write made outside lwIP's own
+		 * callbacks (the upstream's answer) waits for its timer. */
+		if (c->pcb != NULL) {
+			flush(c);
 			tcp_output(c->pcb);
+		}
 		if (c->shut_wanted && !c->shut_done && c->wlen == 0 &&
 		    c->pcb != NULL) {
 			if (tcp_shutdown(c->pcb, 0, 1) == ERR_OK) {
