@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/cause.h"
 #include "core/connect.h"
 #include "core/limits.h"
 #include "core/local.h"
@@ -31,19 +32,6 @@ static int			 watching;	/* the control fd, on the loop */
 static int			 gone;		/* the redirector died */
 static char			*spec_text;
 static char			 status[256];
-
-static void
-fail(char **cause, const char *fmt, ...)
-{
-	va_list	ap;
-
-	if (cause == NULL)
-		return;
-	va_start(ap, fmt);
-	if (vasprintf(cause, fmt, ap) == -1)
-		*cause = NULL;
-	va_end(ap);
-}
 
 static void
 set_status(void)
@@ -190,7 +178,7 @@ check_plan(const struct redirector_tun *t, char **cause)
 	    inet_pton(AF_INET6, NETSTACK_IP6, a6) != 1 ||
 	    memcmp(a4, t->peer4, 4) != 0 ||
 	    (t->prefix6 != 0 && memcmp(a6, t->peer6, 16) != 0)) {
-		fail(cause, "trawl-redirector uses another address plan "
+		core_cause(cause, "trawl-redirector uses another address plan "
 		    "than this trawl: install matching versions");
 		return -1;
 	}
@@ -204,13 +192,13 @@ core_local_prepare(const char *text, const char *cgroup, char **cause)
 	char		*why = NULL;
 
 	if (rd != NULL) {
-		fail(cause, "local mode is running already");
+		core_cause(cause, "local mode is running already");
 		return -1;
 	}
 	if (text == NULL)
 		text = "";
 	if (core_spec_parse(text, &spec, &why) != 0) {
-		fail(cause, "%s (in '%s')", why ? why : "bad spec", text);
+		core_cause(cause, "%s (in '%s')", why ? why : "bad spec", text);
 		free(why);
 		return -1;
 	}
@@ -234,7 +222,7 @@ core_local_start(struct loop *loop, char **cause)
 	struct netstack_cbs	cbs;
 
 	if (rd == NULL) {
-		fail(cause, "local mode: the redirector is not running");
+		core_cause(cause, "local mode: the redirector is not running");
 		return -1;
 	}
 	memset(&cbs, 0, sizeof cbs);
@@ -246,7 +234,7 @@ core_local_start(struct loop *loop, char **cause)
 		return -1;
 	if (core_loop_add(loop, core_redirector_fd(rd), LOOP_READ, on_control,
 	    NULL) == -1) {
-		fail(cause, "local mode: cannot watch trawl-redirector");
+		core_cause(cause, "local mode: cannot watch trawl-redirector");
 		return -1;
 	}
 	watching = 1;
@@ -282,22 +270,22 @@ core_local_set_spec(const char *text, char **cause)
 	char		*why = NULL, *copy;
 
 	if (rd == NULL) {
-		fail(cause, "local mode is not running");
+		core_cause(cause, "local mode is not running");
 		return -1;
 	}
 	if (gone) {
-		fail(cause, "trawl-redirector is gone: local capture stopped");
+		core_cause(cause, "trawl-redirector is gone: local capture stopped");
 		return -1;
 	}
 	if (text == NULL)
 		text = "";
 	if (core_spec_parse(text, &spec, &why) != 0) {
-		fail(cause, "%s (in '%s')", why ? why : "bad spec", text);
+		core_cause(cause, "%s (in '%s')", why ? why : "bad spec", text);
 		free(why);
 		return -1;
 	}
 	if ((copy = strdup(text)) == NULL) {
-		fail(cause, "out of memory");
+		core_cause(cause, "out of memory");
 		return -1;
 	}
 	if (core_redirector_set_spec(rd, &spec, cause) != 0) {
@@ -310,6 +298,12 @@ core_local_set_spec(const char *text, char **cause)
 	spec_text = copy;
 	set_status();
 	return 0;
+}
+
+int
+core_local_gone(void)
+{
+	return gone;
 }
 
 const char *

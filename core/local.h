@@ -38,6 +38,8 @@ void		 core_local_stop(void);
 int		 core_local_set_spec(const char *spec, char **cause);
 /* The spec in force ("" captures everything), or NULL when not running. */
 const char	*core_local_spec(void);
+/* 1 once trawl-redirector died under us (capture stopped). */
+int		 core_local_gone(void);
 /* One line for a status bar or stderr: what is captured where, or why
  * capture stopped. NULL when local mode is not running. */
 const char	*core_local_status(void);

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "core/export.h"
+#include "core/local.h"
 #include "core/filter.h"
 #include "core/flow.h"
 #include "core/har.h"
@@ -467,6 +468,21 @@ load_one(struct flow *f, void *arg)
 	(*(size_t *)arg)++;
 }
 
+/* Sockets created from now on follow the new spec; older ones keep theirs. */
+static int
+spec_submit(const char *text, void *arg)
+{
+	char *cause = NULL;
+
+	if (core_local_set_spec(text, &cause) == -1) {
+		tui_screen_error("capture spec: %s", cause ? cause : text);
+		free(cause);
+		return -1;	/* keep the prompt open to fix it */
+	}
+	tui_screen_message("capturing %s", text[0] ? text : "every program");
+	return 0;
+}
+
 static int
 load_submit(const char *text, void *arg)
 {
@@ -615,11 +631,12 @@ tui_list_flow_key(struct flow *f, int key, int *flags)
 		    L.save_path : "", HIST_PATH, NULL, load_submit, NULL);
 		return 1;
 	case 'c':
-		if (opts.mode != MODE_LOCAL)
-			tui_screen_error("local mode not available");
+		if (opts.mode != MODE_LOCAL || core_local_spec() == NULL)
+			tui_screen_error("the capture spec needs local mode "
+			    "(--mode local)");
 		else
-			tui_screen_error("changing the capture spec is not "
-			    "available yet");
+			tui_prompt_open("capture spec: ", core_local_spec(),
+			    HIST_SPEC, NULL, spec_submit, NULL);
 		return 1;
 	case '?':
 		tui_help_open();

@@ -399,6 +399,12 @@ main(int argc, char **argv)
 	core_regular_stop();
 	core_proxy_shutdown();
 out:
+	if (opts.mode == MODE_LOCAL && core_local_gone()) {
+		/* Capture stopped under us: a script should know. */
+		fprintf(stderr, "trawl: trawl-redirector exited; local capture "
+		    "stopped\n");
+		rc = 1;
+	}
 	core_local_stop();
 	free(cause);
 	if (har_out != NULL)

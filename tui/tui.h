@@ -57,6 +57,7 @@ enum tui_history {
 	HIST_PATH,
 	HIST_COMMENT,
 	HIST_SEARCH,
+	HIST_SPEC,
 	HIST_N
 };
 /* Called as the text changes (at most once a pass). */
