@@ -224,4 +224,12 @@ echo
 echo '```'
 "$BUILD/bench/tui-bench" 100000
 echo '```'
+echo
+echo "## (h) local capture mode (issue 4)"
+echo
+if [ "$(id -u)" = 0 ]; then
+	sh bench/local.sh 2>&1 | grep '^|'
+else
+	echo "(needs root: skipped)"
+fi
 } | tee "$OUT"
