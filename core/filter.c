@@ -182,6 +182,7 @@ struct node {
 	size_t			 nkids;
 	pcre2_code		*re;
 	pcre2_match_data	*md;
+	int			 jit;		/* JIT-compiled: take the fast path */
 	enum cmp		 cmp;
 	double			 a;
 	double			 b;
@@ -434,7 +435,7 @@ compile_regex(struct parser *p, struct node *n, const struct op *op,
 		return -1;
 	}
 	/* Without JIT PCRE2 interprets: slower, but the same answers. */
-	(void)pcre2_jit_compile(n->re, PCRE2_JIT_COMPLETE);
+	n->jit = pcre2_jit_compile(n->re, PCRE2_JIT_COMPLETE) == 0;
 	if ((n->md = pcre2_match_data_create(1, NULL)) == NULL)
 		abort();	/* out of memory is not survivable here */
 	return 0;
@@ -948,6 +949,11 @@ re_match(const struct filter *f, const struct node *n, const char *s,
 {
 	if (s == NULL)
 		return 0;
+	/* pcre2_jit_match skips pcre2_match's checks of the subject; the
+	 * strings come from trawl's own flows. */
+	if (n->jit)
+		return pcre2_jit_match(n->re, (PCRE2_SPTR)s, len, 0, 0, n->md,
+		    f->mctx) >= 0;
 	return pcre2_match(n->re, (PCRE2_SPTR)s, len, 0, 0, n->md,
 	    f->mctx) >= 0;
 }
