@@ -20,7 +20,7 @@ python3 "$HERE/origin.py" "$OP" 127.0.0.1 "$TMP/srv.pem" "$TMP/srv.key" \
 cleanup_add "kill $!"
 wait_port 127.0.0.1 "$OP" || exit 1
 CONF=$TMP/conf
-start_trawl --mode "regular@$PP" --dump --confdir "$CONF" \
+start_trawl --mode "regular@$PP" --dump --confdir "$CONF" -w "$TMP/tls.har" \
     --upstream-ca "$TMP/ca.pem" --keylog "$TMP/keys" \
     --ignore-hosts '^passthrough\.invalid' 
 wait_port 127.0.0.1 "$PP" || exit 1
@@ -68,6 +68,26 @@ contains "python got the decrypted response" "$TMP/py" "HTTP/1.1 200 OK"
 
 sleep 0.3
 contains "dump line carries the https URL" "$D" "GET $O/len/100000 << 200 OK"
+# Both TLS sides are on the flow (and in the HAR): version, cipher, SNI,
+# ALPN, and the server certificate's subject, issuer, names and SHA-256.
+python3 - "$TMP/tls.har" "$OP" <<'PY' >"$TMP/tlsfacts" 2>&1
+import json, sys
+for e in json.load(open(sys.argv[1]))["log"]["entries"]:
+    if e["request"]["url"] == "https://localhost:%s/len/100000" % sys.argv[2]:
+        c, s = e["_clientTLS"], e["_serverTLS"]
+        assert c["sni"] == "localhost" and c["version"].startswith("TLS"), c
+        assert c["alpn"] == "http/1.1", c
+        assert s["version"].startswith("TLS") and s["cipher"], s
+        assert "CN=localhost" in s["certSubject"], s
+        assert "Test Origin CA" in s["certIssuer"], s
+        assert "localhost" in s["certSans"] and len(s["certSha256"]) >= 64, s
+        assert s["certNotAfter"] > s["certNotBefore"] > 0, s
+        print("tls facts ok")
+        break
+else:
+    print("no https flow in the HAR")
+PY
+contains "both TLS sides are recorded with the server certificate" "$TMP/tlsfacts" "tls facts ok"
 check "key log has lines for both legs" [ "$(grep -c '^CLIENT_HANDSHAKE_TRAFFIC_SECRET\|^CLIENT_RANDOM' "$TMP/keys")" -ge 4 ]
 
 # A client that does not trust trawl's CA: a flow error naming the host.
