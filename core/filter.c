@@ -1234,6 +1234,7 @@ eval(struct filter *f, const struct node *n, const struct flow *fl)
 	const struct flow_request *rq = fl->request;
 	const struct flow_response *rs = fl->response;
 	int http = fl->type == FLOW_HTTP;
+	const char *u;
 	size_t i;
 
 	switch (n->kind) {
@@ -1260,7 +1261,10 @@ eval(struct filter *f, const struct node *n, const struct flow *fl)
 	case K_HTTP:
 		return http;
 	case K_WEBSOCKET:
-		return 0;	/* trawl does not parse WebSocket yet */
+		/* Upgraded connections are relayed, not parsed into messages. */
+		return http && rs != NULL && rs->status == 101 &&
+		    (u = core_flow_header_get(&rs->headers, "upgrade")) != NULL &&
+		    strcasecmp(u, "websocket") == 0;
 	case K_TCP:
 		return fl->type == FLOW_TCP;
 	case K_UDP:

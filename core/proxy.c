@@ -72,6 +72,7 @@ struct exchange {
 	int			 stored;	/* the flow is in the store */
 	int			 retried;	/* sent again after a stale upstream */
 	int			 absolute;	/* the target was an absolute URL */
+	int			 upgrade;	/* asked to switch protocols (WebSocket) */
 	int			 hold_req;	/* intercepted: request kept back */
 	int			 hold_resp;	/* intercepted: response kept back */
 	int			 minor;		/* client's HTTP/1.<minor> */
@@ -103,6 +104,7 @@ static struct exchange *paused;	/* exchanges paused by intercept */
 
 static void	client_process(struct client *);
 static void	unpause(struct exchange *);
+static void	switch_protocols(struct exchange *, size_t);
 static void	pause_request(struct exchange *);
 static void	pause_response(struct exchange *);
 static void	client_free(struct client *, int abort_conn);
@@ -494,6 +496,15 @@ response_head(struct exchange *x)
 		c->close_after = 1;
 	}
 
+	if (r.status == 101) {
+		if (!x->upgrade) {
+			exchange_fail(x, 502, "Bad Gateway", "server %s switched "
+			    "protocols unasked", x->host);
+			return -1;
+		}
+		switch_protocols(x, (size_t)n);
+		return -1;	/* x is gone: the streams are a tunnel now */
+	}
 	if (core_intercept_wants(x->f, INTERCEPT_RESPONSE)) {
 		/* Keep the response back until the user lets it go. */
 		x->hold_resp = 1;
@@ -753,6 +764,10 @@ request_head_out(struct exchange *x, const char *path, int minor)
 	for (i = 0; i < r->headers.n; i++) {
 		const struct flow_header *h = &r->headers.v[i];
 
+		if (x->upgrade && strcasecmp(h->name, "upgrade") == 0) {
+			core_buf_field(&out, h->name, h->value);
+			continue;
+		}
 		if (hop_by_hop(h->name, conn))
 			continue;
 		if (strcasecmp(h->name, "host") == 0) {
@@ -771,6 +786,8 @@ request_head_out(struct exchange *x, const char *path, int minor)
 	}
 	if (!have_host)
 		core_buf_printf(&out, "Host: %s\r\n", core_buf_head(&hv));
+	if (x->upgrade)
+		core_buf_printf(&out, "Connection: Upgrade\r\n");
 	core_buf_printf(&out, "\r\n");
 	up_write(x, core_buf_head(&out), out.len);
 	core_buf_free(&out);
@@ -792,6 +809,51 @@ flow_for(struct client *c, enum flow_type type)
 	if (c->tls && c->s != NULL)
 		core_tls_details(c->s, &f->client_tls);
 	return f;
+}
+
+/*
+ * 101 Switching Protocols: the head goes to the client, then both streams
+ * become a raw relay that records the bytes each way on the same flow.
+ */
+static void
+switch_protocols(struct exchange *x, size_t head_len)
+{
+	struct flow_response *fr = x->f->response;
+	struct client *c = x->c;
+	struct stream *cs = c->s, *us = x->up->s;
+	struct flow *f = x->f;
+	struct buf out = { 0 }, pre = c->in;
+	size_t i;
+
+	core_buf_printf(&out, "HTTP/1.1 101 %s\r\n", fr->reason);
+	for (i = 0; i < fr->headers.n; i++) {
+		const struct flow_header *h = &fr->headers.v[i];
+
+		if (strcasecmp(h->name, "upgrade") == 0 ||
+		    !hop_by_hop(h->name, core_flow_header_get(&fr->headers,
+		    "connection")))
+			core_buf_field(&out, h->name, h->value);
+	}
+	core_buf_printf(&out, "Connection: Upgrade\r\n\r\n");
+	core_buf_consume(&x->rin, head_len);
+	/* Whatever the server sent after the head is the new protocol's. */
+	if (x->rin.len > 0) {
+		core_buf_append(&out, core_buf_head(&x->rin), x->rin.len);
+		core_flow_body_append(&f->down, core_buf_head(&x->rin),
+		    x->rin.len);
+	}
+	core_stream_write(cs, core_buf_head(&out), out.len);
+	core_buf_free(&out);
+	fr->t_end = core_now();
+	core_store_update(f);
+	x->up->s = NULL;
+	x->f = NULL;
+	memset(&c->in, 0, sizeof c->in);
+	c->s = NULL;
+	exchange_free(x);
+	client_free(c, 0);
+	core_tunnel_start(cs, us, f, core_buf_head(&pre), pre.len);
+	core_buf_free(&pre);
 }
 
 /* CONNECT host:port: answer 200 once the server is reached, then relay. */
@@ -938,6 +1000,15 @@ request_start(struct client *c)
 	}
 	if (!wants_keepalive(&fr->headers, r.minor))
 		c->close_after = 1;
+	{
+		const char *conn = core_flow_header_get(&fr->headers,
+		    "connection");
+
+		/* WebSocket and other upgrades: passed on, then relayed. */
+		x->upgrade = !is_connect && r.minor == 1 && conn != NULL &&
+		    core_http1_list_has(conn, strlen(conn), "upgrade") &&
+		    core_flow_header_get(&fr->headers, "upgrade") != NULL;
+	}
 
 	if (is_connect) {
 		x->f->type = FLOW_TCP;

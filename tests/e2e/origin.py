@@ -13,6 +13,7 @@ Keep-alive by default. Paths choose odd behaviours:
   /garbage        a malformed response head
   /conns          how many connections this server accepted
   /sleep/S        answers after S seconds
+  /upgrade        with Upgrade: 101 Switching Protocols, then echoes bytes
   /drop-next      answers, then drops the next request on this connection
                   unanswered (a server closing an idle keep-alive connection)
 """
@@ -73,6 +74,18 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def route(self):
         p = self.path
         if self.drop_next:
+            self.close_connection = True
+            return
+        if p == "/upgrade" and self.headers.get("Upgrade"):
+            self.wfile.write(b"HTTP/1.1 101 Switching Protocols\r\n"
+                             b"Upgrade: " + self.headers["Upgrade"].encode() +
+                             b"\r\nConnection: Upgrade\r\n\r\nready\n")
+            self.wfile.flush()
+            while True:
+                b = self.connection.recv(65536)
+                if not b:
+                    break
+                self.connection.sendall(b)
             self.close_connection = True
             return
         if p == "/drop-next":

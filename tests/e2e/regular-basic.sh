@@ -53,6 +53,26 @@ eq "a stale upstream connection is retried" \
 curl -s -p $X -H "Host: somewhere.invalid" "$O/headers" >"$TMP/th"
 contains "a tunnelled request reaches the tunnel's target" "$TMP/th" "Host: somewhere.invalid"
 
+# An upgrade (WebSocket's handshake) passes, then the bytes are relayed.
+python3 - "$PP" "$OP" >"$TMP/up" <<'PY'
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=5)
+s.sendall(("GET http://127.0.0.1:%s/upgrade HTTP/1.1\r\nHost: x\r\n"
+           "Connection: Upgrade\r\nUpgrade: websocket\r\n\r\n" % sys.argv[2]).encode())
+data = b""
+while b"ready\n" not in data:
+    data += s.recv(4096)
+print(data.split(b"\r\n")[0].decode())
+s.sendall(b"ping over the new protocol")
+got = b""
+while len(got) < 26:
+    got += s.recv(4096)
+print(got.decode())
+s.close()
+PY
+contains "the upgrade is answered 101" "$TMP/up" "HTTP/1.1 101 Switching Protocols"
+contains "bytes flow both ways after the upgrade" "$TMP/up" "ping over the new protocol"
+
 # Hop-by-hop headers stay on their hop; Host follows the URL.
 curl -s $X -H "Proxy-Connection: keep-alive" -H "Connection: X-Secret" \
     -H "X-Secret: 1" -H "Keep-Alive: 5" -H "X-Kept: yes" "$O/headers" >"$TMP/h"
@@ -100,6 +120,7 @@ sleep 0.3
 contains "dump line for the 32 MiB GET" "$TMP/dump.out" "GET $O/len/33554432 << 200 OK 32.0m"
 contains "dump line for HEAD" "$TMP/dump.out" "HEAD $O/len/5000 << 200 OK"
 contains "dump line for POST" "$TMP/dump.out" "POST $O/echo << 200 OK"
+contains "the upgraded flow is recorded" "$TMP/dump.out" "GET $O/upgrade << 101 Switching Protocols"
 contains "a tunnelled request's URL shows its Host" "$TMP/dump.out" "GET http://somewhere.invalid:$OP/headers << 200 OK"
 check "dump lines carry the client address" grep -q "^[0-9:.]* 127.0.0.1:[0-9]* GET" "$TMP/dump.out"
 finish

@@ -811,10 +811,34 @@ test_operator_table(void **state)
 	}
 }
 
+/* ~websocket: an upgrade to WebSocket that the server accepted. */
+static void
+test_websocket(void **state)
+{
+	struct filter *ws = core_filter_compile("~websocket", 0, NULL);
+	struct flow *f = http_flow("GET", "http", "ws.test", 80, "/chat");
+
+	assert_non_null(ws);
+	assert_false(core_filter_match(ws, f));		/* no response yet */
+	f->response = core_flow_response_new();
+	f->response->status = 101;
+	header(&f->response->headers, "Upgrade", "WebSocket");
+	assert_true(core_filter_match(ws, f));
+	f->response->status = 200;
+	assert_false(core_filter_match(ws, f));		/* not switched */
+	f->response->status = 101;
+	core_flow_headers_clear(&f->response->headers);
+	header(&f->response->headers, "Upgrade", "h2c");
+	assert_false(core_filter_match(ws, f));		/* another protocol */
+	core_flow_free(f);
+	core_filter_free(ws);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_websocket),
 		cmocka_unit_test(test_table),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_deep_nesting),
