@@ -8,6 +8,9 @@ case $0 in
 esac
 HERE=$(cd "$(dirname "$0")" && pwd)
 TMP=$(mktemp -d /tmp/trawl-test.XXXXXX)
+# trawl's CA (created at its first start) stays inside the test's folder.
+XDG_CONFIG_HOME=$TMP/config
+export XDG_CONFIG_HOME
 CLEANUP=""
 FAILS=0
 

@@ -3,29 +3,8 @@
 # regular mode, f narrows the list and a bad expression shows an error,
 # ? shows help, a resize keeps the screen sane, q y quits and gives the
 # terminal back.
-. "$(dirname "$0")/../e2e/lib.sh"
-command -v tmux >/dev/null || { echo "skip: no tmux"; exit 0; }
-
 S=trawl-tui-basic-$$
-cleanup_add "tmux kill-session -t $S"
-# Waits (5 s at most) until the pane shows TEXT.
-wait_screen() {
-	i=0
-	while ! tmux capture-pane -p -t "$S" | grep -qF -- "$1"; do
-		i=$((i + 1))
-		if [ $i -gt 50 ]; then
-			tmux capture-pane -p -t "$S" >"$TMP/screen"
-			return 1
-		fi
-		sleep 0.1
-	done
-}
-screen() { tmux capture-pane -p -t "$S"; }
-show_on_fail() { echo "    screen:"; sed 's/^/    | /' "$TMP/screen"; }
-expect() { # DESCRIPTION TEXT
-	if wait_screen "$2"; then ok "$1"; else not_ok "$1 ('$2' not shown)"
-		show_on_fail; fi
-}
+. "$(dirname "$0")/screen.inc"
 
 OP=$(free_port); TP=$(free_port)
 # lib.sh's start_origin looks beside $0: the origin is in tests/e2e.

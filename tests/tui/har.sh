@@ -1,26 +1,8 @@
 #!/bin/sh
 # har.sh -- the screen in tmux: w saves the shown flows to a HAR file,
 # z y clears them, L loads them back.
-. "$(dirname "$0")/../e2e/lib.sh"
-command -v tmux >/dev/null || { echo "skip: no tmux"; exit 0; }
-
 S=trawl-tui-har-$$
-cleanup_add "tmux kill-session -t $S"
-wait_screen() {
-	i=0
-	while ! tmux capture-pane -p -t "$S" | grep -qF -- "$1"; do
-		i=$((i + 1))
-		if [ $i -gt 50 ]; then
-			tmux capture-pane -p -t "$S" >"$TMP/screen"
-			return 1
-		fi
-		sleep 0.1
-	done
-}
-expect() { # DESCRIPTION TEXT
-	if wait_screen "$2"; then ok "$1"; else not_ok "$1 ('$2' not shown)"
-		sed 's/^/    | /' "$TMP/screen"; fi
-}
+. "$(dirname "$0")/screen.inc"
 
 OP=$(free_port); TP=$(free_port)
 python3 "$(dirname "$0")/../e2e/origin.py" "$OP" >"$TMP/origin.log" 2>&1 &

@@ -3,26 +3,8 @@
 # lets it finish; e with EDITOR set to a script changes a header the
 # server then sees; X releases a paused client with an error; r adds a
 # replayed flow.
-. "$(dirname "$0")/../e2e/lib.sh"
-command -v tmux >/dev/null || { echo "skip: no tmux"; exit 0; }
-
 S=trawl-tui-icpt-$$
-cleanup_add "tmux kill-session -t $S"
-wait_screen() {
-	i=0
-	while ! tmux capture-pane -p -t "$S" | grep -qF -- "$1"; do
-		i=$((i + 1))
-		if [ $i -gt 50 ]; then
-			tmux capture-pane -p -t "$S" >"$TMP/screen"
-			return 1
-		fi
-		sleep 0.1
-	done
-}
-expect() { # DESCRIPTION TEXT
-	if wait_screen "$2"; then ok "$1"; else not_ok "$1 ('$2' not shown)"
-		sed 's/^/    | /' "$TMP/screen"; fi
-}
+. "$(dirname "$0")/screen.inc"
 # Waits (10 s at most) for a background curl to end.
 wait_gone() {
 	i=0

@@ -2,27 +2,8 @@
 # keys.sh -- the flow list's other keys in tmux: mark and marked-only,
 # duplicate, delete from view, sort and reverse, comment, export as a curl
 # command, and search inside a flow.
-. "$(dirname "$0")/../e2e/lib.sh"
-
 S=trawl-tui-keys-$$
-cleanup_add "tmux kill-session -t $S"
-wait_screen() {
-	i=0
-	while ! tmux capture-pane -p -t "$S" | grep -qF -- "$1"; do
-		i=$((i + 1))
-		if [ $i -gt 50 ]; then
-			tmux capture-pane -p -t "$S" >"$TMP/screen"
-			return 1
-		fi
-		sleep 0.1
-	done
-}
-screen() { tmux capture-pane -p -t "$S"; }
-expect() { # DESCRIPTION TEXT
-	if wait_screen "$2"; then ok "$1"; else not_ok "$1 ('$2' not shown)"
-		sed 's/^/    | /' "$TMP/screen"; fi
-}
-keys() { tmux send-keys -t "$S" "$@"; sleep 0.3; }
+. "$(dirname "$0")/screen.inc"
 
 OP=$(free_port); TP=$(free_port)
 python3 "$(dirname "$0")/../e2e/origin.py" "$OP" >"$TMP/origin.log" 2>&1 &
