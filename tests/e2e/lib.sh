@@ -2,9 +2,11 @@
 # assertions. Source it; then call `cleanup_add CMD` for each thing to undo.
 set -u
 TRAWL=${TRAWL:-$(pwd)/build/trawl}
-# The regular-mode tests run the sanitizer build when there is one.
+# The regular-mode and screen tests run the sanitizer build when there is
+# one (local mode's bulk transfers would be too slow under it).
 case $0 in
-*/regular-*) [ -n "${TRAWL_ASAN:-}" ] && [ -x "$TRAWL_ASAN" ] && TRAWL=$TRAWL_ASAN ;;
+*/regular-*|*/tui/*)
+	[ -n "${TRAWL_ASAN:-}" ] && [ -x "$TRAWL_ASAN" ] && TRAWL=$TRAWL_ASAN ;;
 esac
 HERE=$(cd "$(dirname "$0")" && pwd)
 TMP=$(mktemp -d /tmp/trawl-test.XXXXXX)
@@ -77,7 +79,7 @@ finish() {
 	eval "$CLEANUP" 2>/dev/null
 	CLEANUP=""
 	sleep 0.5
-	for e in "$TMP"/*.err "$TMP"/*.out; do
+	for e in "$TMP"/*.err "$TMP"/*.out "$TMP"/err; do
 		[ -f "$e" ] || continue
 		if grep -q "Sanitizer\|runtime error:" "$e"; then
 			not_ok "sanitizer report in $(basename "$e")"
