@@ -29,7 +29,8 @@ struct entry {
 
 struct view {
 	struct flow	**v;		/* shown flows, ascending order */
-	size_t		  n, cap;
+	size_t		  n, cap;	/* cap counts from base */
+	struct flow	**base;		/* the allocation; v = base + skipped */
 	struct filter	 *filter;	/* NULL: every flow */
 	enum view_order	  order;
 	int		  reverse;
@@ -135,17 +136,31 @@ shows(const struct view *w, const struct flow *f)
 	return core_filter_match(w->filter, f);
 }
 
+/*
+ * Room for need entries after v. The oldest flows leave from the front
+ * (the store evicts them first), which only moves v forward; the gap is
+ * closed here, once, when the tail runs out of room.
+ */
 static void
 grow(struct view *w, size_t need)
 {
-	if (need <= w->cap)
+	size_t skipped = (size_t)(w->v - w->base);
+
+	if (skipped + need <= w->cap)
 		return;
+	if (skipped > 0) {
+		memmove(w->base, w->v, w->n * sizeof *w->v);
+		w->v = w->base;
+		if (need <= w->cap)
+			return;
+	}
 	w->cap = w->cap ? w->cap : 1024;
 	while (w->cap < need)
 		w->cap *= 2;
-	w->v = realloc(w->v, w->cap * sizeof *w->v);
-	if (w->v == NULL)
+	w->base = realloc(w->base, w->cap * sizeof *w->base);
+	if (w->base == NULL)
 		abort();
+	w->v = w->base;
 }
 
 static void
@@ -175,7 +190,10 @@ take_out(struct view *w, struct flow *f)
 
 	if (i >= w->n || w->v[i] != f)
 		abort();	/* the key it went in with must find it */
-	memmove(&w->v[i], &w->v[i + 1], (w->n - i - 1) * sizeof *w->v);
+	if (i == 0)
+		w->v++;		/* the oldest: no move at all */
+	else
+		memmove(&w->v[i], &w->v[i + 1], (w->n - i - 1) * sizeof *w->v);
 	w->n--;
 	e->in = 0;
 }
@@ -259,6 +277,7 @@ rebuild(struct view *w)
 	for (i = 0; i < w->n; i++)
 		entry_of(w->v[i])->in = 0;
 	w->n = 0;
+	w->v = w->base;
 	grow(w, n);
 	for (i = 0; i < n; i++) {
 		f = core_store_at(i);
@@ -307,7 +326,7 @@ core_view_free(struct view *w)
 		f->front = NULL;
 	}
 	core_filter_free(w->filter);
-	free(w->v);
+	free(w->base);
 	free(w);
 	exists = 0;
 }

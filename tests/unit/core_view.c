@@ -223,6 +223,35 @@ test_many(void **state)
 	core_view_free(v);
 }
 
+/* The store evicting its oldest flows (over budget) while a view shows
+ * them: the view follows, stays ordered, and keeps taking new flows. */
+static void
+test_eviction(void **state)
+{
+	struct view *v = core_view_new();
+	char path[32];
+	size_t i, n;
+
+	core_store_set_budget(200 * 1024);
+	for (i = 0; i < 5000; i++) {
+		snprintf(path, sizeof path, "/e%zu", i);
+		core_store_add(mk("GET", "h", path, 200, 10, 0.001));
+	}
+	n = core_view_count(v);
+	assert_true(n < 5000);			/* some went */
+	assert_int_equal(n, core_store_count());
+	/* The newest stayed, in arrival order, each where index says. */
+	assert_string_equal(core_view_at(v, n - 1)->request->path, "/e4999");
+	for (i = 0; i < n; i++) {
+		assert_ptr_equal(core_view_at(v, i), core_store_at(i));
+		assert_int_equal(core_view_index(v, core_view_at(v, i)), i);
+	}
+	core_view_set_reverse(v, 1);
+	assert_string_equal(core_view_at(v, 0)->request->path, "/e4999");
+	core_view_free(v);
+	core_store_set_budget(SIZE_MAX);
+}
+
 int
 main(void)
 {
@@ -231,6 +260,7 @@ main(void)
 		cmocka_unit_test_teardown(test_order, teardown),
 		cmocka_unit_test_teardown(test_marked_delete_remove, teardown),
 		cmocka_unit_test_teardown(test_many, teardown),
+		cmocka_unit_test_teardown(test_eviction, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
