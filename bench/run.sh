@@ -68,8 +68,9 @@ wait_port "$NP" || { echo "nginx did not start"; exit 1; }
 fresh_trawl() {
 	[ -n "${TRAWL_PID:-}" ] && kill "$TRAWL_PID" 2>/dev/null
 	TP=$(free_port)
+	# Not on the report's pipe: tee would wait for it to exit.
 	"$TRAWL" --mode "regular@$TP" --dump -q --confdir "$TMP/trawl" \
-	    --upstream-ca "$TMP/ca.pem" </dev/null &
+	    --upstream-ca "$TMP/ca.pem" </dev/null >/dev/null 2>&1 &
 	TRAWL_PID=$!
 	PIDS="$PIDS $TRAWL_PID"
 	wait_port "$TP" || { echo "trawl did not start"; exit 1; }
