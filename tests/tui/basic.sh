@@ -29,6 +29,8 @@ tmux send-keys -t "$S" f
 tmux send-keys -t "$S" -l '~u len/100'
 expect "the filter prompt counts matches live" "1 of 3 match"
 tmux send-keys -t "$S" Enter
+# The prompt itself reads "filter: ...": wait for the count to change.
+expect "the list shows only the matches" "[1/3]"
 expect "the status bar shows the filter" "filter: ~u len/100"
 if screen | grep -qF "/headers"; then not_ok "f narrows the list"
 else ok "f narrows the list"; fi

@@ -41,7 +41,9 @@ bg_curl() { # NAME PATH -> $CURL_PID, body in $TMP/NAME, status in $TMP/NAME.cod
 
 tmux send-keys -t "$S" i
 tmux send-keys -t "$S" -l '~q & ~u /headers'
-tmux send-keys -t "$S" Enter
+# The prompt line reads the same as the status bar: let Enter land first.
+keys Enter
+sleep 0.3
 expect "i adds a rule shown in the status bar" "intercept: ~q & ~u /headers"
 
 # i pauses, A resumes.
