@@ -69,7 +69,13 @@ check() { # DESCRIPTION COMMAND...
 eq() { # DESCRIPTION GOT WANT
 	if [ "$2" = "$3" ]; then ok "$1"; else not_ok "$1 (got '$2', want '$3')"; fi
 }
+# The file may still be growing (a dump line, a command's answer): give
+# the text up to 3 s to show up.
 contains() { # DESCRIPTION FILE TEXT
+	i=0
+	while ! grep -qF -- "$3" "$2" 2>/dev/null && [ $i -lt 30 ]; do
+		i=$((i + 1)); sleep 0.1
+	done
 	if grep -qF -- "$3" "$2"; then ok "$1"; else
 		not_ok "$1 ('$3' not in $2)"; sed 's/^/    /' "$2" | tail -20; fi
 }
