@@ -321,6 +321,13 @@ main(int argc, char **argv)
 		}
 		core_filter_free(vf);
 	}
+	/* The screen needs a terminal: say so before anything is set up
+	 * (local mode would otherwise capture, then stop at once). */
+	if (!opts.dump && (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO))) {
+		fprintf(stderr, "trawl: the screen needs a terminal; use --dump "
+		    "to run without one\n");
+		return 1;
+	}
 	/* Before the screen: the redirector may go through sudo's prompt. */
 	if (opts.mode == MODE_LOCAL &&
 	    core_local_prepare(opts.spec, opts.cgroup, &cause) == -1) {
