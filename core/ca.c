@@ -34,7 +34,9 @@
 #include <openssl/x509v3.h>
 
 #include "core/ca.h"
+#include "core/cause.h"
 #include "core/limits.h"
+#include "core/tls.h"
 
 #define CA_DAYS		3650
 #define LEAF_DAYS	397
@@ -64,31 +66,6 @@ struct ca {
 	size_t		 nleaves;
 };
 
-static void
-set_cause(char **cause, const char *fmt, ...)
-{
-	va_list	ap;
-	char	*s;
-
-	if (cause == NULL)
-		return;
-	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) == -1)
-		s = NULL;
-	va_end(ap);
-	free(*cause);
-	*cause = s;
-}
-
-/* The library's reason for the last failure; it never carries key bytes. */
-static const char *
-ssl_reason(void)
-{
-	const char	*r = ERR_reason_error_string(ERR_peek_last_error());
-
-	return r != NULL ? r : "unknown error";
-}
-
 static char *
 join(const char *dir, const char *name)
 {
@@ -114,7 +91,7 @@ core_ca_default_confdir(char **cause)
 		if (asprintf(&s, "%s/.config/trawl", home) == -1)
 			s = NULL;
 	} else
-		set_cause(cause, "neither XDG_CONFIG_HOME nor HOME is set; "
+		core_cause(cause, "neither XDG_CONFIG_HOME nor HOME is set; "
 		    "use --confdir");
 	return s;
 }
@@ -128,7 +105,7 @@ make_dirs(const char *dir, char **cause)
 	int		 rc = -1;
 
 	if ((p = strdup(dir)) == NULL) {
-		set_cause(cause, "out of memory");
+		core_cause(cause, "out of memory");
 		return -1;
 	}
 	for (s = p + 1; ; s++) {
@@ -137,7 +114,7 @@ make_dirs(const char *dir, char **cause)
 		char c = *s;
 		*s = '\0';
 		if (mkdir(p, 0700) == -1 && errno != EEXIST) {
-			set_cause(cause, "cannot create %s: %s", p,
+			core_cause(cause, "cannot create %s: %s", p,
 			    strerror(errno));
 			goto out;
 		}
@@ -146,7 +123,7 @@ make_dirs(const char *dir, char **cause)
 			break;
 	}
 	if (stat(dir, &st) == -1 || !S_ISDIR(st.st_mode)) {
-		set_cause(cause, "%s is not a directory", dir);
+		core_cause(cause, "%s is not a directory", dir);
 		goto out;
 	}
 	rc = 0;
@@ -171,26 +148,26 @@ read_file(const char *path, int private, unsigned char **buf, size_t *len,
 	int		 fd, rc = -1;
 
 	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1) {
-		set_cause(cause, "cannot open %s: %s", path, strerror(errno));
+		core_cause(cause, "cannot open %s: %s", path, strerror(errno));
 		return -1;
 	}
 	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
-		set_cause(cause, "%s is not a regular file", path);
+		core_cause(cause, "%s is not a regular file", path);
 		goto out;
 	}
 	if (private && (st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
-		set_cause(cause, "%s has mode %04o: the CA private key must not "
+		core_cause(cause, "%s has mode %04o: the CA private key must not "
 		    "be accessible to other users (chmod 600 %s, or remove the "
 		    "CA files to make a new CA)", path,
 		    (unsigned)(st.st_mode & 07777), path);
 		goto out;
 	}
 	if (st.st_size > LIMIT_CA_FILE) {
-		set_cause(cause, "%s is too large", path);
+		core_cause(cause, "%s is too large", path);
 		goto out;
 	}
 	if ((b = malloc(LIMIT_CA_FILE)) == NULL) {
-		set_cause(cause, "out of memory");
+		core_cause(cause, "out of memory");
 		goto out;
 	}
 	while (n < LIMIT_CA_FILE) {
@@ -198,7 +175,7 @@ read_file(const char *path, int private, unsigned char **buf, size_t *len,
 		if (r == -1 && errno == EINTR)
 			continue;
 		if (r == -1) {
-			set_cause(cause, "cannot read %s: %s", path,
+			core_cause(cause, "cannot read %s: %s", path,
 			    strerror(errno));
 			goto out;
 		}
@@ -245,24 +222,24 @@ write_public(const char *path, const void *buf, size_t len, char **cause)
 	int	 fd, rc = -1;
 
 	if (asprintf(&tmp, "%s.%ld.tmp", path, (long)getpid()) == -1) {
-		set_cause(cause, "out of memory");
+		core_cause(cause, "out of memory");
 		return -1;
 	}
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
 	    0644);
 	if (fd == -1) {
-		set_cause(cause, "cannot create %s: %s", tmp, strerror(errno));
+		core_cause(cause, "cannot create %s: %s", tmp, strerror(errno));
 		goto out;
 	}
 	if (write_all(fd, buf, len) == -1 || fsync(fd) == -1) {
-		set_cause(cause, "cannot write %s: %s", tmp, strerror(errno));
+		core_cause(cause, "cannot write %s: %s", tmp, strerror(errno));
 		close(fd);
 		unlink(tmp);
 		goto out;
 	}
 	close(fd);
 	if (rename(tmp, path) == -1) {
-		set_cause(cause, "cannot rename %s: %s", tmp, strerror(errno));
+		core_cause(cause, "cannot rename %s: %s", tmp, strerror(errno));
 		unlink(tmp);
 		goto out;
 	}
@@ -286,22 +263,22 @@ write_key(const char *path, EVP_PKEY *key, char **cause)
 	int		 fd = -1, rc = -1;
 
 	if ((bio = BIO_new(BIO_s_mem())) == NULL) {
-		set_cause(cause, "out of memory");
+		core_cause(cause, "out of memory");
 		return -1;
 	}
 	if (!PEM_write_bio_PrivateKey(bio, key, NULL, NULL, 0, NULL, NULL) ||
 	    !BIO_mem_contents(bio, &pem, &len)) {
-		set_cause(cause, "cannot encode the CA key: %s", ssl_reason());
+		core_cause(cause, "cannot encode the CA key: %s", core_tls_reason());
 		goto out;
 	}
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
 	    0600);
 	if (fd == -1) {
-		set_cause(cause, "cannot create %s: %s", path, strerror(errno));
+		core_cause(cause, "cannot create %s: %s", path, strerror(errno));
 		goto out;
 	}
 	if (write_all(fd, pem, len) == -1 || fsync(fd) == -1) {
-		set_cause(cause, "cannot write %s: %s", path, strerror(errno));
+		core_cause(cause, "cannot write %s: %s", path, strerror(errno));
 		unlink(path);
 		goto out;
 	}
@@ -423,8 +400,8 @@ export_cert(struct ca *ca, int pem, int der, char **cause)
 		if ((bio = BIO_new(BIO_s_mem())) == NULL ||
 		    !PEM_write_bio_X509(bio, ca->cert) ||
 		    !BIO_mem_contents(bio, &p, &len)) {
-			set_cause(cause, "cannot encode the CA certificate: %s",
-			    ssl_reason());
+			core_cause(cause, "cannot encode the CA certificate: %s",
+			    core_tls_reason());
 			goto out;
 		}
 		if (write_public(ca->cert_path, p, len, cause) == -1)
@@ -432,8 +409,8 @@ export_cert(struct ca *ca, int pem, int der, char **cause)
 	}
 	if (der) {
 		if ((n = i2d_X509(ca->cert, &d)) <= 0) {
-			set_cause(cause, "cannot encode the CA certificate: %s",
-			    ssl_reason());
+			core_cause(cause, "cannot encode the CA certificate: %s",
+			    core_tls_reason());
 			goto out;
 		}
 		if (write_public(ca->der_path, d, (size_t)n, cause) == -1)
@@ -462,8 +439,8 @@ load_key(struct ca *ca, char **cause)
 	OPENSSL_cleanse(buf, LIMIT_CA_FILE);
 	free(buf);
 	if (ca->key == NULL) {
-		set_cause(cause, "cannot read the CA key in %s: %s",
-		    ca->key_path, ssl_reason());
+		core_cause(cause, "cannot read the CA key in %s: %s",
+		    ca->key_path, core_tls_reason());
 		return -1;
 	}
 	return 0;
@@ -487,12 +464,12 @@ load_cert(struct ca *ca, char **cause)
 	}
 	free(buf);
 	if (ca->cert == NULL) {
-		set_cause(cause, "cannot read the CA certificate %s: %s",
-		    ca->cert_path, ssl_reason());
+		core_cause(cause, "cannot read the CA certificate %s: %s",
+		    ca->cert_path, core_tls_reason());
 		return -1;
 	}
 	if (!X509_check_private_key(ca->cert, ca->key)) {
-		set_cause(cause, "%s does not belong to the key in %s",
+		core_cause(cause, "%s does not belong to the key in %s",
 		    ca->cert_path, ca->key_path);
 		return -1;
 	}
@@ -508,7 +485,7 @@ load_or_create(struct ca *ca, char **cause)
 	if (access(ca->key_path, F_OK) == -1 && errno == ENOENT) {
 		if ((ca->key = make_key()) == NULL ||
 		    (ca->cert = make_ca_cert(ca->key)) == NULL) {
-			set_cause(cause, "cannot make a CA: %s", ssl_reason());
+			core_cause(cause, "cannot make a CA: %s", core_tls_reason());
 			return -1;
 		}
 		if (write_key(ca->key_path, ca->key, cause) == -1)
@@ -523,8 +500,8 @@ load_or_create(struct ca *ca, char **cause)
 	if (rc == 1) {
 		/* The key is the CA's identity; re-issue a lost certificate. */
 		if ((ca->cert = make_ca_cert(ca->key)) == NULL) {
-			set_cause(cause, "cannot make a CA certificate: %s",
-			    ssl_reason());
+			core_cause(cause, "cannot make a CA certificate: %s",
+			    core_tls_reason());
 			return -1;
 		}
 		ca->created = 1;
@@ -542,27 +519,27 @@ core_ca_load_or_create(const char *confdir, char **cause)
 	int		 dfd = -1, ok = 0;
 
 	if ((ca = calloc(1, sizeof *ca)) == NULL) {
-		set_cause(cause, "out of memory");
+		core_cause(cause, "out of memory");
 		return NULL;
 	}
 	if ((ca->dir = strdup(confdir)) == NULL ||
 	    (ca->key_path = join(confdir, CA_KEY_FILE)) == NULL ||
 	    (ca->cert_path = join(confdir, CA_CERT_FILE)) == NULL ||
 	    (ca->der_path = join(confdir, CA_CERT_DER)) == NULL) {
-		set_cause(cause, "out of memory");
+		core_cause(cause, "out of memory");
 		goto out;
 	}
 	if (make_dirs(confdir, cause) == -1)
 		goto out;
 	dfd = open(confdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd == -1 || flock(dfd, LOCK_EX) == -1) {
-		set_cause(cause, "cannot lock %s: %s", confdir, strerror(errno));
+		core_cause(cause, "cannot lock %s: %s", confdir, strerror(errno));
 		goto out;
 	}
 	if (load_or_create(ca, cause) == -1)
 		goto out;
 	if ((ca->leaf_key = make_key()) == NULL) {
-		set_cause(cause, "cannot make the leaf key: %s", ssl_reason());
+		core_cause(cause, "cannot make the leaf key: %s", core_tls_reason());
 		goto out;
 	}
 	ok = 1;
@@ -839,11 +816,11 @@ core_ca_leaf(struct ca *ca, const char *sni, const char *ip,
 	if (sni != NULL && sni[0] == '\0')
 		sni = NULL;
 	if (sni != NULL && !parse_ip(sni, buf) && !valid_dns(sni)) {
-		set_cause(cause, "invalid server name in the ClientHello");
+		core_cause(cause, "invalid server name in the ClientHello");
 		return -1;
 	}
 	if (sni == NULL && (ip == NULL || !parse_ip(ip, buf))) {
-		set_cause(cause, "no server name and no IP address to make a "
+		core_cause(cause, "no server name and no IP address to make a "
 		    "certificate for");
 		return -1;
 	}
@@ -857,7 +834,7 @@ core_ca_leaf(struct ca *ca, const char *sni, const char *ip,
 	for (i = 0; i < n; i++)
 		len += strlen(names[i]) + 1;
 	if ((joined = malloc(len)) == NULL) {
-		set_cause(cause, "out of memory");
+		core_cause(cause, "out of memory");
 		return -1;
 	}
 	for (p = joined, i = 0; i < n; i++) {
@@ -871,13 +848,13 @@ core_ca_leaf(struct ca *ca, const char *sni, const char *ip,
 		lru_push(ca, l);
 	} else {
 		if ((x = make_leaf(ca, names, n)) == NULL) {
-			set_cause(cause, "cannot sign a certificate for %s: %s",
-			    names[0], ssl_reason());
+			core_cause(cause, "cannot sign a certificate for %s: %s",
+			    names[0], core_tls_reason());
 			goto out;
 		}
 		if ((l = calloc(1, sizeof *l)) == NULL) {
 			X509_free(x);
-			set_cause(cause, "out of memory");
+			core_cause(cause, "out of memory");
 			goto out;
 		}
 		l->names = joined;
@@ -913,8 +890,8 @@ core_ca_use_leaf(struct ca *ca, SSL *ssl, const char *sni, const char *ip,
 	if (core_ca_leaf(ca, sni, ip, extra_sans, &cert, &key, cause) == -1)
 		return -1;
 	if (!SSL_use_certificate(ssl, cert) || !SSL_use_PrivateKey(ssl, key)) {
-		set_cause(cause, "cannot use the certificate: %s",
-		    ssl_reason());
+		core_cause(cause, "cannot use the certificate: %s",
+		    core_tls_reason());
 		rc = -1;
 	}
 	X509_free(cert);

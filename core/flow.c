@@ -358,13 +358,28 @@ core_flow_header_add(struct flow_headers *h, const char *name,
 }
 
 void
-core_flow_header_remove(struct flow_headers *h, size_t i)
+core_flow_header_remove(struct flow_headers *h, const char *name)
 {
+	size_t i, j;
+
 	/* The arena keeps the bytes; they go with the list. */
-	if (i >= h->n)
-		return;
-	memmove(&h->v[i], &h->v[i + 1], (h->n - i - 1) * sizeof *h->v);
-	h->n--;
+	for (i = j = 0; i < h->n; i++)
+		if (strcasecmp(h->v[i].name, name) != 0)
+			h->v[j++] = h->v[i];
+	h->n = j;
+}
+
+void
+core_flow_headers_frame(struct flow_headers *h, uint64_t len, int want_length)
+{
+	char n[32];
+
+	core_flow_header_remove(h, "transfer-encoding");
+	core_flow_header_remove(h, "content-length");
+	if (want_length) {
+		snprintf(n, sizeof n, "%llu", (unsigned long long)len);
+		core_flow_header_add(h, "Content-Length", 14, n, strlen(n));
+	}
 }
 
 const char *

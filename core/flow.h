@@ -175,8 +175,12 @@ void	 core_flow_error(struct flow *, const char *fmt, ...)
 
 void	 core_flow_header_add(struct flow_headers *, const char *name,
 	    size_t name_len, const char *value, size_t value_len);
-/* Removes the i'th field. */
-void	 core_flow_header_remove(struct flow_headers *, size_t i);
+/* Removes every field of that name (case-insensitive). */
+void	 core_flow_header_remove(struct flow_headers *, const char *name);
+/* Framing for a body trawl holds whole (an edit, an intercepted message):
+ * no Transfer-Encoding, and Content-Length: len when want_length. */
+void	 core_flow_headers_frame(struct flow_headers *, uint64_t len,
+	    int want_length);
 /* First value of the named header (case-insensitive), or NULL. */
 const char *core_flow_header_get(const struct flow_headers *, const char *);
 void	 core_flow_headers_clear(struct flow_headers *);

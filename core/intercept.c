@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "core/buf.h"
+#include "core/cause.h"
 #include "core/decode.h"
 #include "core/export.h"
 #include "core/filter.h"
@@ -35,21 +36,10 @@ static int		 enabled = 1;
 static int		 filter_flags;
 static double		 timeout;
 
-static char *
-dupmsg(const char *msg)
-{
-	char *s = strdup(msg);
-
-	if (s == NULL)
-		abort();
-	return s;
-}
-
 static int
 fail(char **cause, const char *msg)
 {
-	if (cause != NULL)
-		*cause = dupmsg(msg);
+	core_cause(cause, "%s", msg);
 	return -1;
 }
 
@@ -216,8 +206,8 @@ normalize(struct flow_headers *h, const struct flow_body *body,
     int want_length)
 {
 	const char *ce = core_flow_header_get(h, "content-encoding");
-	char n[32], *out = NULL, *err = NULL;
-	size_t i, j, outlen;
+	char *out = NULL, *err = NULL;
+	size_t outlen;
 	int drop_ce = 0;
 
 	if (ce != NULL && core_decode_needed(ce)) {
@@ -227,20 +217,9 @@ normalize(struct flow_headers *h, const struct flow_body *body,
 		free(out);
 		free(err);
 	}
-	for (i = j = 0; i < h->n; i++) {
-		if (strcasecmp(h->v[i].name, "transfer-encoding") == 0 ||
-		    strcasecmp(h->v[i].name, "content-length") == 0 ||
-		    (drop_ce &&
-		    strcasecmp(h->v[i].name, "content-encoding") == 0)) {
-			continue;
-		}
-		h->v[j++] = h->v[i];
-	}
-	h->n = j;	/* the arena keeps the dropped bytes until it goes */
-	if (want_length) {
-		snprintf(n, sizeof n, "%zu", body->len);
-		core_flow_header_add(h, "Content-Length", 14, n, strlen(n));
-	}
+	if (drop_ce)
+		core_flow_header_remove(h, "content-encoding");
+	core_flow_headers_frame(h, body->len, want_length);
 }
 
 /* Editors may turn CRLF into LF; the parser takes both. Returns the

@@ -157,6 +157,27 @@ wants_keepalive(const struct flow_headers *h, int minor)
 	return 1;
 }
 
+/* A response head for the client: the server's fields but the
+ * hop-by-hop ones, and Connection: close when the client's connection
+ * ends after it. */
+static void
+status_head(struct buf *out, int minor, const struct flow_response *r,
+    int close)
+{
+	const char *conn = core_flow_header_get(&r->headers, "connection");
+	size_t i;
+
+	core_buf_printf(out, "HTTP/1.%d %d %s\r\n", minor, r->status,
+	    r->reason != NULL ? r->reason : "");
+	for (i = 0; i < r->headers.n; i++)
+		if (!hop_by_hop(r->headers.v[i].name, conn))
+			core_buf_field(out, r->headers.v[i].name,
+			    r->headers.v[i].value);
+	if (close)
+		core_buf_printf(out, "Connection: close\r\n");
+	core_buf_printf(out, "\r\n");
+}
+
 /* Flows go into the store once they are worth showing (a CONNECT only
  * when it fails or turns out to be a raw tunnel). */
 static void
@@ -515,18 +536,7 @@ response_head(struct exchange *x)
 		core_store_update(x->f);
 		return 0;
 	}
-	core_buf_printf(&out, "HTTP/1.%d %d %s\r\n", r.minor, fr->status,
-	    fr->reason);
-	for (i = 0; i < fr->headers.n; i++) {
-		const struct flow_header *h = &fr->headers.v[i];
-
-		if (hop_by_hop(h->name, conn))
-			continue;
-		core_buf_field(&out, h->name, h->value);
-	}
-	if (c->close_after)
-		core_buf_printf(&out, "Connection: close\r\n");
-	core_buf_printf(&out, "\r\n");
+	status_head(&out, r.minor, fr, c->close_after);
 	/* Held back so the head and the first body bytes leave together:
 	 * one send per small response instead of two. */
 	core_buf_free(&x->cout);
@@ -1121,53 +1131,19 @@ core_proxy_is_paused(const struct flow *f)
 	return find_paused(f) != NULL;
 }
 
-/* Framing for a body trawl holds whole: Content-Length, no chunking. */
-static void
-fix_framing(struct flow_headers *h, uint64_t len, int want_length)
-{
-	size_t i, j;
-	char n[32];
-
-	for (i = j = 0; i < h->n; i++) {
-		if (strcasecmp(h->v[i].name, "transfer-encoding") == 0 ||
-		    strcasecmp(h->v[i].name, "content-length") == 0) {
-			continue;
-		}
-		h->v[j++] = h->v[i];
-	}
-	h->n = j;	/* the arena keeps the dropped bytes until it goes */
-	if (want_length) {
-		snprintf(n, sizeof n, "%llu", (unsigned long long)len);
-		core_flow_header_add(h, "Content-Length", 14, n, strlen(n));
-	}
-}
-
 /* Writes the flow's (possibly edited) response to the client. */
 static void
 answer_from_flow(struct exchange *x)
 {
 	struct flow_response *r = x->f->response;
 	struct client *c = x->c;
-	const char *conn = core_flow_header_get(&r->headers, "connection");
 	struct buf out = { 0 };
 	int bodyless = r->status < 200 || r->status == 204 || r->status == 304;
 	int head = strcmp(x->method, "HEAD") == 0;
-	size_t i;
 
 	if (!head)
-		fix_framing(&r->headers, r->body.len, !bodyless);
-	core_buf_printf(&out, "HTTP/1.1 %d %s\r\n", r->status,
-	    r->reason != NULL ? r->reason : "");
-	for (i = 0; i < r->headers.n; i++) {
-		const struct flow_header *h = &r->headers.v[i];
-
-		if (hop_by_hop(h->name, conn))
-			continue;
-		core_buf_field(&out, h->name, h->value);
-	}
-	if (c->close_after)
-		core_buf_printf(&out, "Connection: close\r\n");
-	core_buf_printf(&out, "\r\n");
+		core_flow_headers_frame(&r->headers, r->body.len, !bodyless);
+	status_head(&out, 1, r, c->close_after);
 	core_stream_write(c->s, core_buf_head(&out), out.len);
 	core_buf_free(&out);
 	if (!bodyless && !head && r->body.len > 0)
@@ -1233,7 +1209,7 @@ core_proxy_resume(struct flow *f, char **cause)
 		    strdup(x->host) : NULL;
 		x->absolute = 1;	/* Host follows the new URL */
 	}
-	fix_framing(&r->headers, r->body.len, r->body.len > 0 ||
+	core_flow_headers_frame(&r->headers, r->body.len, r->body.len > 0 ||
 	    x->req_fr.kind != HTTP1_BODY_NONE);
 	request_head_out(x, r->path != NULL ? r->path : "/", x->minor);
 	if (r->body.len > 0)

@@ -23,6 +23,7 @@
 #include <openssl/x509v3.h>
 
 #include "core/buf.h"
+#include "core/cause.h"
 #include "core/flow.h"
 #include "core/limits.h"
 #include "core/loop.h"
@@ -684,24 +685,9 @@ static const struct stream_ops tls_ops = {
 
 /* --- contexts --- */
 
-static void
-set_cause(char **cause, const char *fmt, ...)
-{
-	va_list	ap;
-	char	*s;
-
-	if (cause == NULL)
-		return;
-	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) == -1)
-		s = NULL;
-	va_end(ap);
-	free(*cause);
-	*cause = s;
-}
-
-static const char *
-ssl_reason(void)
+/* The library's reason for the last failure; it never carries key bytes. */
+const char *
+core_tls_reason(void)
 {
 	const char	*r = ERR_reason_error_string(ERR_peek_last_error());
 
@@ -738,7 +724,7 @@ core_tls_server_ctx_new(char **cause)
 	if ((ctx = SSL_CTX_new(TLS_method())) == NULL ||
 	    !SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) ||
 	    !SSL_CTX_set_max_proto_version(ctx, TLS1_3_VERSION)) {
-		set_cause(cause, "cannot make a TLS context: %s", ssl_reason());
+		core_cause(cause, "cannot make a TLS context: %s", core_tls_reason());
 		SSL_CTX_free(ctx);
 		return NULL;
 	}
@@ -755,19 +741,19 @@ core_tls_client_ctx_new(const struct tls_verify *v, char **cause)
 	if ((ctx = SSL_CTX_new(TLS_method())) == NULL ||
 	    !SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) ||
 	    !SSL_CTX_set_max_proto_version(ctx, TLS1_3_VERSION)) {
-		set_cause(cause, "cannot make a TLS context: %s", ssl_reason());
+		core_cause(cause, "cannot make a TLS context: %s", core_tls_reason());
 		goto fail;
 	}
 	/* Without a trust store only --ssl-insecure makes sense. */
 	if (!SSL_CTX_load_verify_locations(ctx, roots, NULL) && !v->insecure) {
-		set_cause(cause, "cannot load the trusted roots in %s: %s",
-		    roots, ssl_reason());
+		core_cause(cause, "cannot load the trusted roots in %s: %s",
+		    roots, core_tls_reason());
 		goto fail;
 	}
 	if (v->extra_roots != NULL &&
 	    !SSL_CTX_load_verify_locations(ctx, v->extra_roots, NULL)) {
-		set_cause(cause, "cannot load the upstream CA file %s: %s",
-		    v->extra_roots, ssl_reason());
+		core_cause(cause, "cannot load the upstream CA file %s: %s",
+		    v->extra_roots, core_tls_reason());
 		goto fail;
 	}
 	ERR_clear_error();
@@ -790,7 +776,7 @@ tls_new(struct loop *loop, struct stream *below, SSL_CTX *ctx, int server,
 	const BIO_METHOD *m;
 
 	if ((t = calloc(1, sizeof *t)) == NULL) {
-		set_cause(cause, "out of memory");
+		core_cause(cause, "out of memory");
 		return NULL;
 	}
 	t->s.ops = &tls_ops;
@@ -801,7 +787,7 @@ tls_new(struct loop *loop, struct stream *below, SSL_CTX *ctx, int server,
 	t->plain_alert = -1;
 	if ((m = bio_method()) == NULL || (t->ssl = SSL_new(ctx)) == NULL ||
 	    (t->bio = BIO_new(m)) == NULL) {
-		set_cause(cause, "cannot start a TLS session: %s", ssl_reason());
+		core_cause(cause, "cannot start a TLS session: %s", core_tls_reason());
 		goto fail;
 	}
 	BIO_set_data(t->bio, t);
@@ -853,8 +839,8 @@ core_tls_server_new(struct loop *loop, struct stream *below, SSL_CTX *ctx,
 		return NULL;
 	if ((cert != NULL && !SSL_use_certificate(t->ssl, cert)) ||
 	    (key != NULL && !SSL_use_PrivateKey(t->ssl, key))) {
-		set_cause(cause, "cannot use the certificate: %s",
-		    ssl_reason());
+		core_cause(cause, "cannot use the certificate: %s",
+		    core_tls_reason());
 		ERR_clear_error();
 		destroy(t);
 		return NULL;
@@ -909,7 +895,7 @@ core_tls_client_new(struct loop *loop, struct stream *below, SSL_CTX *ctx,
 		return NULL;
 	if (alpn != NULL && (alpn_wire(alpn, wire, sizeof wire, &n) == -1 ||
 	    SSL_set_alpn_protos(t->ssl, wire, n) != 0)) {
-		set_cause(cause, "bad ALPN list \"%s\"", alpn);
+		core_cause(cause, "bad ALPN list \"%s\"", alpn);
 		goto fail;
 	}
 	if (host != NULL && host[0] != '\0') {
@@ -919,7 +905,7 @@ core_tls_client_new(struct loop *loop, struct stream *below, SSL_CTX *ctx,
 		if (is_ip(host) ? !X509_VERIFY_PARAM_set1_ip_asc(param, host) :
 		    (!SSL_set_tlsext_host_name(t->ssl, host) ||
 		    !X509_VERIFY_PARAM_set1_host(param, host, strlen(host)))) {
-			set_cause(cause, "cannot use \"%s\" as the TLS server "
+			core_cause(cause, "cannot use \"%s\" as the TLS server "
 			    "name", host);
 			goto fail;
 		}

@@ -73,6 +73,8 @@ struct stream	*core_tls_client_new(struct loop *, struct stream *below,
 		    SSL_CTX *ctx, const char *host, const char *alpn,
 		    char **cause);
 
+/* BoringSSL's reason for the last failure (never key bytes). Static. */
+const char	*core_tls_reason(void);
 /* 1 when s is a TLS stream made here. */
 int		 core_tls_is(const struct stream *s);
 

@@ -11,8 +11,8 @@
 
 #include "redirect/msg.h"
 
-static int
-fail(char **cause, const char *fmt, ...)
+int
+rd_fail(char **cause, const char *fmt, ...)
 {
 	va_list	ap;
 
@@ -59,17 +59,17 @@ rd_msg_check(const void *buf, size_t len, char **cause)
 	struct rd_msg_hdr	h;
 
 	if (len < sizeof h)
-		return fail(cause, "short message (%zu bytes)", len);
+		return rd_fail(cause, "short message (%zu bytes)", len);
 	memcpy(&h, buf, sizeof h);
 	if (h.magic != RD_PROTO_MAGIC)
-		return fail(cause, "bad magic %#x", h.magic);
+		return rd_fail(cause, "bad magic %#x", h.magic);
 	if (h.version != RD_PROTO_VERSION)
-		return fail(cause, "protocol version %u, want %u", h.version,
+		return rd_fail(cause, "protocol version %u, want %u", h.version,
 		    RD_PROTO_VERSION);
 	if (rd_msg_size(h.type) == 0)
-		return fail(cause, "unknown message type %u", h.type);
+		return rd_fail(cause, "unknown message type %u", h.type);
 	if (len != rd_msg_size(h.type))
-		return fail(cause, "message type %u has %zu bytes, want %zu",
+		return rd_fail(cause, "message type %u has %zu bytes, want %zu",
 		    h.type, len, rd_msg_size(h.type));
 	return h.type;
 }
@@ -82,27 +82,27 @@ rd_msg_check_config(const struct rd_config *c, char **cause)
 	size_t			 len, j;
 
 	if (c->nrules > RD_MAX_RULES)
-		return fail(cause, "spec has %u rules, at most %d", c->nrules,
+		return rd_fail(cause, "spec has %u rules, at most %d", c->nrules,
 		    RD_MAX_RULES);
 	if (c->pad != 0)
-		return fail(cause, "spec: padding not zero");
+		return rd_fail(cause, "spec: padding not zero");
 	for (i = 0; i < c->nrules; i++) {
 		r = &c->rules[i];
 		if (r->flags & ~RD_RULE_FLAGS)
-			return fail(cause, "rule %u: bad flags %#x", i,
+			return rd_fail(cause, "rule %u: bad flags %#x", i,
 			    r->flags);
 		len = strnlen(r->comm, sizeof r->comm);
 		if (len == sizeof r->comm)
-			return fail(cause, "rule %u: name not terminated", i);
+			return rd_fail(cause, "rule %u: name not terminated", i);
 		for (j = len; j < sizeof r->comm; j++)
 			if (r->comm[j] != '\0')
-				return fail(cause, "rule %u: name not "
+				return rd_fail(cause, "rule %u: name not "
 				    "NUL-padded", i);
 		if (r->flags & RD_RULE_PID) {
 			if (r->pid == 0 || len != 0)
-				return fail(cause, "rule %u: bad pid rule", i);
+				return rd_fail(cause, "rule %u: bad pid rule", i);
 		} else if (r->pid != 0 || len == 0)
-			return fail(cause, "rule %u: bad name rule", i);
+			return rd_fail(cause, "rule %u: bad name rule", i);
 	}
 	return 0;
 }
@@ -113,15 +113,15 @@ rd_msg_check_tuple(const struct rd_tuple *t, char **cause)
 	size_t	i;
 
 	if (t->family != AF_INET && t->family != AF_INET6)
-		return fail(cause, "look-up: family %u", t->family);
+		return rd_fail(cause, "look-up: family %u", t->family);
 	if (t->proto != IPPROTO_TCP && t->proto != IPPROTO_UDP)
-		return fail(cause, "look-up: protocol %u", t->proto);
+		return rd_fail(cause, "look-up: protocol %u", t->proto);
 	if (t->pad != 0)
-		return fail(cause, "look-up: padding not zero");
+		return rd_fail(cause, "look-up: padding not zero");
 	if (t->family == AF_INET)
 		for (i = 4; i < sizeof t->daddr; i++)
 			if (t->daddr[i] != 0)
-				return fail(cause, "look-up: IPv4 address "
+				return rd_fail(cause, "look-up: IPv4 address "
 				    "not zero-padded");
 	return 0;
 }

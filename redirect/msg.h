@@ -13,6 +13,9 @@
 #include "redirect/proto.h"
 
 /* Size of a message of type, or 0 for an unknown type. */
+/* Sets *cause to a malloc'ed message (caller frees); returns -1. */
+int	rd_fail(char **cause, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
 size_t	rd_msg_size(int type);
 /* Fills the header of a reply. */
 void	rd_msg_init(struct rd_msg_hdr *, int type, uint32_t seq);

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "redirect/msg.h"
 #include "redirect/netlink.h"
 #include "redirect/proto.h"
 
@@ -27,17 +28,6 @@ struct nlreq {
 };
 
 static uint32_t	nl_seq;
-
-static void
-fail(char **cause, const char *fmt, ...)
-{
-	va_list	ap;
-
-	va_start(ap, fmt);
-	if (vasprintf(cause, fmt, ap) == -1)
-		*cause = NULL;
-	va_end(ap);
-}
 
 static void *
 req_init(struct nlreq *r, uint16_t type, uint16_t flags, size_t hdrlen)
@@ -109,13 +99,13 @@ rd_netlink_open(char **cause)
 
 	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
 	if (fd == -1) {
-		fail(cause, "netlink socket: %s", strerror(errno));
+		rd_fail(cause, "netlink socket: %s", strerror(errno));
 		return -1;
 	}
 	memset(&sa, 0, sizeof sa);
 	sa.nl_family = AF_NETLINK;
 	if (bind(fd, (struct sockaddr *)&sa, sizeof sa) == -1) {
-		fail(cause, "netlink bind: %s", strerror(errno));
+		rd_fail(cause, "netlink bind: %s", strerror(errno));
 		close(fd);
 		return -1;
 	}
@@ -142,7 +132,7 @@ rd_netlink_addr_add(int fd, int ifindex, int family, const void *addr,
 	req_attr(&r, IFA_LOCAL, addr, alen);
 	req_attr(&r, IFA_ADDRESS, addr, alen);
 	if ((rc = req_send(fd, &r)) != 0) {
-		fail(cause, "adding the tun's IPv%d address: %s",
+		rd_fail(cause, "adding the tun's IPv%d address: %s",
 		    family == AF_INET ? 4 : 6, strerror(-rc));
 		return -1;
 	}
@@ -167,7 +157,7 @@ rd_netlink_rule(int fd, int add, const char *ifname, uint32_t table,
 	req_attr(&r, FRA_OIFNAME, ifname, strlen(ifname) + 1);
 	req_attr(&r, FRA_TABLE, &table, sizeof table);
 	if ((rc = req_send(fd, &r)) != 0) {
-		fail(cause, "%s the IPv6 rule for %s: %s",
+		rd_fail(cause, "%s the IPv6 rule for %s: %s",
 		    add ? "adding" : "deleting", ifname, strerror(-rc));
 		return -1;
 	}
@@ -192,7 +182,7 @@ rd_netlink_route_add(int fd, int ifindex, uint32_t table, char **cause)
 	req_attr(&r, RTA_TABLE, &table, sizeof table);
 	req_attr(&r, RTA_OIF, &oif, sizeof oif);
 	if ((rc = req_send(fd, &r)) != 0) {
-		fail(cause, "adding the IPv6 route of table %u: %s", table,
+		rd_fail(cause, "adding the IPv6 route of table %u: %s", table,
 		    strerror(-rc));
 		return -1;
 	}
@@ -210,7 +200,7 @@ rd_netlink_link_del(int fd, int ifindex, char **cause)
 	ifi->ifi_family = AF_UNSPEC;
 	ifi->ifi_index = ifindex;
 	if ((rc = req_send(fd, &r)) != 0) {
-		fail(cause, "deleting the tun: %s", strerror(-rc));
+		rd_fail(cause, "deleting the tun: %s", strerror(-rc));
 		return -1;
 	}
 	return 0;
@@ -242,7 +232,7 @@ rd_netlink_rule_cleanup(int fd, char **cause)
 	r.nh->nlmsg_flags &= (uint16_t)~NLM_F_ACK;
 	fr->family = AF_INET6;
 	if (send(fd, r.buf, r.nh->nlmsg_len, 0) == -1) {
-		fail(cause, "listing IPv6 rules: %s", strerror(errno));
+		rd_fail(cause, "listing IPv6 rules: %s", strerror(errno));
 		return -1;
 	}
 	while (!done) {
@@ -250,7 +240,7 @@ rd_netlink_rule_cleanup(int fd, char **cause)
 		if (n == -1) {
 			if (errno == EINTR)
 				continue;
-			fail(cause, "listing IPv6 rules: %s", strerror(errno));
+			rd_fail(cause, "listing IPv6 rules: %s", strerror(errno));
 			return -1;
 		}
 		len = (unsigned int)n;

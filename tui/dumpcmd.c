@@ -30,11 +30,21 @@ stage(const struct flow *f)
 	return f->state == FLOW_PAUSED_REQUEST ? "request" : "response";
 }
 
+/* "paused ID request|response METHOD URL": announced, and listed. */
+static void
+print_paused(FILE *out, const struct flow *f)
+{
+	char *url = core_flow_url(f);
+
+	fprintf(out, "paused %llu %s %s %s\n", (unsigned long long)f->id,
+	    stage(f), f->request && f->request->method ? f->request->method :
+	    "?", url);
+	free(url);
+}
+
 static void
 announce(enum store_event ev, struct flow *f, void *unused)
 {
-	char *url;
-
 	/* Dump owns f->front: the state last announced, so one line per pause. */
 	if (ev != STORE_UPDATED && ev != STORE_ADDED)
 		return;
@@ -45,12 +55,8 @@ announce(enum store_event ev, struct flow *f, void *unused)
 	if (f->front == (void *)(intptr_t)f->state)
 		return;
 	f->front = (void *)(intptr_t)f->state;
-	url = core_flow_url(f);
-	fprintf(cmd_out, "paused %llu %s %s %s\n", (unsigned long long)f->id,
-	    stage(f), f->request && f->request->method ? f->request->method :
-	    "?", url);
+	print_paused(cmd_out, f);
 	fflush(cmd_out);
-	free(url);
 }
 
 static struct flow *
@@ -159,18 +165,10 @@ tui_dumpcmd_run(const char *text, FILE *out)
 
 	if (strcmp(cmd, "list") == 0) {
 		for (i = 0; i < core_store_count(); i++) {
-			char *url;
-
 			f = core_store_at(i);
-			if (f->state != FLOW_PAUSED_REQUEST &&
-			    f->state != FLOW_PAUSED_RESPONSE)
-				continue;
-			url = core_flow_url(f);
-			fprintf(out, "paused %llu %s %s %s\n",
-			    (unsigned long long)f->id, stage(f),
-			    f->request && f->request->method ?
-			    f->request->method : "?", url);
-			free(url);
+			if (f->state == FLOW_PAUSED_REQUEST ||
+			    f->state == FLOW_PAUSED_RESPONSE)
+				print_paused(out, f);
 		}
 		fprintf(out, "ok\n");
 	} else if (strcmp(cmd, "resume") == 0) {
