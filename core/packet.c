@@ -188,25 +188,33 @@ core_packet_ip4_csum(const uint8_t *pkt, const struct packet *pk)
 	return core_packet_fold(s);
 }
 
-uint16_t
-core_packet_l4_csum(const uint8_t *pkt, const struct packet *pk)
+/* The sum over the TCP/UDP pseudo-header of a parsed packet. */
+static uint32_t
+pseudo_sum(const uint8_t *pkt, const struct packet *pk)
 {
-	size_t n = pk->len - pk->l4_off;
 	uint8_t ph[4];
 	uint32_t s;
-	uint16_t c;
 
 	s = core_packet_sum(0, pkt + pk->src_off, pk->addr_len);
 	s = core_packet_sum(s, pkt + pk->dst_off, pk->addr_len);
 	ph[0] = 0;
 	ph[1] = (uint8_t)pk->proto;
-	put16(ph + 2, (uint16_t)n);
+	put16(ph + 2, (uint16_t)(pk->len - pk->l4_off));
 	if (pk->family == AF_INET6) {
 		/* 32-bit length; the high half is 0 for n <= 65535. */
 		s = core_packet_sum(s, ph + 2, 2);
-		s = core_packet_sum(s, ph, 2);
-	} else
-		s = core_packet_sum(s, ph, 4);
+		return core_packet_sum(s, ph, 2);
+	}
+	return core_packet_sum(s, ph, 4);
+}
+
+uint16_t
+core_packet_l4_csum(const uint8_t *pkt, const struct packet *pk)
+{
+	uint32_t s;
+	uint16_t c;
+
+	s = pseudo_sum(pkt, pk);
 	s = core_packet_sum(s, pkt + pk->l4_off, pk->csum_off - pk->l4_off);
 	s = core_packet_sum(s, pkt + pk->csum_off + 2,
 	    pk->len - pk->csum_off - 2);
@@ -215,6 +223,13 @@ core_packet_l4_csum(const uint8_t *pkt, const struct packet *pk)
 	if (pk->proto == IPPROTO_UDP && c == 0)
 		c = 0xffff;
 	return c;
+}
+
+void
+core_packet_l4_csum_partial(uint8_t *pkt, const struct packet *pk)
+{
+	put16(pkt + pk->csum_off, (uint16_t)~core_packet_fold(
+	    pseudo_sum(pkt, pk)));
 }
 
 int

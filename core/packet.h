@@ -64,6 +64,13 @@ uint16_t	core_packet_csum_adjust(uint16_t csum, uint16_t old,
  * included) that the packet should carry. */
 uint16_t	core_packet_ip4_csum(const uint8_t *pkt, const struct packet *);
 uint16_t	core_packet_l4_csum(const uint8_t *pkt, const struct packet *);
+/* Stores in the TCP/UDP checksum field the folded pseudo-header sum
+ * alone: the "partial" checksum a device (or the kernel) completes over
+ * the payload, as Linux keeps it for CHECKSUM_PARTIAL. Only the field
+ * within the first bytes of pkt is touched, so pk may come from
+ * core_packet_parse_head. */
+void		core_packet_l4_csum_partial(uint8_t *pkt,
+		    const struct packet *);
 /* Whether both checksums (IPv4 header, TCP/UDP) are right. */
 int		core_packet_csum_ok(const uint8_t *pkt, const struct packet *);
 

@@ -98,7 +98,9 @@
 #define TCP_MSL				5000UL
 #define TCP_MAXRTX			8
 #define TCP_SYNMAXRTX			4
-#define LWIP_CHECKSUM_ON_COPY		1
+/* Off: on trawl's tun the kernel owns TCP checksums (core/tunframe.h),
+ * so a checksum computed while copying would be wasted. */
+#define LWIP_CHECKSUM_ON_COPY		0
 /* ISN keyed per 4-tuple (RFC 6528), see core_netstack_isn. */
 struct ip_addr;
 uint32_t core_netstack_isn(const struct ip_addr *, uint16_t,
@@ -130,7 +132,10 @@ void	 core_netstack_mem_free(void *);
 #define PBUF_POOL_BUFSIZE		2048
 
 /* Checksums: generated for the kernel, checked on input (a NAT bug must
- * not become corrupt data). */
+ * not become corrupt data) -- except on a tun with a virtio-net header,
+ * where the netstack turns off TCP's and the check of UDP's per netif and
+ * the kernel does without them (core/tunframe.h). */
+#define LWIP_CHECKSUM_CTRL_PER_NETIF	1
 #define CHECKSUM_GEN_IP			1
 #define CHECKSUM_GEN_TCP		1
 #define CHECKSUM_GEN_UDP		1
