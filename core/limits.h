@@ -26,7 +26,7 @@
 /* Bytes buffered toward one peer before trawl stops reading the other. */
 #define LIMIT_CONN_BUFFER	(256 * 1024)
 /* One read from a socket. */
-#define LIMIT_READ_CHUNK	(64 * 1024)
+#define LIMIT_READ_CHUNK	(256 * 1024)
 /* Idle seconds before a client or upstream connection is closed. */
 #define LIMIT_IDLE_CLIENT_SEC	60
 #define LIMIT_IDLE_UPSTREAM_SEC	60

@@ -570,32 +570,42 @@ retire(struct conn *c)
 	conn_detach(c);
 }
 
+/* Hands lwIP (which copies) as much of p[0..n) as its send buffer takes.
+ * Returns the bytes taken. */
+static size_t
+push(struct conn *c, const char *p, size_t n)
+{
+	size_t room, k, done = 0;
+
+	while (c->pcb != NULL && done < n) {
+		room = tcp_sndbuf(c->pcb);
+		k = n - done;
+		if (k > room)
+			k = room;
+		/* tcp_write's length is a u16_t. */
+		if (k > 0xffff)
+			k = 0xffff;
+		if (k == 0 || tcp_sndqueuelen(c->pcb) >= TCP_SND_QUEUELEN - 1)
+			break;
+		if (tcp_write(c->pcb, p + done, (u16_t)k,
+		    TCP_WRITE_FLAG_COPY) != ERR_OK)
+			break;
+		done += k;
+	}
+	return done;
+}
+
 /* Moves queued writes into lwIP's send buffer. Returns whether any went. */
 static int
 flush(struct conn *c)
 {
-	size_t room, n;
-	int moved = 0;
+	size_t n;
 
-	while (c->pcb != NULL && c->woff < c->wlen) {
-		room = tcp_sndbuf(c->pcb);
-		n = c->wlen - c->woff;
-		if (n > room)
-			n = room;
-		/* tcp_write's length is a u16_t. */
-		if (n > 0xffff)
-			n = 0xffff;
-		if (n == 0 || tcp_sndqueuelen(c->pcb) >= TCP_SND_QUEUELEN - 1)
-			break;
-		if (tcp_write(c->pcb, c->wbuf + c->woff, (u16_t)n,
-		    TCP_WRITE_FLAG_COPY) != ERR_OK)
-			break;
-		c->woff += n;
-		moved = 1;
-	}
+	n = push(c, c->wbuf + c->woff, c->wlen - c->woff);
+	c->woff += n;
 	if (c->woff == c->wlen)
 		c->woff = c->wlen = 0;
-	return moved;
+	return n > 0;
 }
 
 /* Delivers held data (and then EOF) while the owner takes it. */
@@ -920,6 +930,17 @@ conn_write(struct stream *s, const void *buf, size_t n)
 
 	if (c->state != CONN_OPEN || c->shut_wanted || n == 0)
 		return;
+	/* Nothing queued: straight into lwIP, saving a copy. */
+	if (c->wlen == 0) {
+		size_t k = push(c, buf, n);
+
+		buf = (const char *)buf + k;
+		n -= k;
+		if (n == 0) {
+			todo(c);	/* tcp_output at the end of the pass */
+			return;
+		}
+	}
 	need = c->wlen + n;
 	if (need > c->wcap) {
 		size_t cap = c->wcap ? c->wcap : 16384;

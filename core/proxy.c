@@ -110,6 +110,7 @@ static void	pause_response(struct exchange *);
 static void	client_free(struct client *, int abort_conn);
 static void	exchange_free(struct exchange *);
 static void	response_process(struct exchange *);
+static ssize_t	response_body(struct exchange *, const char *, size_t);
 
 int
 core_proxy_connections(void)
@@ -234,9 +235,17 @@ static void
 up_data(void *arg, const char *p, size_t n)
 {
 	struct exchange *x = arg;
+	ssize_t used;
 
-	core_buf_append(&x->rin, p, n);
 	core_loop_timer_set(x->c->idle, LIMIT_IDLE_CLIENT_SEC);
+	/* The bulk of a body: on to the client without a copy into rin. */
+	if (x->head_done && !x->resp_done && x->rin.len == 0) {
+		if ((used = response_body(x, p, n)) < 0)
+			return;		/* x is gone */
+		p += used;
+		n -= (size_t)used;
+	}
+	core_buf_append(&x->rin, p, n);
 	response_process(x);
 }
 
@@ -550,11 +559,71 @@ response_head(struct exchange *x)
 	return 0;
 }
 
+/*
+ * Passes response body bytes p[0..n) to the client (and keeps them on the
+ * flow) up to the body's end. Returns the bytes used, or -1 when the
+ * exchange failed and x is gone.
+ */
+static ssize_t
+response_body(struct exchange *x, const char *p, size_t n)
+{
+	size_t take, used = 0;
+
+	while (used < n && !x->resp_done) {
+		const char *q = p + used;
+		size_t left = n - used;
+		ssize_t k;
+		int done = 0;
+
+		switch (x->resp_fr.kind) {
+		case HTTP1_BODY_LENGTH:
+			take = left < x->resp_left ? left :
+			    (size_t)x->resp_left;
+			core_flow_body_append(&x->f->response->body, q, take);
+			x->resp_left -= take;
+			if (x->resp_left == 0)
+				x->resp_done = 1;
+			break;
+		case HTTP1_BODY_CHUNKED:
+			k = core_http1_chunked_scan(&x->resp_ch, q, left,
+			    resp_body_data, x, &done);
+			if (k < 0) {
+				exchange_fail(x, 0, NULL, "server %s sent "
+				    "malformed chunked framing", x->host);
+				return -1;
+			}
+			take = (size_t)k;
+			if (done)
+				x->resp_done = 1;
+			break;
+		default:
+			take = left;
+			core_flow_body_append(&x->f->response->body, q, take);
+			break;
+		}
+		if (!x->hold_resp) {
+			if (x->cout.len > 0)
+				core_buf_append(&x->cout, q, take);
+			else
+				core_stream_write(x->c->s, q, take);
+		}
+		used += take;
+		if (x->hold_resp && x->f->response->body.truncated) {
+			exchange_fail(x, 502, "Bad Gateway", "response body "
+			    "over %s is too large to intercept", "4 MiB");
+			return -1;
+		}
+		if (take == 0 && !x->resp_done)
+			break;		/* the scanner wants more */
+	}
+	return (ssize_t)used;
+}
+
+/* Moves the response on: head, then body, then the end of the exchange. */
 static void
 response_process(struct exchange *x)
 {
 	struct client *c = x->c;
-	size_t take;
 
 	while (!x->head_done) {
 		if (x->rin.len == 0)
@@ -566,49 +635,13 @@ response_process(struct exchange *x)
 			return;	/* x is gone */
 		}
 	}
-	while (x->rin.len > 0 && !x->resp_done) {
-		const char *p = core_buf_head(&x->rin);
-		ssize_t used;
-		int done = 0;
+	if (x->rin.len > 0 && !x->resp_done) {
+		ssize_t used = response_body(x, core_buf_head(&x->rin),
+		    x->rin.len);
 
-		switch (x->resp_fr.kind) {
-		case HTTP1_BODY_LENGTH:
-			take = x->rin.len < x->resp_left ? x->rin.len :
-			    (size_t)x->resp_left;
-			core_flow_body_append(&x->f->response->body, p, take);
-			x->resp_left -= take;
-			if (x->resp_left == 0)
-				x->resp_done = 1;
-			break;
-		case HTTP1_BODY_CHUNKED:
-			used = core_http1_chunked_scan(&x->resp_ch, p,
-			    x->rin.len, resp_body_data, x, &done);
-			if (used < 0) {
-				exchange_fail(x, 0, NULL, "server %s sent "
-				    "malformed chunked framing", x->host);
-				return;
-			}
-			take = (size_t)used;
-			if (done)
-				x->resp_done = 1;
-			break;
-		default:
-			take = x->rin.len;
-			core_flow_body_append(&x->f->response->body, p, take);
-			break;
-		}
-		if (!x->hold_resp) {
-			if (x->cout.len > 0)
-				core_buf_append(&x->cout, p, take);
-			else
-				core_stream_write(c->s, p, take);
-		}
-		core_buf_consume(&x->rin, take);
-		if (x->hold_resp && x->f->response->body.truncated) {
-			exchange_fail(x, 502, "Bad Gateway", "response body "
-			    "over %s is too large to intercept", "4 MiB");
-			return;
-		}
+		if (used < 0)
+			return;		/* x is gone */
+		core_buf_consume(&x->rin, (size_t)used);
 	}
 	if (x->cout.len > 0) {
 		core_stream_write(c->s, core_buf_head(&x->cout), x->cout.len);
