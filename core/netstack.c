@@ -601,6 +601,8 @@ flush(struct conn *c)
 {
 	size_t n;
 
+	if (c->woff == c->wlen)
+		return 0;
 	n = push(c, c->wbuf + c->woff, c->wlen - c->woff);
 	c->woff += n;
 	if (c->woff == c->wlen)

@@ -20,6 +20,7 @@
 
 #include "core/redirector.h"
 #include "core/spec.h"
+#include "core/tunframe.h"
 
 static void
 packet(struct redirector *r, const uint8_t *p, size_t n)
@@ -100,7 +101,8 @@ main(int argc, char **argv)
 	struct pollfd			 pfd[3];
 	const char			*path = NULL, *cgroup = NULL, *text = "";
 	char				*cause = NULL, line[4096];
-	uint8_t				 buf[65536];
+	uint8_t				 buf[65536 + TUNFRAME_MAX];
+	size_t				 frame;
 	ssize_t				 n;
 	int				 i;
 
@@ -122,6 +124,7 @@ main(int argc, char **argv)
 		return 1;
 	}
 	tun = core_redirector_tun(r);
+	frame = core_tunframe_len(tun->fd);
 	printf("ready %s %d\n", tun->ifname, tun->ifindex);
 	fflush(stdout);
 
@@ -142,9 +145,11 @@ main(int argc, char **argv)
 			break;
 		}
 		if (pfd[0].revents & POLLIN) {
+			/* The redirector's tun frames each packet with a
+			 * virtio-net header (core/tunframe.h). */
 			n = read(tun->fd, buf, sizeof buf);
-			if (n > 0)
-				packet(r, buf, (size_t)n);
+			if (n > (ssize_t)frame)
+				packet(r, buf + frame, (size_t)n - frame);
 		}
 		if (pfd[1].revents & (POLLIN | POLLHUP)) {
 			if (fgets(line, sizeof line, stdin) != NULL)
