@@ -43,7 +43,8 @@ done
 
 run "lint/man" 60 sh -c 'mandoc -Tlint -Wwarning man/*.[0-9]'
 
-for t in tests/e2e/*.sh tests/tui/*.sh; do
+# tests/kernel: the BPF program under Debian 12's own kernel, in qemu.
+for t in tests/e2e/*.sh tests/tui/*.sh tests/kernel/*.sh; do
 	case $t in */lib.sh) continue ;; esac
 	[ -f "$t" ] || continue
 	run "${t#tests/}" 600 sh "$t"
