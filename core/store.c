@@ -250,6 +250,36 @@ core_store_at(size_t i)
 	return i < store.n ? store.v[i] : NULL;
 }
 
+/*
+ * A scan over 100,000 flows waits on memory, not on the filter: each flow
+ * costs three dependent cache misses (the flow, its request, the request's
+ * strings). Fetching them a few flows ahead, a level per distance, lets
+ * those misses overlap (bench/filter-bench.c, three terms: 55 -> 22 ms).
+ */
+#define AHEAD	4
+
+void
+core_store_prefetch(size_t i)
+{
+	const struct flow *f;
+	const struct flow_request *rq;
+
+	if (i + 3 * AHEAD < store.n)
+		__builtin_prefetch(store.v[i + 3 * AHEAD]);
+	if (i + 2 * AHEAD < store.n) {
+		f = store.v[i + 2 * AHEAD];
+		__builtin_prefetch(f->request);
+		__builtin_prefetch(f->response);
+		__builtin_prefetch(f->front);
+	}
+	if (i + AHEAD < store.n &&
+	    (rq = store.v[i + AHEAD]->request) != NULL) {
+		__builtin_prefetch(rq->method);
+		__builtin_prefetch(rq->host);
+		__builtin_prefetch(rq->path);
+	}
+}
+
 struct flow *
 core_store_find(uint64_t id)
 {

@@ -43,6 +43,9 @@ void		 core_store_free(void);
 size_t		 core_store_count(void);
 /* The i'th flow in arrival order, or NULL. */
 struct flow	*core_store_at(size_t);
+/* A hint before reading flow i in a scan of many: fetches the memory of
+ * the flows after it into the cache. */
+void		 core_store_prefetch(size_t);
 struct flow	*core_store_find(uint64_t id);
 /* Bytes currently accounted. */
 size_t		 core_store_bytes(void);

@@ -280,6 +280,7 @@ rebuild(struct view *w)
 	w->v = w->base;
 	grow(w, n);
 	for (i = 0; i < n; i++) {
+		core_store_prefetch(i);
 		f = core_store_at(i);
 		if (!shows(w, f))
 			continue;
@@ -361,6 +362,7 @@ core_view_count_matching(const struct view *w, struct filter *flt)
 	struct flow *f;
 
 	for (i = 0; i < core_store_count(); i++) {
+		core_store_prefetch(i);
 		f = core_store_at(i);
 		if (f->front != NULL && entry_of(f)->hidden)
 			continue;

@@ -162,6 +162,22 @@ test_store_budget(void **state)
 	core_store_free();
 }
 
+/* A scan's prefetch reads ahead of i: never past the last flow, and
+ * flows without a request (raw TCP) are fine. */
+static void
+test_prefetch_bounds(void **state)
+{
+	size_t i;
+
+	for (i = 0; i < 30; i++)
+		core_store_add(i % 3 ? http_flow("p", 1) :
+		    core_flow_new(FLOW_TCP));
+	for (i = 0; i < core_store_count() + 20; i++)
+		core_store_prefetch(i);
+	core_store_free();
+	core_store_prefetch(0);		/* an empty store */
+}
+
 int
 main(void)
 {
@@ -171,6 +187,7 @@ main(void)
 		cmocka_unit_test(test_dup_is_deep),
 		cmocka_unit_test(test_store_events_and_ids),
 		cmocka_unit_test(test_store_budget),
+		cmocka_unit_test(test_prefetch_bounds),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
