@@ -2,8 +2,9 @@
  * netstack-echo.c -- the netstack alone on a tun, serving every address:
  * the test program of tests/e2e/netstack-*.sh.
  *
- * usage: netstack-echo TUN-NAME
- * Creates the tun (IFF_TUN, no packet info) in the current network
+ * usage: netstack-echo [--vnet] TUN-NAME
+ * Creates the tun (IFF_TUN, no packet info; with --vnet also a virtio-net
+ * header and checksum offload, as trawl-redirector does) in the current network
  * namespace, prints "ready" and serves until SIGTERM, by destination port
  * of whatever address the client dialled:
  *   TCP 80  GET /bytes/N: N bytes, each 8-byte little-endian word its index
@@ -293,10 +294,16 @@ main(int argc, char **argv)
 	struct netstack *ns;
 	struct ifreq ifr;
 	char *cause = NULL;
-	int fd;
+	int fd, vnet = 0;
 
+	/* --vnet: the tun as trawl-redirector makes it (core/tunframe.h). */
+	if (argc == 3 && strcmp(argv[1], "--vnet") == 0) {
+		vnet = 1;
+		argv++;
+		argc--;
+	}
 	if (argc != 2 || strlen(argv[1]) >= IFNAMSIZ) {
-		fprintf(stderr, "usage: netstack-echo TUN-NAME\n");
+		fprintf(stderr, "usage: netstack-echo [--vnet] TUN-NAME\n");
 		return 2;
 	}
 	if ((fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC)) == -1) {
@@ -304,10 +311,14 @@ main(int argc, char **argv)
 		return 1;
 	}
 	memset(&ifr, 0, sizeof ifr);
-	ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
+	ifr.ifr_flags = IFF_TUN | IFF_NO_PI | (vnet ? IFF_VNET_HDR : 0);
 	strcpy(ifr.ifr_name, argv[1]);
 	if (ioctl(fd, TUNSETIFF, &ifr) == -1) {
 		perror("TUNSETIFF");
+		return 1;
+	}
+	if (vnet && ioctl(fd, TUNSETOFFLOAD, TUN_F_CSUM) == -1) {
+		perror("TUNSETOFFLOAD");
 		return 1;
 	}
 	memset(&sa, 0, sizeof sa);

@@ -5,9 +5,18 @@
 # namespace talk to them. Checks: 100 MB both ways with sha256 (IPv4 and
 # IPv6), 200 parallel connections, UDP echo, half-close both ways, refused
 # TCP (RST) and UDP (ICMP) within a second, multicast dropped, no lwIP
-# assertion. Needs root (netns, tun).
+# assertion. Needs root (netns, tun). All of it twice: on a plain tun
+# (lwIP computes and checks checksums) and on one framed as
+# trawl-redirector makes it (virtio-net header, checksum offload).
 set -eu
 cd "$(dirname "$0")/../.."
+case ${1:-both} in
+both)	sh "$0" plain && exec sh "$0" vnet ;;
+plain)	FLAG= ;;
+vnet)	FLAG=--vnet ;;
+*)	echo "usage: netstack-echo.sh [plain|vnet]"; exit 2 ;;
+esac
+echo "# $1 tun"
 BUILD=${BUILD:-build}
 BIN=$BUILD/e2e/netstack-echo
 [ -x "$BIN" ] || { echo "missing $BIN (make all)"; exit 1; }
@@ -34,7 +43,7 @@ in_ns() { ip netns exec "$NS" "$@"; }
 ip netns add "$NS"
 in_ns ip link set lo up
 # Not through in_ns: $! must be the server itself (ip execs it).
-ip netns exec "$NS" "$BIN" "$TUN" >"$TMP/out" 2>"$TMP/err" &
+ip netns exec "$NS" "$BIN" $FLAG "$TUN" >"$TMP/out" 2>"$TMP/err" &
 PID=$!
 i=0
 until grep -q ready "$TMP/out" 2>/dev/null; do
