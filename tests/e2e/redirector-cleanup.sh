@@ -6,60 +6,12 @@
 # redirector is removed at start, and a strict rp_filter is lowered while
 # running and restored after.
 [ -n "$RD_E2E_TIMED" ] || RD_E2E_TIMED=1 exec timeout -k 5 60 sh "$0" "$@"
-set -u
-cd "$(dirname "$0")/../.." || exit 1
-BUILD=${BUILD:-build}
+. "$(dirname "$0")/redirector-common.inc"
 
-fail() { echo "FAIL: $*"; [ -f "$T/out" ] && sed 's/^/  out| /' "$T/out"; exit 1; }
-[ "$(id -u)" = 0 ] || fail "needs root"
-make -s --no-print-directory BUILD="$BUILD" "$BUILD/trawl-redirector" \
-    "$BUILD/tunpeer" || fail "build"
-CG2=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/self/mounts)
-[ -n "$CG2" ] || fail "no cgroup2 mount"
-for c in curl python3 nsenter ip bpftool; do
-	command -v $c >/dev/null || fail "$c missing"
-done
-
-T=$(mktemp -d /tmp/rd-clean.XXXXXX)
-A=rdcleanA$$ B=rdcleanB$$ CG=$CG2/trawl-rd-clean$$ PEER= SRV=
-cleanup() {
-	[ -n "$PEER" ] && kill -9 "$PEER" 2>/dev/null
-	[ -n "$SRV" ] && kill "$SRV" 2>/dev/null && wait "$SRV" 2>/dev/null
-	exec 7>&- 2>/dev/null
-	[ -f "$CG/cgroup.procs" ] && for p in $(cat "$CG/cgroup.procs"); do
-		kill -9 "$p" 2>/dev/null; done
-	sleep 0.1
-	rmdir "$CG" 2>/dev/null
-	ip netns del $A 2>/dev/null
-	ip netns del $B 2>/dev/null
-	rm -rf "$T"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM HUP
-
-mkdir "$CG" || fail "mkdir $CG"
-ip netns add $A && ip netns add $B || fail "netns"
-ip -n $A link set lo up
-ip -n $B link set lo up
-ip link add rdv$$ netns $A type veth peer name rdv$$ netns $B || fail veth
-ip -n $A addr add 192.0.2.2/24 dev rdv$$
-ip -n $B addr add 192.0.2.1/24 dev rdv$$
-ip -n $A link set rdv$$ up
-ip -n $B link set rdv$$ up
 ip netns exec $B python3 -m http.server --bind 192.0.2.1 8080 \
     >/dev/null 2>&1 &
-SRV=$!
+SRV_PIDS=$!
 
-incg() {
-	sh -c 'cg=$1 ns=$2; shift 2; echo $$ > "$cg/cgroup.procs" &&
-	    exec nsenter --net="/run/netns/$ns" "$@"' sh "$CG" "$@"
-}
-waitfor() {
-	i=0
-	while ! grep -q -- "$1" "$T/out"; do
-		i=$((i + 1)); [ $i -gt 60 ] && return 1; sleep 0.05
-	done
-}
 direct() { incg $A curl -s -m 2 -o /dev/null "http://192.0.2.1:8080/"; }
 nsctl() { nsenter --net=/run/netns/$A "$@"; }
 sysv() { nsctl cat "/proc/sys/net/$1"; }

@@ -9,62 +9,8 @@
 # that is not captured gets "connection refused" at once). Clients run in a
 # child cgroup of the cgroup2 mount, which the program is attached to.
 [ -n "$RD_E2E_TIMED" ] || RD_E2E_TIMED=1 exec timeout -k 5 60 sh "$0" "$@"
-set -u
-cd "$(dirname "$0")/../.." || exit 1
-BUILD=${BUILD:-build}
-
-fail() { echo "FAIL: $*"; [ -f "$T/out" ] && sed 's/^/  out| /' "$T/out"; exit 1; }
-[ "$(id -u)" = 0 ] || fail "needs root"
-make -s --no-print-directory BUILD="$BUILD" "$BUILD/trawl-redirector" \
-    "$BUILD/tunpeer" || fail "build"
-CG2=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/self/mounts)
-[ -n "$CG2" ] || fail "no cgroup2 mount"
-for c in curl wget python3 nsenter ip bpftool; do
-	command -v $c >/dev/null || fail "$c missing"
-done
+. "$(dirname "$0")/redirector-common.inc"
 PY=$(python3 -c 'import sys; print(sys.executable)')
-
-T=$(mktemp -d /tmp/rd-spec.XXXXXX)
-A=rdspecA$$ B=rdspecB$$ CG=$CG2/trawl-rd-spec$$ PEER=
-cleanup() {
-	[ -n "$PEER" ] && kill "$PEER" 2>/dev/null && wait "$PEER" 2>/dev/null
-	exec 7>&- 2>/dev/null
-	# Anything still in the cgroup is ours.
-	[ -f "$CG/cgroup.procs" ] && for p in $(cat "$CG/cgroup.procs"); do
-		kill -9 "$p" 2>/dev/null; done
-	sleep 0.1
-	rmdir "$CG" 2>/dev/null
-	ip netns del $A 2>/dev/null
-	ip netns del $B 2>/dev/null
-	rm -rf "$T"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM HUP
-
-mkdir "$CG" || fail "mkdir $CG"
-ip netns add $A && ip netns add $B || fail "netns"
-ip -n $A link set lo up
-ip -n $B link set lo up
-ip link add rdv$$ netns $A type veth peer name rdv$$ netns $B || fail veth
-ip -n $A addr add 192.0.2.2/24 dev rdv$$
-ip -n $B addr add 192.0.2.1/24 dev rdv$$
-ip -n $A addr add 2001:db8::2/64 dev rdv$$ nodad
-ip -n $B addr add 2001:db8::1/64 dev rdv$$ nodad
-ip -n $A link set rdv$$ up
-ip -n $B link set rdv$$ up
-
-# incg NS CMD...: run CMD inside the child cgroup and network namespace NS.
-incg() {
-	sh -c 'cg=$1 ns=$2; shift 2; echo $$ > "$cg/cgroup.procs" &&
-	    exec nsenter --net="/run/netns/$ns" "$@"' sh "$CG" "$@"
-}
-# waitfor PATTERN: until tunpeer has printed a line matching it (3 s).
-waitfor() {
-	i=0
-	while ! grep -q -- "$1" "$T/out"; do
-		i=$((i + 1)); [ $i -gt 60 ] && return 1; sleep 0.05
-	done
-}
 n=0
 # ctl LINE: send a command to tunpeer and wait for its answer line.
 ctl() {
