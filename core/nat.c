@@ -418,21 +418,18 @@ drop:
 }
 
 ssize_t
-core_nat_out(struct nat *n, uint8_t *pkt, size_t len, double now)
+core_nat_out(struct nat *n, uint8_t *pkt, size_t len, double now,
+    struct packet *pk)
 {
-	struct packet pk;
-
-	return nat_out(n, pkt, &pk, core_packet_parse(pkt, len, &pk), now);
+	return nat_out(n, pkt, pk, core_packet_parse(pkt, len, pk), now);
 }
 
 ssize_t
 core_nat_out_head(struct nat *n, uint8_t *hdr, size_t len, size_t total,
-    double now)
+    double now, struct packet *pk)
 {
-	struct packet pk;
-
-	return nat_out(n, hdr, &pk, core_packet_parse_head(hdr, len, total,
-	    &pk), now);
+	return nat_out(n, hdr, pk, core_packet_parse_head(hdr, len, total,
+	    pk), now);
 }
 
 struct nat_entry *

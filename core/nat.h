@@ -22,6 +22,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+struct packet;
+
 struct nat;
 struct nat_entry;
 
@@ -62,14 +64,15 @@ void		 core_nat_free(struct nat *);
 ssize_t		 core_nat_in(struct nat *, uint8_t *pkt, size_t len,
 		    double now);
 /* Rewrites a packet from lwIP in place for the tun. Returns its length, or
- * -1 to drop it (no entry for its synthetic port). */
+ * -1 to drop it (no entry for its synthetic port). Leaves the parsed
+ * headers in *pk (its offsets hold after the rewrite). */
 ssize_t		 core_nat_out(struct nat *, uint8_t *pkt, size_t len,
-		    double now);
+		    double now, struct packet *pk);
 /* The same given only the first len bytes of a total-byte packet (they
  * must hold its IP and TCP/UDP headers): the payload is not needed, as
  * the checksum is fixed up incrementally. */
 ssize_t		 core_nat_out_head(struct nat *, uint8_t *hdr, size_t len,
-		    size_t total, double now);
+		    size_t total, double now, struct packet *pk);
 
 /* The entry of the connection lwIP sees as client:port (port is the
  * synthetic one). NULL if none. Valid until it expires, see above. */

@@ -348,38 +348,37 @@ tun_output(struct netif *netif, struct pbuf *p)
 {
 	struct netstack *ns = netif->state;
 	struct iovec iov[NETSTACK_IOV];
+	struct packet pk;
 	struct pbuf *q;
 	size_t h, skip;
 	ssize_t n;
 	int k = 0;
 
-	/* tot_len is a u16_t: it fits obuf (PACKET_MAX). */
 	if (ns->frame_len > 0) {
 		iov[k].iov_base = ns->fout;
 		iov[k++].iov_len = ns->frame_len;
 	}
+	/* tot_len is a u16_t: it fits obuf (PACKET_MAX). */
 	h = p->len < NETSTACK_HDR ? p->len : NETSTACK_HDR;
 	memcpy(ns->hbuf, p->payload, h);
 	n = -1;
 	if (pbuf_clen(p) < NETSTACK_IOV)
 		n = core_nat_out_head(ns->nat, ns->hbuf, h, p->tot_len,
-		    core_loop_now());
+		    core_loop_now(), &pk);
 	if (n < 0) {
 		/* Headers split over pbufs or a long chain (never seen from
 		 * lwIP's TCP and UDP): the copying way. */
 		if (pbuf_copy_partial(p, ns->obuf, p->tot_len, 0) != p->tot_len)
 			goto drop;
 		n = core_nat_out(ns->nat, ns->obuf, p->tot_len,
-		    core_loop_now());
+		    core_loop_now(), &pk);
 		if (n < 0)
 			goto drop;
-		core_tunframe_out(ns->fout, ns->frame_len, ns->obuf,
-		    (size_t)n, (size_t)n);
+		core_tunframe_out(ns->fout, ns->frame_len, ns->obuf, &pk);
 		iov[k].iov_base = ns->obuf;
 		iov[k++].iov_len = (size_t)n;
 	} else {
-		core_tunframe_out(ns->fout, ns->frame_len, ns->hbuf, h,
-		    p->tot_len);
+		core_tunframe_out(ns->fout, ns->frame_len, ns->hbuf, &pk);
 		iov[k].iov_base = ns->hbuf;
 		iov[k++].iov_len = h;
 		for (q = p, skip = h; q != NULL; q = q->next, skip = 0) {
@@ -932,16 +931,17 @@ conn_write(struct stream *s, const void *buf, size_t n)
 
 	if (c->state != CONN_OPEN || c->shut_wanted || n == 0)
 		return;
-	/* Nothing queued: straight into lwIP, saving a copy. */
+	/* Nothing queued: straight into lwIP, saving a copy. What lwIP has
+	 * no room for waits in wbuf; finish() flushes it, in order. */
 	if (c->wlen == 0) {
 		size_t k = push(c, buf, n);
 
 		buf = (const char *)buf + k;
 		n -= k;
-		if (n == 0) {
-			todo(c);	/* tcp_output at the end of the pass */
-			return;
-		}
+	}
+	if (n == 0) {
+		todo(c);	/* tcp_output at the end of the pass */
+		return;
 	}
 	need = c->wlen + n;
 	if (need > c->wcap) {
@@ -961,10 +961,8 @@ conn_write(struct stream *s, const void *buf, size_t n)
 	}
 	memcpy(c->wbuf + c->wlen, buf, n);
 	c->wlen += n;
-	flush(c);
-	if (c->wlen > 0)
-		c->drain_wanted = 1;
-	todo(c);	/* tcp_output at the end of the pass */
+	c->drain_wanted = 1;
+	todo(c);
 }
 
 static size_t
@@ -1141,8 +1139,8 @@ core_netstack_udp_refuse(struct netstack_udp *u)
 	n = core_packet_udp_unreach(ns->obuf, sizeof ns->obuf,
 	    t->family == AF_INET6 ? 16 : 4, t->src, t->sport, t->dst, t->dport);
 	if (n > 0 && ns->tun_fd != -1) {
-		core_tunframe_out(ns->fout, ns->frame_len, ns->obuf,
-		    (size_t)n, (size_t)n);
+		/* ICMP: sent as is. */
+		core_tunframe_out(ns->fout, ns->frame_len, ns->obuf, NULL);
 		iov[0].iov_base = ns->fout;
 		iov[0].iov_len = ns->frame_len;
 		iov[1].iov_base = ns->obuf;

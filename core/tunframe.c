@@ -31,23 +31,20 @@ core_tunframe_len(int fd)
 }
 
 int
-core_tunframe_out(void *hdr, size_t hlen, uint8_t *pkt, size_t len,
-    size_t total)
+core_tunframe_out(void *hdr, size_t hlen, uint8_t *pkt,
+    const struct packet *pk)
 {
 	struct virtio_net_hdr vh;
-	struct packet pk;
 
 	memset(hdr, 0, hlen);
-	if (hlen < sizeof vh ||
-	    core_packet_parse_head(pkt, len, total, &pk) < 0 ||
-	    pk.proto != IPPROTO_TCP)
+	if (hlen < sizeof vh || pk == NULL || pk->proto != IPPROTO_TCP)
 		return 0;
 	memset(&vh, 0, sizeof vh);
 	vh.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
 	vh.gso_type = VIRTIO_NET_HDR_GSO_NONE;
-	vh.csum_start = (uint16_t)pk.l4_off;
-	vh.csum_offset = (uint16_t)(pk.csum_off - pk.l4_off);
+	vh.csum_start = (uint16_t)pk->l4_off;
+	vh.csum_offset = (uint16_t)(pk->csum_off - pk->l4_off);
 	memcpy(hdr, &vh, sizeof vh);
-	core_packet_l4_csum_partial(pkt, &pk);
+	core_packet_l4_csum_partial(pkt, pk);
 	return 1;
 }

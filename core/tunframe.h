@@ -17,6 +17,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct packet;
+
 /* Room for the largest header (virtio-net with num_buffers). */
 #define TUNFRAME_MAX	12
 
@@ -25,13 +27,13 @@
 size_t		core_tunframe_len(int fd);
 
 /*
- * Fills hdr[0..hlen) for an outgoing packet whose first len bytes (all its
- * headers) are pkt, total bytes long: for TCP it asks for a partial
- * checksum and puts the pseudo-header sum into pkt's checksum field;
- * anything else goes as is (its checksum computed by lwIP). Returns 1 when
- * it left the checksum to the kernel, 0 otherwise.
+ * Fills hdr[0..hlen) for the outgoing packet pkt, its headers parsed in pk
+ * (only they need be at hand): for TCP it asks for a partial checksum and
+ * puts the pseudo-header sum into pkt's checksum field; anything else, or
+ * pk NULL, goes as is (its checksum computed by lwIP). Returns 1 when it
+ * left the checksum to the kernel, 0 otherwise.
  */
 int		core_tunframe_out(void *hdr, size_t hlen, uint8_t *pkt,
-		    size_t len, size_t total);
+		    const struct packet *pk);
 
 #endif

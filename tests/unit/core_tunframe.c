@@ -91,22 +91,24 @@ test_tcp_partial(void **state)
 {
 	uint8_t b[2000], hdr[TUNFRAME_MAX];
 	struct virtio_net_hdr vh;
+	struct packet pk;
 	size_t n, payload;
 
 	for (payload = 0; payload < 1500; payload += 499) {
 		/* Only the headers are at hand, as with lwIP's pbufs. */
 		n = packet(b, tcp4_head, sizeof tcp4_head, payload);
 		memset(hdr, 0xee, sizeof hdr);
-		assert_int_equal(core_tunframe_out(hdr, sizeof vh, b,
-		    sizeof tcp4_head, n), 1);
+		assert_true(core_packet_parse_head(b, sizeof tcp4_head, n,
+		    &pk) >= 0);
+		assert_int_equal(core_tunframe_out(hdr, sizeof vh, b, &pk), 1);
 		memcpy(&vh, hdr, sizeof vh);
 		assert_int_equal(vh.flags, VIRTIO_NET_HDR_F_NEEDS_CSUM);
 		assert_int_equal(vh.gso_type, VIRTIO_NET_HDR_GSO_NONE);
 		check_completes(b, n, &vh);
 
 		n = packet(b, tcp6_head, sizeof tcp6_head, payload);
-		assert_int_equal(core_tunframe_out(hdr, sizeof vh, b, n, n),
-		    1);
+		assert_true(core_packet_parse(b, n, &pk) >= 0);
+		assert_int_equal(core_tunframe_out(hdr, sizeof vh, b, &pk), 1);
 		memcpy(&vh, hdr, sizeof vh);
 		check_completes(b, n, &vh);
 	}
@@ -116,6 +118,7 @@ static void
 test_not_tcp(void **state)
 {
 	uint8_t b[200], before[200], hdr[TUNFRAME_MAX];
+	struct packet pk;
 	size_t n;
 
 	/* UDP keeps lwIP's checksum: a zeroed header, the packet as is. */
@@ -123,18 +126,22 @@ test_not_tcp(void **state)
 	b[9] = IPPROTO_UDP;
 	b[24] = 0;
 	b[25] = (uint8_t)(n - 20);	/* UDP length */
+	assert_true(core_packet_parse(b, n, &pk) >= 0);
 	memcpy(before, b, n);
 	memset(hdr, 0xee, sizeof hdr);
-	assert_int_equal(core_tunframe_out(hdr, 10, b, n, n), 0);
+	assert_int_equal(core_tunframe_out(hdr, 10, b, &pk), 0);
 	assert_memory_equal(b, before, n);
 	for (n = 0; n < 10; n++)
 		assert_int_equal(hdr[n], 0);
 
-	/* Headers cut short, or no room for a header: left alone. */
+	/* Nothing parsed (ICMP), or no room for a header: left alone. */
 	n = packet(b, tcp4_head, sizeof tcp4_head, 100);
+	assert_true(core_packet_parse(b, n, &pk) >= 0);
 	memcpy(before, b, n);
-	assert_int_equal(core_tunframe_out(hdr, 10, b, 30, n), 0);
-	assert_int_equal(core_tunframe_out(hdr, 0, b, n, n), 0);
+	memset(hdr, 0xee, sizeof hdr);
+	assert_int_equal(core_tunframe_out(hdr, 10, b, NULL), 0);
+	assert_int_equal(hdr[0], 0);
+	assert_int_equal(core_tunframe_out(hdr, 0, b, &pk), 0);
 	assert_memory_equal(b, before, n);
 }
 
