@@ -28,16 +28,9 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM HUP
 
-# (a) Tools: qemu and a static busybox (also the cpio writer).
-need=
-command -v qemu-system-x86_64 >/dev/null || need="$need qemu-system-x86"
-dpkg-query -W -f '${Status}' busybox-static 2>/dev/null |
-    grep -q 'ok installed' || need="$need busybox-static"
-if [ -n "$need" ]; then
-	[ "$(id -u)" = 0 ] || fail "missing:$need (apt-get install as root)"
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -q $need \
-	    >/dev/null || fail "apt-get install$need"
-fi
+# (a) Tools: qemu and a static busybox (also the cpio writer); make deps
+# installs them, this covers a run on its own.
+sh tests/deps.sh qemu-system-x86 busybox-static || fail "installing qemu"
 for c in qemu-system-x86_64 dpkg-deb gzip pkg-config gcc; do
 	command -v $c >/dev/null || fail "$c missing"
 done
