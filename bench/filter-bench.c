@@ -18,9 +18,9 @@
 
 #include <zlib.h>
 
-#include "core/filter.h"
-#include "core/flow.h"
-#include "core/store.h"
+#include "core/flows/filter.h"
+#include "core/flows/flow.h"
+#include "core/flows/store.h"
 
 #define RUNS	5
 
@@ -129,7 +129,7 @@ run(const char *expr, size_t *matched)
 			exit(1);
 		}
 		hits = 0;
-		/* As the view scans the store (core/view.c). */
+		/* As the view scans the store (core/flows/view.c). */
 		for (i = 0; i < n; i++) {
 			core_store_prefetch(i);
 			hits += core_filter_match(f, core_store_at(i));

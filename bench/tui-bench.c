@@ -23,10 +23,10 @@
 #include <time.h>
 #include <curses.h>
 
-#include "core/filter.h"
-#include "core/flow.h"
-#include "core/store.h"
-#include "core/view.h"
+#include "core/flows/filter.h"
+#include "core/flows/flow.h"
+#include "core/flows/store.h"
+#include "core/flows/view.h"
 #include "tui/screen.h"
 
 static double

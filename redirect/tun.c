@@ -30,7 +30,7 @@ rd_tun_open(char *ifname, int *ifindex, char **cause)
 	}
 	memset(&ifr, 0, sizeof ifr);
 	/* A virtio-net header on each packet and checksum offload: TCP
-	 * crosses the tun without a checksum pass (core/tunframe.h). */
+	 * crosses the tun without a checksum pass (core/net/tunframe.h). */
 	ifr.ifr_flags = IFF_TUN | IFF_NO_PI | IFF_VNET_HDR;
 	snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "%s", RD_TUN_NAME);
 	if (ioctl(fd, TUNSETIFF, &ifr) == -1) {

@@ -6,9 +6,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "core/filter.h"
-#include "core/flow.h"
-#include "core/store.h"
+#include "core/flows/filter.h"
+#include "core/flows/flow.h"
+#include "core/flows/store.h"
 #include "tui/dump.h"
 #include "tui/format.h"
 

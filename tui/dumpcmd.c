@@ -9,12 +9,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "core/flow.h"
-#include "core/intercept.h"
-#include "core/local.h"
-#include "core/loop.h"
-#include "core/store.h"
-#include "core/trawl.h"
+#include "core/flows/flow.h"
+#include "core/proxy/intercept.h"
+#include "core/proxy/local.h"
+#include "core/loop/loop.h"
+#include "core/flows/store.h"
+#include "core/loop/trawl.h"
 #include "tui/dumpcmd.h"
 
 #define LINE_MAX_LEN 4096

@@ -18,12 +18,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "core/flow.h"
-#include "core/intercept.h"
-#include "core/limits.h"
-#include "core/loop.h"
-#include "core/store.h"
-#include "core/trawl.h"
+#include "core/flows/flow.h"
+#include "core/proxy/intercept.h"
+#include "core/loop/limits.h"
+#include "core/loop/loop.h"
+#include "core/flows/store.h"
+#include "core/loop/trawl.h"
 #include "tui/screen.h"
 #include "tui/tui.h"
 

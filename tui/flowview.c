@@ -11,10 +11,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "core/bodyfmt.h"
-#include "core/buf.h"
-#include "core/flow.h"
-#include "core/store.h"
+#include "core/flows/bodyfmt.h"
+#include "core/loop/buf.h"
+#include "core/flows/flow.h"
+#include "core/flows/store.h"
 #include "tui/screen.h"
 #include "tui/tui.h"
 

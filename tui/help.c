@@ -4,7 +4,7 @@
  */
 #include <string.h>
 
-#include "core/filter.h"
+#include "core/flows/filter.h"
 #include "tui/screen.h"
 #include "tui/tui.h"
 

@@ -4,7 +4,7 @@
  */
 #include <string.h>
 
-#include "core/intercept.h"
+#include "core/proxy/intercept.h"
 #include "tui/screen.h"
 #include "tui/tui.h"
 

@@ -6,13 +6,13 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "core/flow.h"
-#include "core/intercept.h"
-#include "core/loop.h"
-#include "core/regular.h"
-#include "core/store.h"
-#include "core/trawl.h"
-#include "core/view.h"
+#include "core/flows/flow.h"
+#include "core/proxy/intercept.h"
+#include "core/loop/loop.h"
+#include "core/proxy/regular.h"
+#include "core/flows/store.h"
+#include "core/loop/trawl.h"
+#include "core/flows/view.h"
 #include "tui/screen.h"
 #include "tui/tui.h"
 

@@ -26,7 +26,7 @@ got=$(incg curl -sS --fail -m 60 "http://[2001:db8::1]/len/$N" |
 ok "100 MB download over IPv6 intact"
 
 # Uploads: the kernel hands the tun TCP segments without their checksum
-# (offload, core/tunframe.h); what reaches the server must be intact.
+# (offload, core/net/tunframe.h); what reaches the server must be intact.
 head -c 20971520 /dev/urandom >"$T/up"
 up=$(sha256sum <"$T/up" | cut -d' ' -f1)
 for url in http://192.0.2.1/echo "http://[2001:db8::1]/echo"; do

@@ -32,11 +32,11 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 
-#include "core/limits.h"
-#include "core/loop.h"
-#include "core/netstack.h"
-#include "core/stream.h"
-#include "core/trawl.h"
+#include "core/loop/limits.h"
+#include "core/loop/loop.h"
+#include "core/net/netstack.h"
+#include "core/loop/stream.h"
+#include "core/loop/trawl.h"
 
 struct app {
 	struct stream	*s;
@@ -296,7 +296,7 @@ main(int argc, char **argv)
 	char *cause = NULL;
 	int fd, vnet = 0;
 
-	/* --vnet: the tun as trawl-redirector makes it (core/tunframe.h). */
+	/* --vnet: the tun as trawl-redirector makes it (core/net/tunframe.h). */
 	if (argc == 3 && strcmp(argv[1], "--vnet") == 0) {
 		vnet = 1;
 		argv++;

@@ -1,6 +1,6 @@
 /*
  * tunpeer.c -- the e2e tests' stand-in for trawl: starts trawl-redirector
- * through core/redirector.c, reads the tun and prints one line per TCP SYN
+ * through core/net/redirector.c, reads the tun and prints one line per TCP SYN
  * or UDP datagram, with the process the redirector names for it.
  *
  * usage: tunpeer [--redirector PATH] [--cgroup PATH] [SPEC]
@@ -18,9 +18,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "core/redirector.h"
-#include "core/spec.h"
-#include "core/tunframe.h"
+#include "core/net/redirector.h"
+#include "core/net/spec.h"
+#include "core/net/tunframe.h"
 
 static void
 packet(struct redirector *r, const uint8_t *p, size_t n)
@@ -146,7 +146,7 @@ main(int argc, char **argv)
 		}
 		if (pfd[0].revents & POLLIN) {
 			/* The redirector's tun frames each packet with a
-			 * virtio-net header (core/tunframe.h). */
+			 * virtio-net header (core/net/tunframe.h). */
 			n = read(tun->fd, buf, sizeof buf);
 			if (n > (ssize_t)frame)
 				packet(r, buf + frame, (size_t)n - frame);

@@ -1,5 +1,5 @@
 /*
- * dns-fuzzer.c -- libFuzzer target for core/dns.c: any datagram through
+ * dns-fuzzer.c -- libFuzzer target for core/flows/dns.c: any datagram through
  * the parser, the answer renderer (big and tiny buffers) and the flow
  * filler. The message lives in a malloc of exactly its size, so ASan
  * catches a read past its end. Beyond not crashing, it checks the
@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/dns.h"
-#include "core/flow.h"
+#include "core/flows/dns.h"
+#include "core/flows/flow.h"
 
 #define CHECK(x)	do { if (!(x)) __builtin_trap(); } while (0)
 

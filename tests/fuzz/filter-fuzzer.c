@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/filter.h"
-#include "core/flow.h"
+#include "core/flows/filter.h"
+#include "core/flows/flow.h"
 
 #define NFLOWS 5
 static struct flow *flows[NFLOWS];

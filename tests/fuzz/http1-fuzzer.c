@@ -1,5 +1,5 @@
 /*
- * http1-fuzzer.c -- libFuzzer target for core/http1.c and core/url.c.
+ * http1-fuzzer.c -- libFuzzer target for core/http/http1.c and core/http/url.c.
  *
  * The input is parsed as a request head and as a response head (with
  * their framings and the target as a URL), and walked as a chunked body
@@ -14,9 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/http1.h"
-#include "core/limits.h"
-#include "core/url.h"
+#include "core/http/http1.h"
+#include "core/loop/limits.h"
+#include "core/http/url.h"
 
 #define CHECK(x)	do { if (!(x)) __builtin_trap(); } while (0)
 

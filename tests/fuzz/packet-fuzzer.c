@@ -19,11 +19,11 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
-#include "core/loop.h"
-#include "core/nat.h"
-#include "core/netstack.h"
-#include "core/packet.h"
-#include "core/stream.h"
+#include "core/loop/loop.h"
+#include "core/net/nat.h"
+#include "core/net/netstack.h"
+#include "core/net/packet.h"
+#include "core/loop/stream.h"
 
 static uint8_t	last[PACKET_MAX];
 static size_t	lastlen;

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/tls_peek.h"
+#include "core/tls/tls_peek.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 

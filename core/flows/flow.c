@@ -1,0 +1,611 @@
+/*
+ * flow.c -- struct flow and its parts: creation, copies, headers, bodies.
+ */
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/time.h>
+
+#include "core/flows/flow.h"
+#include "core/loop/limits.h"
+
+static void *
+xcalloc(size_t n, size_t size)
+{
+	void *p = calloc(n, size);
+
+	if (p == NULL)
+		abort();	/* out of memory is not survivable here */
+	return p;
+}
+
+static char *
+xstrdup(const char *s)
+{
+	return s == NULL ? NULL : core_flow_strndup(s, strlen(s));
+}
+
+char *
+core_flow_strndup(const char *s, size_t len)
+{
+	char *p = malloc(len + 1);
+
+	if (p == NULL)
+		abort();
+	memcpy(p, s, len);
+	p[len] = '\0';
+	return p;
+}
+
+double
+core_now(void)
+{
+	struct timeval tv;
+
+	gettimeofday(&tv, NULL);
+	return tv.tv_sec + tv.tv_usec / 1e6;
+}
+
+const char *
+core_flow_type_name(enum flow_type type)
+{
+	switch (type) {
+	case FLOW_HTTP:
+		return "http";
+	case FLOW_TCP:
+		return "tcp";
+	case FLOW_UDP:
+		return "udp";
+	case FLOW_DNS:
+		return "dns";
+	}
+	return "?";
+}
+
+struct flow *
+core_flow_new(enum flow_type type)
+{
+	struct flow *f = xcalloc(1, sizeof *f);
+
+	f->type = type;
+	f->state = FLOW_ACTIVE;
+	f->t.start = core_now();
+	return f;
+}
+
+static void
+tls_free(struct flow_tls *t)
+{
+	free(t->version);
+	free(t->cipher);
+	free(t->sni);
+	free(t->alpn);
+	free(t->cert_subject);
+	free(t->cert_issuer);
+	free(t->cert_sans);
+	free(t->cert_sha256);
+	memset(t, 0, sizeof *t);
+}
+
+static void
+tls_copy(struct flow_tls *dst, const struct flow_tls *src)
+{
+	*dst = *src;
+	dst->version = xstrdup(src->version);
+	dst->cipher = xstrdup(src->cipher);
+	dst->sni = xstrdup(src->sni);
+	dst->alpn = xstrdup(src->alpn);
+	dst->cert_subject = xstrdup(src->cert_subject);
+	dst->cert_issuer = xstrdup(src->cert_issuer);
+	dst->cert_sans = xstrdup(src->cert_sans);
+	dst->cert_sha256 = xstrdup(src->cert_sha256);
+}
+
+static void
+body_copy(struct flow_body *dst, const struct flow_body *src)
+{
+	*dst = *src;
+	dst->data = NULL;
+	if (src->data != NULL) {
+		dst->data = malloc(src->len ? src->len : 1);
+		if (dst->data == NULL)
+			abort();
+		memcpy(dst->data, src->data, src->len);
+	}
+}
+
+static void
+dns_free(struct flow_dns *d)
+{
+	if (d == NULL)
+		return;
+	free(d->name);
+	free(d->answers);
+	free(d);
+}
+
+void
+core_flow_free(struct flow *f)
+{
+	if (f == NULL)
+		return;
+	free(f->client);
+	free(f->server);
+	free(f->comm);
+	core_flow_request_free(f->request);
+	core_flow_response_free(f->response);
+	core_flow_request_free(f->orig_request);
+	core_flow_response_free(f->orig_response);
+	tls_free(&f->client_tls);
+	tls_free(&f->server_tls);
+	core_flow_body_clear(&f->up);
+	core_flow_body_clear(&f->down);
+	dns_free(f->dns);
+	free(f->error);
+	free(f->marker);
+	free(f->comment);
+	free(f);
+}
+
+struct flow *
+core_flow_dup(const struct flow *src)
+{
+	struct flow *f = xcalloc(1, sizeof *f);
+
+	*f = *src;
+	f->id = 0;
+	f->front = NULL;
+	f->mem = 0;
+	f->client = xstrdup(src->client);
+	f->server = xstrdup(src->server);
+	f->comm = xstrdup(src->comm);
+	f->request = core_flow_request_dup(src->request);
+	f->response = core_flow_response_dup(src->response);
+	f->orig_request = core_flow_request_dup(src->orig_request);
+	f->orig_response = core_flow_response_dup(src->orig_response);
+	tls_copy(&f->client_tls, &src->client_tls);
+	tls_copy(&f->server_tls, &src->server_tls);
+	body_copy(&f->up, &src->up);
+	body_copy(&f->down, &src->down);
+	if (src->dns != NULL) {
+		f->dns = xcalloc(1, sizeof *f->dns);
+		*f->dns = *src->dns;
+		f->dns->name = xstrdup(src->dns->name);
+		f->dns->answers = xstrdup(src->dns->answers);
+	}
+	f->error = xstrdup(src->error);
+	f->marker = xstrdup(src->marker);
+	f->comment = xstrdup(src->comment);
+	return f;
+}
+
+struct flow_request *
+core_flow_request_new(void)
+{
+	return xcalloc(1, sizeof(struct flow_request));
+}
+
+void
+core_flow_request_free(struct flow_request *r)
+{
+	if (r == NULL)
+		return;
+	free(r->method);
+	free(r->scheme);
+	free(r->host);
+	free(r->path);
+	free(r->version);
+	core_flow_headers_clear(&r->headers);
+	core_flow_body_clear(&r->body);
+	free(r);
+}
+
+struct flow_request *
+core_flow_request_dup(const struct flow_request *src)
+{
+	struct flow_request *r;
+
+	if (src == NULL)
+		return NULL;
+	r = core_flow_request_new();
+	*r = *src;
+	r->method = xstrdup(src->method);
+	r->scheme = xstrdup(src->scheme);
+	r->host = xstrdup(src->host);
+	r->path = xstrdup(src->path);
+	r->version = xstrdup(src->version);
+	memset(&r->headers, 0, sizeof r->headers);
+	core_flow_headers_copy(&r->headers, &src->headers);
+	body_copy(&r->body, &src->body);
+	return r;
+}
+
+struct flow_response *
+core_flow_response_new(void)
+{
+	return xcalloc(1, sizeof(struct flow_response));
+}
+
+void
+core_flow_response_free(struct flow_response *r)
+{
+	if (r == NULL)
+		return;
+	free(r->reason);
+	free(r->version);
+	core_flow_headers_clear(&r->headers);
+	core_flow_body_clear(&r->body);
+	free(r);
+}
+
+struct flow_response *
+core_flow_response_dup(const struct flow_response *src)
+{
+	struct flow_response *r;
+
+	if (src == NULL)
+		return NULL;
+	r = core_flow_response_new();
+	*r = *src;
+	r->reason = xstrdup(src->reason);
+	r->version = xstrdup(src->version);
+	memset(&r->headers, 0, sizeof r->headers);
+	core_flow_headers_copy(&r->headers, &src->headers);
+	body_copy(&r->body, &src->body);
+	return r;
+}
+
+void
+core_flow_set(char **dst, const char *src)
+{
+	char *old = *dst;
+
+	*dst = xstrdup(src);
+	free(old);
+}
+
+void
+core_flow_setn(char **dst, const char *src, size_t len)
+{
+	char *old = *dst;
+
+	*dst = core_flow_strndup(src, len);
+	free(old);
+}
+
+void
+core_flow_error(struct flow *f, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (f->error != NULL)
+		return;	/* the first error is the cause; later ones follow */
+	va_start(ap, fmt);
+	if (vasprintf(&f->error, fmt, ap) == -1)
+		abort();
+	va_end(ap);
+}
+
+/* Around a realloc of the arena the fields hold offsets, not pointers
+ * into memory that may be gone. */
+static void
+to_offsets(struct flow_headers *h)
+{
+	size_t i;
+
+	for (i = 0; i < h->n; i++) {
+		h->v[i].name = (char *)(uintptr_t)(h->v[i].name - h->arena);
+		h->v[i].value = (char *)(uintptr_t)(h->v[i].value - h->arena);
+	}
+}
+
+static void
+to_pointers(struct flow_headers *h)
+{
+	size_t i;
+
+	for (i = 0; i < h->n; i++) {
+		h->v[i].name = h->arena + (uintptr_t)h->v[i].name;
+		h->v[i].value = h->arena + (uintptr_t)h->v[i].value;
+	}
+}
+
+/* Makes room for more bytes in the arena. */
+static void
+arena_reserve(struct flow_headers *h, size_t more)
+{
+	size_t cap = h->arena_cap ? h->arena_cap : 64;
+	char *p;
+
+	if (h->arena_len + more <= h->arena_cap)
+		return;
+	while (cap < h->arena_len + more)
+		cap *= 2;
+	to_offsets(h);
+	p = realloc(h->arena, cap);
+	if (p == NULL)
+		abort();
+	h->arena = p;
+	h->arena_cap = cap;
+	to_pointers(h);
+}
+
+void
+core_flow_header_add(struct flow_headers *h, const char *name,
+    size_t name_len, const char *value, size_t value_len)
+{
+	char *p;
+
+	if (h->n == h->cap) {
+		h->cap = h->cap ? h->cap * 2 : 8;
+		h->v = realloc(h->v, h->cap * sizeof *h->v);
+		if (h->v == NULL)
+			abort();
+	}
+	arena_reserve(h, name_len + value_len + 2);
+	p = h->arena + h->arena_len;
+	memcpy(p, name, name_len);
+	p[name_len] = '\0';
+	memcpy(p + name_len + 1, value, value_len);
+	p[name_len + 1 + value_len] = '\0';
+	h->v[h->n].name = p;
+	h->v[h->n].value = p + name_len + 1;
+	h->arena_len += name_len + value_len + 2;
+	h->n++;
+}
+
+void
+core_flow_header_remove(struct flow_headers *h, const char *name)
+{
+	size_t i, j;
+
+	/* The arena keeps the bytes; they go with the list. */
+	for (i = j = 0; i < h->n; i++)
+		if (strcasecmp(h->v[i].name, name) != 0)
+			h->v[j++] = h->v[i];
+	h->n = j;
+}
+
+void
+core_flow_headers_frame(struct flow_headers *h, uint64_t len, int want_length)
+{
+	char n[32];
+
+	core_flow_header_remove(h, "transfer-encoding");
+	core_flow_header_remove(h, "content-length");
+	if (want_length) {
+		snprintf(n, sizeof n, "%llu", (unsigned long long)len);
+		core_flow_header_add(h, "Content-Length", 14, n, strlen(n));
+	}
+}
+
+const char *
+core_flow_header_get(const struct flow_headers *h, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < h->n; i++)
+		if (strcasecmp(h->v[i].name, name) == 0)
+			return h->v[i].value;
+	return NULL;
+}
+
+void
+core_flow_headers_clear(struct flow_headers *h)
+{
+	free(h->v);
+	free(h->arena);
+	memset(h, 0, sizeof *h);
+}
+
+void
+core_flow_headers_copy(struct flow_headers *dst, const struct flow_headers *src)
+{
+	size_t i;
+
+	core_flow_headers_clear(dst);
+	for (i = 0; i < src->n; i++)
+		core_flow_header_add(dst, src->v[i].name,
+		    strlen(src->v[i].name), src->v[i].value,
+		    strlen(src->v[i].value));
+}
+
+void
+core_flow_body_append(struct flow_body *b, const void *data, size_t len)
+{
+	size_t room, take, cap;
+
+	b->total += len;
+	room = b->len < LIMIT_FLOW_BODY ? LIMIT_FLOW_BODY - b->len : 0;
+	take = len < room ? len : room;
+	if (take < len)
+		b->truncated = 1;
+	if (take == 0)
+		return;
+	/* Grow geometrically but never past the cap. */
+	cap = b->len + take;
+	if (b->data == NULL || cap > b->cap_alloc) {
+		/* The first piece is often the whole body: fit it exactly. */
+		size_t want = b->cap_alloc ? b->cap_alloc * 2 : cap;
+
+		while (want < cap)
+			want *= 2;
+		if (want > LIMIT_FLOW_BODY)
+			want = LIMIT_FLOW_BODY;
+		b->data = realloc(b->data, want);
+		if (b->data == NULL)
+			abort();
+		b->cap_alloc = want;
+	}
+	memcpy(b->data + b->len, data, take);
+	b->len += take;
+}
+
+void
+core_flow_body_set(struct flow_body *b, const void *data, size_t len)
+{
+	core_flow_body_clear(b);
+	core_flow_body_append(b, data, len);
+	if (b->data == NULL)
+		b->data = xcalloc(1, 1);	/* an empty body, not no body */
+}
+
+void
+core_flow_body_clear(struct flow_body *b)
+{
+	free(b->data);
+	memset(b, 0, sizeof *b);
+}
+
+/* Appends src to a malloc'ed string buffer. */
+static void
+cat(char **buf, size_t *len, const char *src)
+{
+	size_t n = strlen(src);
+
+	*buf = realloc(*buf, *len + n + 1);
+	if (*buf == NULL)
+		abort();
+	memcpy(*buf + *len, src, n + 1);
+	*len += n;
+}
+
+char *
+core_flow_url(const struct flow *f)
+{
+	const struct flow_request *r = f->request;
+	char *url = NULL, port[16];
+	size_t len = 0;
+	int dflt;
+
+	if (f->type == FLOW_DNS && f->dns != NULL && f->dns->name != NULL)
+		return xstrdup(f->dns->name);
+	if (r == NULL)
+		return xstrdup(f->server != NULL ? f->server : "");
+	if (r->host == NULL || r->host[0] == '\0')
+		/* Never parsed (a bad request): show the target as sent. */
+		return xstrdup(r->path != NULL ? r->path : "");
+	cat(&url, &len, r->scheme != NULL ? r->scheme : "http");
+	cat(&url, &len, "://");
+	if (r->host != NULL && strchr(r->host, ':') != NULL) {
+		cat(&url, &len, "[");
+		cat(&url, &len, r->host);
+		cat(&url, &len, "]");
+	} else
+		cat(&url, &len, r->host != NULL ? r->host : "");
+	dflt = (r->scheme != NULL && strcmp(r->scheme, "https") == 0) ?
+	    443 : 80;
+	if (r->port != 0 && r->port != dflt) {
+		snprintf(port, sizeof port, ":%d", r->port);
+		cat(&url, &len, port);
+	}
+	if (r->method != NULL && strcmp(r->method, "CONNECT") == 0)
+		return url;
+	cat(&url, &len, r->path != NULL ? r->path : "/");
+	return url;
+}
+
+static size_t
+str_size(const char *s)
+{
+	return s == NULL ? 0 : strlen(s) + 1;
+}
+
+static size_t
+headers_size(const struct flow_headers *h)
+{
+	return h->cap * sizeof *h->v + h->arena_cap;
+}
+
+static size_t
+request_size(const struct flow_request *r)
+{
+	if (r == NULL)
+		return 0;
+	return sizeof *r + str_size(r->method) + str_size(r->scheme) +
+	    str_size(r->host) + str_size(r->path) + str_size(r->version) +
+	    headers_size(&r->headers) + r->body.cap_alloc;
+}
+
+static size_t
+response_size(const struct flow_response *r)
+{
+	if (r == NULL)
+		return 0;
+	return sizeof *r + str_size(r->reason) + str_size(r->version) +
+	    headers_size(&r->headers) + r->body.cap_alloc;
+}
+
+size_t
+core_flow_size(const struct flow *f)
+{
+	size_t n = sizeof *f;
+
+	n += str_size(f->client) + str_size(f->server) + str_size(f->comm);
+	n += request_size(f->request) + response_size(f->response);
+	n += request_size(f->orig_request) + response_size(f->orig_response);
+	n += f->up.cap_alloc + f->down.cap_alloc;
+	n += str_size(f->error) + str_size(f->marker) + str_size(f->comment);
+	if (f->dns != NULL)
+		n += sizeof *f->dns + str_size(f->dns->name) +
+		    str_size(f->dns->answers);
+	n += str_size(f->client_tls.sni) + str_size(f->server_tls.sni) +
+	    str_size(f->server_tls.cert_subject) +
+	    str_size(f->server_tls.cert_issuer) +
+	    str_size(f->server_tls.cert_sans);
+	return n;
+}
+
+static void
+body_compact(struct flow_body *b)
+{
+	char *p;
+
+	if (b->data == NULL || b->cap_alloc == b->len || b->len == 0)
+		return;
+	p = realloc(b->data, b->len);
+	if (p == NULL)
+		return;	/* keeping the bigger block is fine */
+	b->data = p;
+	b->cap_alloc = b->len;
+}
+
+/* Trims a finished list: the arena to what it holds, the array to n. */
+static void
+headers_compact(struct flow_headers *h)
+{
+	struct flow_header *v;
+	char *p;
+
+	if (h->n > 0 && h->n < h->cap &&
+	    (v = realloc(h->v, h->n * sizeof *h->v)) != NULL) {
+		h->v = v;
+		h->cap = h->n;
+	}
+	if (h->arena_len == 0 || h->arena_len == h->arena_cap)
+		return;
+	to_offsets(h);
+	if ((p = realloc(h->arena, h->arena_len)) != NULL) {
+		h->arena = p;
+		h->arena_cap = h->arena_len;
+	}
+	to_pointers(h);
+}
+
+void
+core_flow_compact(struct flow *f)
+{
+	if (f->request != NULL) {
+		body_compact(&f->request->body);
+		headers_compact(&f->request->headers);
+	}
+	if (f->response != NULL) {
+		body_compact(&f->response->body);
+		headers_compact(&f->response->headers);
+	}
+	body_compact(&f->up);
+	body_compact(&f->down);
+}

@@ -1,0 +1,1936 @@
+/*
+ * har.c -- HAR 1.2 export (an append-only writer and a whole-file save) and
+ * import, with jansson.
+ *
+ * Strings that are not valid UTF-8 cannot go into JSON as they are: the
+ * standard field gets a readable copy (bad bytes as U+FFFD) and a sibling
+ * "_<key>_b64" field the exact bytes. Strings HAR requires but trawl does
+ * not know are written as "" and listed in the object's "_null" array.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "core/loop/cause.h"
+#include "core/flows/flow.h"
+#include "core/flows/har.h"
+#include "core/loop/limits.h"
+#include "core/loop/trawl.h"
+
+/* The file around the entries. Each entry goes on its own line. */
+#define HAR_HEAD							\
+	"{\n  \"log\": {\n    \"version\": \"1.2\",\n"			\
+	"    \"creator\": {\"name\": \"trawl\", \"version\": \""	\
+	TRAWL_VERSION "\"},\n    \"pages\": [],\n    \"entries\": [\n"
+#define HAR_TAIL	"\n    ]\n  }\n}\n"
+
+/* Latest time HAR's date format can hold (9999-12-31T23:59:59Z). */
+#define HAR_TIME_MAX	253402300799.0
+
+struct har_writer {
+	int	 fd;
+	off_t	 tail;		/* where HAR_TAIL starts: the next entry */
+	size_t	 n;		/* entries written */
+	int	 broken;	/* a failed write could not be undone */
+};
+
+/* What a load remembers of the problems it met. */
+struct har_load {
+	size_t	 index;		/* entry being read */
+	int	 own;		/* the file was written by trawl */
+	char	*first;		/* first problem, "entry N: ..." */
+	size_t	 problems;
+};
+
+struct name {
+	int		 value;
+	const char	*name;
+};
+
+static const struct name type_names[] = {
+	{ FLOW_HTTP, "http" }, { FLOW_TCP, "tcp" }, { FLOW_UDP, "udp" },
+	{ FLOW_DNS, "dns" }, { 0, NULL }
+};
+static const struct name state_names[] = {
+	{ FLOW_ACTIVE, "active" }, { FLOW_PAUSED_REQUEST, "paused_request" },
+	{ FLOW_PAUSED_RESPONSE, "paused_response" }, { FLOW_DONE, "done" },
+	{ 0, NULL }
+};
+static const struct name replay_names[] = {
+	{ REPLAY_NONE, "none" }, { REPLAY_REQUEST, "request" },
+	{ REPLAY_RESPONSE, "response" }, { 0, NULL }
+};
+
+static const char *
+name_of(const struct name *t, int v)
+{
+	for (; t->name != NULL; t++)
+		if (t->value == v)
+			return t->name;
+	return "?";
+}
+
+static size_t
+slen(const char *s)
+{
+	return s == NULL ? 0 : strlen(s);
+}
+
+/* --- UTF-8 and base64 ------------------------------------------------ */
+
+/* Length of the valid UTF-8 sequence at s (RFC 3629), or 0. */
+static size_t
+utf8_seq(const unsigned char *s, size_t n)
+{
+	unsigned char c = s[0], lo = 0x80, hi = 0xbf;
+	size_t len, i;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		len = 2;
+	else if (c >= 0xe0 && c <= 0xef) {
+		len = 3;
+		if (c == 0xe0)
+			lo = 0xa0;	/* overlong */
+		else if (c == 0xed)
+			hi = 0x9f;	/* surrogates */
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		len = 4;
+		if (c == 0xf0)
+			lo = 0x90;	/* overlong */
+		else if (c == 0xf4)
+			hi = 0x8f;	/* past U+10FFFF */
+	} else
+		return 0;
+	if (n < len || s[1] < lo || s[1] > hi)
+		return 0;
+	for (i = 2; i < len; i++)
+		if (s[i] < 0x80 || s[i] > 0xbf)
+			return 0;
+	return len;
+}
+
+static int
+utf8_valid(const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0, k;
+
+	while (i < n) {
+		if ((k = utf8_seq(p + i, n - i)) == 0)
+			return 0;
+		i += k;
+	}
+	return 1;
+}
+
+/* A JSON string of s with every invalid byte replaced by U+FFFD. */
+static json_t *
+json_lossy(const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	json_t *j;
+	char *out;
+	size_t i = 0, o = 0, k;
+
+	if ((out = malloc(n * 3 + 1)) == NULL)
+		return NULL;
+	while (i < n) {
+		if ((k = utf8_seq(p + i, n - i)) == 0) {
+			memcpy(out + o, "\xef\xbf\xbd", 3);
+			o += 3;
+			i++;
+			continue;
+		}
+		memcpy(out + o, p + i, k);
+		o += k;
+		i += k;
+	}
+	j = json_stringn(out, o);
+	free(out);
+	return j;
+}
+
+static json_t *
+jstr(const char *s, size_t n)
+{
+	return utf8_valid(s, n) ? json_stringn(s, n) : json_lossy(s, n);
+}
+
+static const char b64_chars[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/* Caller frees. */
+static char *
+b64_encode(const void *data, size_t n, size_t *outlen)
+{
+	const unsigned char *s = data;
+	char *out;
+	size_t i, o = 0;
+	uint32_t v;
+
+	if ((out = malloc((n + 2) / 3 * 4 + 1)) == NULL)
+		return NULL;
+	for (i = 0; i + 2 < n; i += 3) {
+		v = (uint32_t)s[i] << 16 | (uint32_t)s[i + 1] << 8 | s[i + 2];
+		out[o++] = b64_chars[v >> 18 & 63];
+		out[o++] = b64_chars[v >> 12 & 63];
+		out[o++] = b64_chars[v >> 6 & 63];
+		out[o++] = b64_chars[v & 63];
+	}
+	if (i < n) {
+		v = (uint32_t)s[i] << 16;
+		if (i + 1 < n)
+			v |= (uint32_t)s[i + 1] << 8;
+		out[o++] = b64_chars[v >> 18 & 63];
+		out[o++] = b64_chars[v >> 12 & 63];
+		out[o++] = i + 1 < n ? b64_chars[v >> 6 & 63] : '=';
+		out[o++] = '=';
+	}
+	out[o] = '\0';
+	*outlen = o;
+	return out;
+}
+
+static int
+b64_value(unsigned char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '+')
+		return 62;
+	if (c == '/')
+		return 63;
+	return -1;
+}
+
+/*
+ * Decodes base64, skipping whitespace (some tools wrap lines). Returns a
+ * NUL-terminated buffer the caller frees, or NULL on bad input.
+ */
+static char *
+b64_decode(const char *s, size_t n, size_t *outlen)
+{
+	char *out;
+	size_t i, o = 0, pad = 0;
+	uint32_t acc = 0;
+	int k = 0, v;
+
+	if ((out = malloc(n / 4 * 3 + 4)) == NULL)
+		return NULL;
+	for (i = 0; i < n; i++) {
+		unsigned char c = s[i];
+
+		if (c == ' ' || c == '\t' || c == '\r' || c == '\n')
+			continue;
+		if (c == '=') {
+			pad++;
+			continue;
+		}
+		if (pad > 0 || (v = b64_value(c)) == -1)
+			goto bad;
+		acc = acc << 6 | (uint32_t)v;
+		if (++k == 4) {
+			out[o++] = acc >> 16 & 0xff;
+			out[o++] = acc >> 8 & 0xff;
+			out[o++] = acc & 0xff;
+			acc = 0;
+			k = 0;
+		}
+	}
+	if (k == 1 || pad > 2)
+		goto bad;
+	if (k == 2)
+		out[o++] = acc >> 4 & 0xff;
+	else if (k == 3) {
+		out[o++] = acc >> 10 & 0xff;
+		out[o++] = acc >> 2 & 0xff;
+	}
+	out[o] = '\0';
+	*outlen = o;
+	return out;
+bad:
+	free(out);
+	return NULL;
+}
+
+/* --- writing: small helpers ------------------------------------------ */
+
+/* json_object_set_new ignores a NULL value (out of memory). */
+static void
+put(json_t *o, const char *key, json_t *v)
+{
+	json_object_set_new(o, key, v);
+}
+
+/* "_key_b64" for key or "_key". */
+static void
+b64_key(char *buf, size_t size, const char *key)
+{
+	snprintf(buf, size, "_%s_b64", key[0] == '_' ? key + 1 : key);
+}
+
+/* An optional string: nothing when NULL. */
+static void
+put_str(json_t *o, const char *key, const char *s)
+{
+	char k[64], *b;
+	size_t n, bn;
+
+	if (s == NULL)
+		return;
+	n = strlen(s);
+	if (utf8_valid(s, n)) {
+		put(o, key, json_stringn(s, n));
+		return;
+	}
+	put(o, key, json_lossy(s, n));
+	if ((b = b64_encode(s, n, &bn)) != NULL) {
+		b64_key(k, sizeof k, key);
+		put(o, k, json_stringn(b, bn));
+		free(b);
+	}
+}
+
+/* A string HAR requires: "" when NULL, and the key goes into "_null". */
+static void
+put_req_str(json_t *o, const char *key, const char *s)
+{
+	json_t *nulls;
+
+	if (s != NULL) {
+		put_str(o, key, s);
+		return;
+	}
+	put(o, key, json_string(""));
+	if ((nulls = json_object_get(o, "_null")) == NULL) {
+		put(o, "_null", json_array());
+		nulls = json_object_get(o, "_null");
+	}
+	if (nulls != NULL)
+		json_array_append_new(nulls, json_string(key));
+}
+
+static json_t *
+jnum(double d)
+{
+	return json_real(isfinite(d) ? d : 0);
+}
+
+static json_t *
+jint(long long v)
+{
+	return json_integer((json_int_t)v);
+}
+
+/* --- writing: request and response ----------------------------------- */
+
+static json_t *
+headers_json(const struct flow_headers *h)
+{
+	json_t *a = json_array(), *o;
+	size_t i;
+
+	for (i = 0; a != NULL && i < h->n; i++) {
+		o = json_object();
+		put_str(o, "name", h->v[i].name != NULL ? h->v[i].name : "");
+		put_str(o, "value", h->v[i].value != NULL ? h->v[i].value : "");
+		json_array_append_new(a, o);
+	}
+	return a;
+}
+
+/* Size of the message head in HTTP/1 form: start line, fields, CRLF. */
+static long long
+head_size(const char *a, const char *b, const char *c,
+    const struct flow_headers *h)
+{
+	long long n = slen(a) + 1 + slen(b) + 1 + slen(c) + 2 + 2;
+	size_t i;
+
+	for (i = 0; i < h->n; i++)
+		n += slen(h->v[i].name) + 2 + slen(h->v[i].value) + 2;
+	return n;
+}
+
+/* The query of an origin-form path as HAR name/value pairs, undecoded. */
+static json_t *
+query_json(const char *path)
+{
+	json_t *a = json_array(), *o;
+	const char *q, *end, *amp, *eq;
+
+	if (a == NULL || path == NULL || (q = strchr(path, '?')) == NULL)
+		return a;
+	q++;
+	end = q + strcspn(q, "#");
+	for (;;) {
+		if ((amp = memchr(q, '&', end - q)) == NULL)
+			amp = end;
+		if (amp > q) {
+			eq = memchr(q, '=', amp - q);
+			o = json_object();
+			put(o, "name", jstr(q, (eq != NULL ? eq : amp) - q));
+			if (eq != NULL)
+				put(o, "value", jstr(eq + 1, amp - eq - 1));
+			else
+				put(o, "value", json_string(""));
+			json_array_append_new(a, o);
+		}
+		if (amp == end)
+			break;
+		q = amp + 1;
+	}
+	return a;
+}
+
+/* Trims spaces around [*p, *p + *n). */
+static void
+trim(const char **p, size_t *n)
+{
+	while (*n > 0 && (**p == ' ' || **p == '\t')) {
+		(*p)++;
+		(*n)--;
+	}
+	while (*n > 0 && ((*p)[*n - 1] == ' ' || (*p)[*n - 1] == '\t'))
+		(*n)--;
+}
+
+/* "name=value" into a HAR cookie object. */
+static json_t *
+cookie_json(const char *p, size_t n)
+{
+	const char *eq;
+	json_t *o = json_object();
+
+	trim(&p, &n);
+	eq = memchr(p, '=', n);
+	put(o, "name", jstr(p, eq != NULL ? (size_t)(eq - p) : n));
+	put(o, "value", eq != NULL ? jstr(eq + 1, n - (eq + 1 - p)) :
+	    json_string(""));
+	return o;
+}
+
+static int
+attr_is(const char *p, size_t n, const char *name)
+{
+	return strlen(name) == n && strncasecmp(p, name, n) == 0;
+}
+
+/* Cookie (request) or Set-Cookie (response) headers as HAR cookies. */
+static json_t *
+cookies_json(const struct flow_headers *h, int response)
+{
+	json_t *a = json_array(), *c;
+	const char *v, *p, *semi, *eq;
+	size_t i, n, klen;
+
+	for (i = 0; a != NULL && i < h->n; i++) {
+		if (h->v[i].name == NULL || (v = h->v[i].value) == NULL)
+			continue;
+		if (strcasecmp(h->v[i].name,
+		    response ? "set-cookie" : "cookie") != 0)
+			continue;
+		c = NULL;
+		for (p = v; *p != '\0'; p = *semi ? semi + 1 : semi) {
+			semi = p + strcspn(p, ";");
+			n = semi - p;
+			trim(&p, &n);
+			if (n == 0)
+				continue;
+			if (!response) {
+				json_array_append_new(a, cookie_json(p, n));
+				continue;
+			}
+			if (c == NULL) {
+				c = cookie_json(p, n);
+				json_array_append_new(a, c);
+				continue;
+			}
+			/* Attributes of the Set-Cookie's one cookie. */
+			eq = memchr(p, '=', n);
+			klen = eq != NULL ? (size_t)(eq - p) : n;
+			if (eq != NULL && attr_is(p, klen, "path"))
+				put(c, "path", jstr(eq + 1, n - klen - 1));
+			else if (eq != NULL && attr_is(p, klen, "domain"))
+				put(c, "domain", jstr(eq + 1, n - klen - 1));
+			else if (attr_is(p, klen, "httponly"))
+				put(c, "httpOnly", json_true());
+			else if (attr_is(p, klen, "secure"))
+				put(c, "secure", json_true());
+		}
+	}
+	return a;
+}
+
+static json_t *
+mime_json(const struct flow_headers *h)
+{
+	const char *v = h != NULL ? core_flow_header_get(h, "content-type") :
+	    NULL;
+
+	if (v == NULL)
+		return json_string("application/octet-stream");
+	return jstr(v, strlen(v));
+}
+
+static int
+body_used(const struct flow_body *b)
+{
+	return b->data != NULL || b->total != 0 || b->truncated;
+}
+
+/* The kept prefix as "text": as is when UTF-8, else base64. */
+static void
+put_body(json_t *o, const struct flow_body *b)
+{
+	char *enc;
+	size_t n;
+
+	if (b->data != NULL) {
+		if (utf8_valid(b->data, b->len))
+			put(o, "text", json_stringn(b->data, b->len));
+		else if ((enc = b64_encode(b->data, b->len, &n)) != NULL) {
+			put(o, "text", json_stringn(enc, n));
+			put(o, "encoding", json_string("base64"));
+			free(enc);
+		}
+	}
+	put(o, "_truncated", json_boolean(b->truncated));
+}
+
+/* A body with no HAR place (TCP/UDP bytes of an HTTP flow). */
+static json_t *
+body_json(const struct flow_body *b)
+{
+	json_t *o = json_object();
+
+	put(o, "size", jint((long long)b->total));
+	put_body(o, b);
+	return o;
+}
+
+static json_t *
+request_json(const struct flow_request *r)
+{
+	json_t *o = json_object(), *pd;
+	struct flow tmp;
+	char *url;
+
+	if (o == NULL)
+		return NULL;
+	/* The URL the rest of trawl shows, from a flow holding only r. */
+	memset(&tmp, 0, sizeof tmp);
+	tmp.type = FLOW_HTTP;
+	tmp.request = (struct flow_request *)r;
+	url = core_flow_url(&tmp);
+	put_req_str(o, "method", r->method);
+	put(o, "url", jstr(url, strlen(url)));
+	free(url);
+	put_req_str(o, "httpVersion", r->version);
+	put(o, "cookies", cookies_json(&r->headers, 0));
+	put(o, "headers", headers_json(&r->headers));
+	put(o, "queryString", query_json(r->path));
+	if (body_used(&r->body)) {
+		pd = json_object();
+		put(pd, "mimeType", mime_json(&r->headers));
+		put_body(pd, &r->body);
+		put(o, "postData", pd);
+	}
+	put(o, "headersSize", jint(head_size(r->method, r->path, r->version,
+	    &r->headers)));
+	put(o, "bodySize", jint((long long)r->body.total));
+	/* The URL loses which parts were unknown; these keep them. */
+	put_str(o, "_scheme", r->scheme);
+	put_str(o, "_host", r->host);
+	put(o, "_port", jint(r->port));
+	put_str(o, "_path", r->path);
+	put(o, "_tStart", jnum(r->t_start));
+	put(o, "_tEnd", jnum(r->t_end));
+	return o;
+}
+
+static json_t *
+response_json(const struct flow_response *r)
+{
+	json_t *o = json_object(), *c;
+	const char *loc;
+	char status[16];
+
+	if (o == NULL)
+		return NULL;
+	put(o, "status", jint(r->status));
+	put_req_str(o, "statusText", r->reason);
+	put_req_str(o, "httpVersion", r->version);
+	put(o, "cookies", cookies_json(&r->headers, 1));
+	put(o, "headers", headers_json(&r->headers));
+	c = json_object();
+	put(c, "size", jint((long long)r->body.total));
+	put(c, "mimeType", mime_json(&r->headers));
+	put_body(c, &r->body);
+	put(o, "content", c);
+	loc = core_flow_header_get(&r->headers, "location");
+	put(o, "redirectURL", loc != NULL ? jstr(loc, strlen(loc)) :
+	    json_string(""));
+	snprintf(status, sizeof status, "%d", r->status);
+	put(o, "headersSize", jint(head_size(r->version, status, r->reason,
+	    &r->headers)));
+	put(o, "bodySize", jint((long long)r->body.total));
+	put(o, "_tStart", jnum(r->t_start));
+	put(o, "_tEnd", jnum(r->t_end));
+	return o;
+}
+
+/* A request with only the fields HAR requires; body is the postData. */
+static json_t *
+stub_request(const char *method, const char *url, const struct flow_body *b)
+{
+	json_t *o = json_object(), *pd;
+
+	if (o == NULL)
+		return NULL;
+	put(o, "method", json_string(method));
+	put(o, "url", jstr(url, strlen(url)));
+	put(o, "httpVersion", json_string(""));
+	put(o, "cookies", json_array());
+	put(o, "headers", json_array());
+	put(o, "queryString", json_array());
+	if (b != NULL && body_used(b)) {
+		pd = json_object();
+		put(pd, "mimeType", json_string("application/octet-stream"));
+		put_body(pd, b);
+		put(o, "postData", pd);
+	}
+	put(o, "headersSize", jint(-1));
+	put(o, "bodySize", jint(b != NULL ? (long long)b->total : 0));
+	return o;
+}
+
+/* A response with only the fields HAR requires; b is the content. */
+static json_t *
+stub_response(const struct flow_body *b)
+{
+	json_t *o = json_object(), *c;
+
+	if (o == NULL)
+		return NULL;
+	put(o, "status", jint(0));
+	put(o, "statusText", json_string(""));
+	put(o, "httpVersion", json_string(""));
+	put(o, "cookies", json_array());
+	put(o, "headers", json_array());
+	c = json_object();
+	put(c, "size", jint(b != NULL ? (long long)b->total : 0));
+	put(c, "mimeType", json_string("application/octet-stream"));
+	if (b != NULL)
+		put_body(c, b);
+	put(o, "content", c);
+	put(o, "redirectURL", json_string(""));
+	put(o, "headersSize", jint(-1));
+	put(o, "bodySize", jint(b != NULL ? (long long)b->total : 0));
+	return o;
+}
+
+/* --- writing: the entry ---------------------------------------------- */
+
+/* ISO 8601 in UTC with milliseconds, as HAR wants. */
+static void
+fmt_time(double t, char *buf, size_t size)
+{
+	struct tm tm;
+	time_t s;
+	long ms;
+	char date[32];
+
+	if (!isfinite(t) || t < 0)
+		t = 0;
+	if (t > HAR_TIME_MAX)
+		t = HAR_TIME_MAX;
+	s = (time_t)floor(t);
+	ms = lround((t - (double)s) * 1000);
+	if (ms >= 1000) {
+		s++;
+		ms -= 1000;
+	}
+	gmtime_r(&s, &tm);
+	strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf, size, "%s.%03ldZ", date, ms);
+}
+
+/* b - a in ms, rounded to the microsecond: epoch doubles add noise. */
+static double
+span_ms(double a, double b)
+{
+	double d = (b - a) * 1000;
+
+	return d > 0 ? round(d * 1000) / 1000 : 0;
+}
+
+/*
+ * HAR's relative phases (ms, -1 when a phase did not happen) from the
+ * absolute ones. connect includes ssl, as HAR says; time is the sum.
+ */
+static json_t *
+timings_json(const struct flow *f, double *time)
+{
+	const struct flow_timings *t = &f->t;
+	double start = t->start, last, blocked = -1, dns = -1, connect = -1;
+	double ssl = -1, send = 0, wait = 0, receive = 0, rend;
+	json_t *o = json_object();
+
+	if (start == 0 && f->request != NULL)
+		start = f->request->t_start;
+	last = start;
+	if (t->dns_start != 0 && t->dns_end != 0) {
+		if (start != 0)
+			blocked = span_ms(start, t->dns_start);
+		dns = span_ms(t->dns_start, t->dns_end);
+		last = t->dns_end;
+	}
+	if (t->connect_end != 0 && last != 0) {
+		connect = span_ms(last, t->connect_end);
+		if (t->tls_end != 0) {
+			ssl = span_ms(t->connect_end, t->tls_end);
+			connect += ssl;
+		}
+	}
+	if (t->tls_end != 0)
+		last = t->tls_end;
+	else if (t->connect_end != 0)
+		last = t->connect_end;
+	if (t->request_sent != 0 && last != 0)
+		send = span_ms(last, t->request_sent);
+	if (t->response_start != 0 && t->request_sent != 0)
+		wait = span_ms(t->request_sent, t->response_start);
+	rend = f->response != NULL && f->response->t_end != 0 ?
+	    f->response->t_end : t->end;
+	if (t->response_start != 0 && rend != 0)
+		receive = span_ms(t->response_start, rend);
+	*time = (blocked > 0 ? blocked : 0) + (dns > 0 ? dns : 0) +
+	    (connect > 0 ? connect : 0) + send + wait + receive;
+	put(o, "blocked", jnum(blocked));
+	put(o, "dns", jnum(dns));
+	put(o, "connect", jnum(connect));
+	put(o, "ssl", jnum(ssl));
+	put(o, "send", jnum(send));
+	put(o, "wait", jnum(wait));
+	put(o, "receive", jnum(receive));
+	return o;
+}
+
+static json_t *
+abs_timings_json(const struct flow_timings *t)
+{
+	json_t *o = json_object();
+
+	put(o, "start", jnum(t->start));
+	put(o, "dnsStart", jnum(t->dns_start));
+	put(o, "dnsEnd", jnum(t->dns_end));
+	put(o, "connectEnd", jnum(t->connect_end));
+	put(o, "tlsEnd", jnum(t->tls_end));
+	put(o, "requestSent", jnum(t->request_sent));
+	put(o, "responseStart", jnum(t->response_start));
+	put(o, "end", jnum(t->end));
+	return o;
+}
+
+static int
+tls_used(const struct flow_tls *t)
+{
+	return t->present || t->version || t->cipher || t->sni || t->alpn ||
+	    t->cert_subject || t->cert_issuer || t->cert_sans ||
+	    t->cert_not_before != 0 || t->cert_not_after != 0 ||
+	    t->cert_sha256 || t->passthrough;
+}
+
+static json_t *
+tls_json(const struct flow_tls *t)
+{
+	json_t *o = json_object();
+
+	put(o, "present", json_boolean(t->present));
+	put_str(o, "version", t->version);
+	put_str(o, "cipher", t->cipher);
+	put_str(o, "sni", t->sni);
+	put_str(o, "alpn", t->alpn);
+	put_str(o, "certSubject", t->cert_subject);
+	put_str(o, "certIssuer", t->cert_issuer);
+	put_str(o, "certSans", t->cert_sans);
+	put(o, "certNotBefore", jnum(t->cert_not_before));
+	put(o, "certNotAfter", jnum(t->cert_not_after));
+	put_str(o, "certSha256", t->cert_sha256);
+	put(o, "passthrough", json_boolean(t->passthrough));
+	return o;
+}
+
+/* "1.2.3.4:80" -> "1.2.3.4", "[::1]:80" -> "::1". */
+static json_t *
+address_ip_json(const char *addr)
+{
+	const char *colon, *end;
+
+	if (addr[0] == '[' && (end = strchr(addr, ']')) != NULL)
+		return jstr(addr + 1, end - addr - 1);
+	if ((colon = strrchr(addr, ':')) != NULL &&
+	    strchr(addr, ':') == colon)
+		return jstr(addr, colon - addr);
+	return jstr(addr, strlen(addr));
+}
+
+/* tcp://server/, udp://server/, dns://server/name. */
+static char *
+stream_url(const struct flow *f)
+{
+	char *url;
+
+	if (asprintf(&url, "%s://%s/%s", name_of(type_names, f->type),
+	    f->server != NULL ? f->server : "",
+	    f->type == FLOW_DNS && f->dns != NULL && f->dns->name != NULL ?
+	    f->dns->name : "") == -1)
+		return NULL;
+	return url;
+}
+
+static json_t *
+entry_json(const struct flow *f)
+{
+	json_t *e = json_object(), *req, *resp, *o;
+	char when[64], *url;
+	const char *colon;
+	double start = f->t.start, time = 0;
+
+	if (e == NULL)
+		return NULL;
+	if (start == 0 && f->request != NULL)
+		start = f->request->t_start;
+	fmt_time(start, when, sizeof when);
+	put(e, "startedDateTime", json_string(when));
+	o = timings_json(f, &time);
+	put(e, "time", jnum(time));
+	if (f->type == FLOW_HTTP) {
+		if (f->request != NULL)
+			req = request_json(f->request);
+		else {
+			url = core_flow_url(f);
+			req = stub_request("", url, NULL);
+			free(url);
+			put(req, "_absent", json_true());
+		}
+		if (f->response != NULL)
+			resp = response_json(f->response);
+		else {
+			resp = stub_response(NULL);
+			put(resp, "_absent", json_true());
+		}
+		if (body_used(&f->up))
+			put(e, "_up", body_json(&f->up));
+		if (body_used(&f->down))
+			put(e, "_down", body_json(&f->down));
+	} else {
+		/* Streams show in viewers as a request and a response body. */
+		url = stream_url(f);
+		req = stub_request(f->type == FLOW_DNS ? "DNS" : "CONNECT",
+		    url != NULL ? url : "", &f->up);
+		free(url);
+		resp = stub_response(&f->down);
+		if (f->request != NULL)
+			put(e, "_request", request_json(f->request));
+		if (f->response != NULL)
+			put(e, "_response", response_json(f->response));
+	}
+	put(e, "request", req);
+	put(e, "response", resp);
+	put(e, "cache", json_object());
+	put(e, "timings", o);
+	if (f->server != NULL)
+		put(e, "serverIPAddress", address_ip_json(f->server));
+	if (f->client != NULL && (colon = strrchr(f->client, ':')) != NULL)
+		put(e, "connection", jstr(colon + 1, strlen(colon + 1)));
+	put_str(e, "comment", f->comment);
+
+	put(e, "_id", jint((long long)f->id));
+	put(e, "_type", json_string(name_of(type_names, f->type)));
+	put(e, "_state", json_string(name_of(state_names, f->state)));
+	put_str(e, "_client", f->client);
+	put_str(e, "_server", f->server);
+	put(e, "_pid", jint(f->pid));
+	put_str(e, "_comm", f->comm);
+	if (tls_used(&f->client_tls))
+		put(e, "_clientTLS", tls_json(&f->client_tls));
+	if (tls_used(&f->server_tls))
+		put(e, "_serverTLS", tls_json(&f->server_tls));
+	put(e, "_timings", abs_timings_json(&f->t));
+	put_str(e, "_error", f->error);
+	put_str(e, "_marker", f->marker);
+	put(e, "_replay", json_string(name_of(replay_names, f->replay)));
+	put(e, "_replayOf", jint((long long)f->replay_of));
+	put(e, "_clientGone", json_boolean(f->client_gone));
+	put(e, "_modified", json_boolean(f->modified));
+	if (f->dns != NULL) {
+		o = json_object();
+		put_str(o, "name", f->dns->name);
+		put(o, "qtype", jint(f->dns->qtype));
+		put(o, "rcode", jint(f->dns->rcode));
+		put_str(o, "answers", f->dns->answers);
+		put(e, "_dns", o);
+	}
+	if (f->orig_request != NULL)
+		put(e, "_origRequest", request_json(f->orig_request));
+	if (f->orig_response != NULL)
+		put(e, "_origResponse", response_json(f->orig_response));
+	return e;
+}
+
+/* --- writer ---------------------------------------------------------- */
+
+static int
+write_all(int fd, off_t off, const char *p, size_t n)
+{
+	ssize_t w;
+
+	while (n > 0) {
+		if ((w = pwrite(fd, p, n, off)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (w == 0) {
+			errno = EIO;
+			return -1;
+		}
+		p += w;
+		n -= w;
+		off += w;
+	}
+	return 0;
+}
+
+/* Takes ownership of fd on success. */
+static struct har_writer *
+writer_start(int fd, const char *path, char **cause)
+{
+	struct har_writer *w;
+	static const char start[] = HAR_HEAD HAR_TAIL;
+
+	if (ftruncate(fd, 0) == -1 ||
+	    write_all(fd, 0, start, sizeof start - 1) == -1) {
+		core_cause(cause, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	if ((w = calloc(1, sizeof *w)) == NULL) {
+		core_cause(cause, "out of memory");
+		return NULL;
+	}
+	w->fd = fd;
+	w->tail = sizeof HAR_HEAD - 1;
+	return w;
+}
+
+struct har_writer *
+core_har_writer_open(const char *path, char **cause)
+{
+	struct har_writer *w;
+	int fd;
+
+	/* 0600: captures hold cookies and tokens. */
+	fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	if (fd == -1) {
+		core_cause(cause, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	if ((w = writer_start(fd, path, cause)) == NULL)
+		close(fd);
+	return w;
+}
+
+int
+core_har_writer_add(struct har_writer *w, const struct flow *f, char **cause)
+{
+	json_t *e = NULL;
+	char *s = NULL, *buf = NULL;
+	size_t sl, len = 0, tl = sizeof HAR_TAIL - 1;
+	int rv = -1;
+
+	if (w->broken) {
+		core_cause(cause, "HAR file is unusable after a write error");
+		return -1;
+	}
+	if ((e = entry_json(f)) == NULL || (s = json_dumps(e, 0)) == NULL ||
+	    (buf = malloc(2 + (sl = strlen(s)) + tl)) == NULL) {
+		core_cause(cause, "out of memory");
+		goto out;
+	}
+	if (w->n > 0) {
+		memcpy(buf, ",\n", 2);
+		len = 2;
+	}
+	memcpy(buf + len, s, sl);
+	len += sl;
+	memcpy(buf + len, HAR_TAIL, tl);
+	len += tl;
+	/* One write from the old tail: entry and new tail together. */
+	if (write_all(w->fd, w->tail, buf, len) == -1) {
+		core_cause(cause, "writing HAR: %s", strerror(errno));
+		/* Put the old end back so earlier entries stay readable. */
+		if (write_all(w->fd, w->tail, HAR_TAIL, tl) == -1 ||
+		    ftruncate(w->fd, w->tail + tl) == -1)
+			w->broken = 1;
+		goto out;
+	}
+	w->tail += len - tl;
+	w->n++;
+	rv = 0;
+out:
+	free(buf);
+	free(s);
+	json_decref(e);
+	return rv;
+}
+
+void
+core_har_writer_close(struct har_writer *w)
+{
+	if (w == NULL)
+		return;
+	close(w->fd);
+	free(w);
+}
+
+int
+core_har_save(const char *path, struct flow *const *flows, size_t n,
+    char **cause)
+{
+	struct har_writer *w = NULL;
+	char *tmp = NULL, *why = NULL;
+	size_t i;
+	int fd = -1, made = 0, rv = -1;
+
+	if (asprintf(&tmp, "%s.XXXXXX", path) == -1) {
+		tmp = NULL;
+		core_cause(cause, "out of memory");
+		goto out;
+	}
+	if ((fd = mkostemp(tmp, O_CLOEXEC)) == -1) {
+		core_cause(cause, "%s: %s", path, strerror(errno));
+		goto out;
+	}
+	made = 1;
+	if ((w = writer_start(fd, tmp, cause)) == NULL)
+		goto out;
+	fd = -1;	/* the writer's now */
+	for (i = 0; i < n; i++) {
+		if (core_har_writer_add(w, flows[i], &why) == -1) {
+			core_cause(cause, "%s: %s", path,
+			    why != NULL ? why : "write error");
+			goto out;
+		}
+	}
+	if (fsync(w->fd) == -1) {
+		core_cause(cause, "%s: %s", path, strerror(errno));
+		goto out;
+	}
+	core_har_writer_close(w);
+	w = NULL;
+	if (rename(tmp, path) == -1) {
+		core_cause(cause, "%s: %s", path, strerror(errno));
+		goto out;
+	}
+	rv = 0;
+out:
+	core_har_writer_close(w);
+	if (fd != -1)
+		close(fd);
+	if (rv == -1 && made)
+		unlink(tmp);
+	free(why);
+	free(tmp);
+	return rv;
+}
+
+/* --- reading: small helpers ------------------------------------------ */
+
+static void
+warn(struct har_load *l, const char *fmt, ...)
+{
+	va_list ap;
+	char *msg;
+
+	l->problems++;
+	if (l->first != NULL)
+		return;
+	va_start(ap, fmt);
+	if (vasprintf(&msg, fmt, ap) == -1)
+		msg = NULL;
+	va_end(ap);
+	if (msg == NULL || asprintf(&l->first, "entry %zu: %s", l->index,
+	    msg) == -1)
+		l->first = NULL;
+	free(msg);
+}
+
+/* A member; NULL when absent or JSON null (both mean unknown). */
+static json_t *
+get(json_t *o, const char *key)
+{
+	json_t *v = json_object_get(o, key);
+
+	return json_is_null(v) ? NULL : v;
+}
+
+/* Whether key is listed in o's "_null" (written as "", was unknown). */
+static int
+is_nulled(json_t *o, const char *key)
+{
+	json_t *a = get(o, "_null"), *v;
+	size_t i;
+
+	if (!json_is_array(a))
+		return 0;
+	json_array_foreach(a, i, v)
+		if (json_is_string(v) && strcmp(json_string_value(v), key) == 0)
+			return 1;
+	return 0;
+}
+
+/* A string into *dst (freeing the old one); absent leaves *dst alone. */
+static void
+load_str(struct har_load *l, json_t *o, const char *where, const char *key,
+    char **dst)
+{
+	json_t *v;
+	char k[64], *raw;
+	size_t n;
+
+	b64_key(k, sizeof k, key);
+	if ((v = get(o, k)) != NULL) {
+		if (json_is_string(v) && (raw = b64_decode(json_string_value(v),
+		    json_string_length(v), &n)) != NULL) {
+			free(*dst);
+			*dst = raw;
+			return;
+		}
+		warn(l, "%s.%s is not valid base64", where, k);
+	}
+	if ((v = get(o, key)) == NULL)
+		return;
+	if (!json_is_string(v)) {
+		warn(l, "%s.%s is not a string", where, key);
+		return;
+	}
+	core_flow_setn(dst, json_string_value(v), json_string_length(v));
+}
+
+/* A string HAR requires, that trawl may have written for NULL. */
+static void
+load_req_str(struct har_load *l, json_t *o, const char *where,
+    const char *key, char **dst)
+{
+	if (!is_nulled(o, key))
+		load_str(l, o, where, key, dst);
+}
+
+/* Returns 0 and sets *dst when key holds a finite number. */
+static int
+load_num(struct har_load *l, json_t *o, const char *where, const char *key,
+    double *dst)
+{
+	json_t *v = get(o, key);
+	double d;
+
+	if (v == NULL)
+		return -1;
+	if (!json_is_number(v) || !isfinite(d = json_number_value(v))) {
+		warn(l, "%s.%s is not a number", where, key);
+		return -1;
+	}
+	*dst = d;
+	return 0;
+}
+
+/* Returns 0 and sets *dst when key holds an integer in [lo, hi]. */
+static int
+load_int(struct har_load *l, json_t *o, const char *where, const char *key,
+    long long lo, long long hi, long long *dst)
+{
+	json_t *v = get(o, key);
+	double d;
+
+	if (v == NULL)
+		return -1;
+	if (json_is_integer(v)) {
+		if (json_integer_value(v) < lo || json_integer_value(v) > hi)
+			goto range;
+		*dst = json_integer_value(v);
+		return 0;
+	}
+	if (json_is_real(v)) {
+		/* Some tools write integers as 200.0. */
+		d = json_real_value(v);
+		if (d != floor(d) || d < (double)lo ||
+		    d >= (double)hi + 1.0)
+			goto range;
+		*dst = (long long)d;
+		return 0;
+	}
+	warn(l, "%s.%s is not an integer", where, key);
+	return -1;
+range:
+	warn(l, "%s.%s is out of range", where, key);
+	return -1;
+}
+
+/* trawl writes uint64 values as their int64 bit pattern. */
+static void
+load_u64(struct har_load *l, json_t *o, const char *where, const char *key,
+    uint64_t *dst)
+{
+	long long v;
+
+	if (load_int(l, o, where, key, LLONG_MIN, LLONG_MAX, &v) == 0)
+		*dst = (uint64_t)v;
+}
+
+static void
+load_int32(struct har_load *l, json_t *o, const char *where, const char *key,
+    int *dst)
+{
+	long long v;
+
+	if (load_int(l, o, where, key, INT_MIN, INT_MAX, &v) == 0)
+		*dst = (int)v;
+}
+
+static void
+load_bool(struct har_load *l, json_t *o, const char *where, const char *key,
+    int *dst)
+{
+	json_t *v = get(o, key);
+
+	if (v == NULL)
+		return;
+	if (json_is_boolean(v))
+		*dst = json_is_true(v);
+	else if (json_is_integer(v))
+		*dst = json_integer_value(v) != 0;
+	else
+		warn(l, "%s.%s is not a boolean", where, key);
+}
+
+static void
+load_name(struct har_load *l, json_t *o, const char *where, const char *key,
+    const struct name *t, int *dst)
+{
+	json_t *v = get(o, key);
+
+	if (v == NULL)
+		return;
+	if (json_is_string(v))
+		for (; t->name != NULL; t++)
+			if (strcmp(t->name, json_string_value(v)) == 0) {
+				*dst = t->value;
+				return;
+			}
+	warn(l, "%s.%s is not a known name", where, key);
+}
+
+/* A member that must be an object when present. */
+static json_t *
+get_obj(struct har_load *l, json_t *o, const char *where, const char *key)
+{
+	json_t *v = get(o, key);
+
+	if (v != NULL && !json_is_object(v)) {
+		warn(l, "%s%s%s is not an object", where, *where ? "." : "",
+		    key);
+		return NULL;
+	}
+	return v;
+}
+
+/* --- reading: request and response ----------------------------------- */
+
+static void
+headers_load(struct har_load *l, json_t *a, const char *where,
+    struct flow_headers *h)
+{
+	json_t *o;
+	char lbl[64], *name, *value;
+	size_t i;
+
+	if (a == NULL)
+		return;
+	if (!json_is_array(a)) {
+		warn(l, "%s.headers is not an array", where);
+		return;
+	}
+	json_array_foreach(a, i, o) {
+		snprintf(lbl, sizeof lbl, "%s.headers[%zu]", where, i);
+		if (!json_is_object(o)) {
+			warn(l, "%s is not an object", lbl);
+			continue;
+		}
+		name = value = NULL;
+		load_str(l, o, lbl, "name", &name);
+		load_str(l, o, lbl, "value", &value);
+		if (name == NULL)
+			warn(l, "%s has no name", lbl);
+		/* HTTP/2 pseudo-headers from browsers: the URL has them. */
+		else if (l->own || name[0] != ':')
+			core_flow_header_add(h, name, strlen(name),
+			    value != NULL ? value : "", slen(value));
+		free(name);
+		free(value);
+	}
+}
+
+/* name=value&... from a browser's postData.params (form posts). */
+static char *
+params_text(json_t *a, size_t *len)
+{
+	json_t *o, *n, *v;
+	char *out = NULL, *p;
+	size_t i, cap = 0, nl, vl;
+
+	*len = 0;
+	json_array_foreach(a, i, o) {
+		n = json_object_get(o, "name");
+		v = json_object_get(o, "value");
+		if (!json_is_string(n))
+			continue;
+		nl = json_string_length(n);
+		vl = json_is_string(v) ? json_string_length(v) : 0;
+		if ((p = realloc(out, cap + nl + vl + 3)) == NULL) {
+			free(out);
+			return NULL;
+		}
+		out = p;
+		cap += nl + vl + 3;
+		if (*len > 0)
+			out[(*len)++] = '&';
+		memcpy(out + *len, json_string_value(n), nl);
+		*len += nl;
+		out[(*len)++] = '=';
+		if (vl > 0)
+			memcpy(out + *len, json_string_value(v), vl);
+		*len += vl;
+	}
+	return out;
+}
+
+/*
+ * A body from a postData, content or trawl body object. size is the
+ * total the enclosing object claims, or -1.
+ */
+static void
+body_load(struct har_load *l, json_t *o, const char *where, long long size,
+    struct flow_body *b)
+{
+	json_t *v, *enc, *mime;
+	char *raw = NULL;
+	size_t n = 0;
+	const char *s;
+	int have = 0, trunc;
+
+	if (!json_is_object(o)) {
+		warn(l, "%s is not an object", where);
+		return;
+	}
+	enc = get(o, "encoding");
+	if ((v = get(o, "text")) != NULL) {
+		if (!json_is_string(v))
+			warn(l, "%s.text is not a string", where);
+		else if (enc != NULL && json_is_string(enc) &&
+		    strcasecmp(json_string_value(enc), "base64") == 0) {
+			raw = b64_decode(json_string_value(v),
+			    json_string_length(v), &n);
+			if (raw == NULL)
+				warn(l, "%s.text is not valid base64", where);
+			else
+				have = 1;
+		} else {
+			if (enc != NULL && (!json_is_string(enc) ||
+			    *json_string_value(enc) != '\0'))
+				warn(l, "%s.encoding is not \"base64\"", where);
+			n = json_string_length(v);
+			if ((raw = malloc(n + 1)) != NULL) {
+				memcpy(raw, json_string_value(v), n);
+				have = 1;
+			}
+		}
+	} else if (json_is_array(v = get(o, "params"))) {
+		/* A browser left out the text of a form post. */
+		mime = get(o, "mimeType");
+		s = json_is_string(mime) ? json_string_value(mime) : "";
+		if (strncasecmp(s, "application/x-www-form-urlencoded",
+		    33) == 0 && (raw = params_text(v, &n)) != NULL)
+			have = 1;
+	}
+	if (have) {
+		core_flow_body_set(b, raw, n);	/* keeps LIMIT_FLOW_BODY */
+		free(raw);
+	}
+	b->total = size > (long long)n ? (uint64_t)size : n;
+	trunc = b->total > b->len;
+	if (get(o, "_truncated") != NULL) {
+		trunc = 0;
+		load_bool(l, o, where, "_truncated", &trunc);
+		trunc = trunc || b->len < n;
+	}
+	b->truncated = trunc;
+}
+
+/* The size fields some HAR writers put -1 into. */
+static long long
+load_size(struct har_load *l, json_t *o, const char *where, const char *key)
+{
+	long long v = -1;
+
+	load_int(l, o, where, key, LLONG_MIN, LLONG_MAX, &v);
+	return v;
+}
+
+/* scheme://[user@]host[:port]/path?query#fragment into r. */
+static void
+url_load(struct har_load *l, const char *where, const char *url,
+    struct flow_request *r)
+{
+	const char *p, *a, *at, *host, *hend, *colon, *path;
+	size_t alen, i;
+	char *end;
+	long port;
+
+	if ((p = strstr(url, "://")) == NULL || p == url) {
+		warn(l, "%s.url has no scheme", where);
+		core_flow_set(&r->path, url);
+		return;
+	}
+	core_flow_setn(&r->scheme, url, p - url);
+	for (i = 0; r->scheme[i] != '\0'; i++)
+		r->scheme[i] = tolower((unsigned char)r->scheme[i]);
+	a = p + 3;
+	alen = strcspn(a, "/?#");
+	path = a + alen;
+	host = a;
+	for (at = a; at < a + alen; at++)
+		if (*at == '@')
+			host = at + 1;
+	hend = a + alen;
+	colon = NULL;
+	if (*host == '[' && (p = memchr(host, ']', hend - host)) != NULL) {
+		core_flow_setn(&r->host, host + 1, p - host - 1);
+		if (p + 1 < hend && p[1] == ':')
+			colon = p + 1;
+	} else {
+		colon = memchr(host, ':', hend - host);
+		core_flow_setn(&r->host, host,
+		    (colon != NULL ? colon : hend) - host);
+	}
+	r->port = strcmp(r->scheme, "https") == 0 ||
+	    strcmp(r->scheme, "wss") == 0 ? 443 : 80;
+	if (colon != NULL && colon + 1 < hend) {
+		errno = 0;
+		port = strtol(colon + 1, &end, 10);
+		if (end != hend || port < 1 || port > 65535)
+			warn(l, "%s.url has a bad port", where);
+		else
+			r->port = (int)port;
+	}
+	i = strcspn(path, "#");
+	if (*path == '/')
+		core_flow_setn(&r->path, path, i);
+	else {
+		/* "http://host?q" has the empty path "/". */
+		free(r->path);
+		if (asprintf(&r->path, "/%.*s", (int)i, path) == -1)
+			r->path = NULL;
+	}
+}
+
+static struct flow_request *
+request_load(struct har_load *l, json_t *o, const char *where)
+{
+	struct flow_request *r;
+	json_t *v;
+	char lbl[64];
+
+	if (!json_is_object(o)) {
+		warn(l, "%s is not an object", where);
+		return NULL;
+	}
+	if (json_is_true(get(o, "_absent")))
+		return NULL;
+	r = core_flow_request_new();
+	load_req_str(l, o, where, "method", &r->method);
+	load_req_str(l, o, where, "httpVersion", &r->version);
+	if (get(o, "_port") != NULL) {
+		/* trawl's own: the parts as they were, unknown ones too. */
+		load_str(l, o, where, "_scheme", &r->scheme);
+		load_str(l, o, where, "_host", &r->host);
+		load_str(l, o, where, "_path", &r->path);
+		load_int32(l, o, where, "_port", &r->port);
+	} else if ((v = get(o, "url")) == NULL)
+		warn(l, "%s.url is missing", where);
+	else if (!json_is_string(v))
+		warn(l, "%s.url is not a string", where);
+	else
+		url_load(l, where, json_string_value(v), r);
+	headers_load(l, get(o, "headers"), where, &r->headers);
+	snprintf(lbl, sizeof lbl, "%s.postData", where);
+	if ((v = get(o, "postData")) != NULL)
+		body_load(l, v, lbl, load_size(l, o, where, "bodySize"),
+		    &r->body);
+	load_num(l, o, where, "_tStart", &r->t_start);
+	load_num(l, o, where, "_tEnd", &r->t_end);
+	return r;
+}
+
+static struct flow_response *
+response_load(struct har_load *l, json_t *o, const char *where)
+{
+	struct flow_response *r;
+	json_t *v;
+	char lbl[64];
+
+	if (!json_is_object(o)) {
+		warn(l, "%s is not an object", where);
+		return NULL;
+	}
+	if (json_is_true(get(o, "_absent")))
+		return NULL;
+	r = core_flow_response_new();
+	load_int32(l, o, where, "status", &r->status);
+	load_req_str(l, o, where, "statusText", &r->reason);
+	load_req_str(l, o, where, "httpVersion", &r->version);
+	headers_load(l, get(o, "headers"), where, &r->headers);
+	snprintf(lbl, sizeof lbl, "%s.content", where);
+	if ((v = get(o, "content")) != NULL)
+		body_load(l, v, lbl, json_is_object(v) ?
+		    load_size(l, v, lbl, "size") : -1, &r->body);
+	load_num(l, o, where, "_tStart", &r->t_start);
+	load_num(l, o, where, "_tEnd", &r->t_end);
+	return r;
+}
+
+/* --- reading: the entry ---------------------------------------------- */
+
+/* ISO 8601 date and time with optional fraction and zone, to epoch s. */
+static int
+parse_time(const char *s, double *out)
+{
+	struct tm tm;
+	const char *p;
+	double frac = 0, scale = 0.1;
+	long off = 0;
+	int Y, M, D, h, m, sec, n = 0, oh = 0, om = 0, sign;
+	time_t t;
+
+	if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &Y, &M, &D, &h, &m, &sec,
+	    &n) != 6 || n == 0)
+		return -1;
+	if (M < 1 || M > 12 || D < 1 || D > 31 || h < 0 || h > 23 ||
+	    m < 0 || m > 59 || sec < 0 || sec > 60 || Y < 1970)
+		return -1;
+	p = s + n;
+	if (*p == '.' || *p == ',')
+		for (p++; isdigit((unsigned char)*p); p++, scale /= 10)
+			frac += (*p - '0') * scale;
+	if (*p == 'Z' || *p == 'z')
+		p++;
+	else if (*p == '+' || *p == '-') {
+		sign = *p++ == '-' ? -1 : 1;
+		if (!isdigit((unsigned char)p[0]) ||
+		    !isdigit((unsigned char)p[1]))
+			return -1;
+		oh = (p[0] - '0') * 10 + (p[1] - '0');
+		p += 2;
+		if (*p == ':')
+			p++;
+		if (isdigit((unsigned char)p[0]) &&
+		    isdigit((unsigned char)p[1])) {
+			om = (p[0] - '0') * 10 + (p[1] - '0');
+			p += 2;
+		}
+		off = sign * (oh * 3600L + om * 60L);
+	}
+	if (*p != '\0')
+		return -1;
+	memset(&tm, 0, sizeof tm);
+	tm.tm_year = Y - 1900;
+	tm.tm_mon = M - 1;
+	tm.tm_mday = D;
+	tm.tm_hour = h;
+	tm.tm_min = m;
+	tm.tm_sec = sec;
+	if ((t = timegm(&tm)) == (time_t)-1)
+		return -1;
+	*out = (double)t + frac - (double)off;
+	return 0;
+}
+
+/* One relative phase of HAR's timings, in seconds; -1 when n/a. */
+static double
+phase(struct har_load *l, json_t *o, const char *key)
+{
+	double ms = -1;
+
+	if (o != NULL)
+		load_num(l, o, "timings", key, &ms);
+	return ms < 0 ? -1 : ms / 1000;
+}
+
+/* Absolute timings of a file from another tool, from the relative ones. */
+static void
+timings_derive(struct har_load *l, json_t *e, struct flow *f)
+{
+	struct flow_timings *t = &f->t;
+	json_t *v, *o;
+	double cur, blocked, dns, connect, ssl, send, wait, receive, time;
+
+	if ((v = get(e, "startedDateTime")) == NULL)
+		return;
+	if (!json_is_string(v) || parse_time(json_string_value(v),
+	    &t->start) == -1) {
+		warn(l, "startedDateTime is not an ISO 8601 time");
+		return;
+	}
+	o = get_obj(l, e, "", "timings");
+	blocked = phase(l, o, "blocked");
+	dns = phase(l, o, "dns");
+	connect = phase(l, o, "connect");
+	ssl = phase(l, o, "ssl");
+	send = phase(l, o, "send");
+	wait = phase(l, o, "wait");
+	receive = phase(l, o, "receive");
+	cur = t->start;
+	if (blocked > 0)
+		cur += blocked;
+	if (dns > 0) {
+		t->dns_start = cur;
+		cur += dns;
+		t->dns_end = cur;
+	}
+	if (connect > 0) {
+		/* HAR's connect includes ssl. */
+		if (ssl > 0 && ssl <= connect) {
+			t->connect_end = cur + connect - ssl;
+			t->tls_end = cur + connect;
+		} else
+			t->connect_end = cur + connect;
+		cur += connect;
+	}
+	if (send >= 0) {
+		cur += send;
+		t->request_sent = cur;
+	}
+	if (wait >= 0) {
+		cur += wait;
+		t->response_start = cur;
+	}
+	if (receive >= 0)
+		cur += receive;
+	if (o == NULL && load_num(l, e, "entry", "time", &time) == 0 &&
+	    time > 0)
+		cur = t->start + time / 1000;
+	t->end = cur;
+	if (f->request != NULL) {
+		f->request->t_start = t->start;
+		f->request->t_end = t->request_sent;
+	}
+	if (f->response != NULL) {
+		f->response->t_start = t->response_start;
+		f->response->t_end = t->end;
+	}
+}
+
+static void
+tls_load(struct har_load *l, json_t *o, const char *where,
+    struct flow_tls *t)
+{
+	if (o == NULL)
+		return;
+	load_bool(l, o, where, "present", &t->present);
+	load_str(l, o, where, "version", &t->version);
+	load_str(l, o, where, "cipher", &t->cipher);
+	load_str(l, o, where, "sni", &t->sni);
+	load_str(l, o, where, "alpn", &t->alpn);
+	load_str(l, o, where, "certSubject", &t->cert_subject);
+	load_str(l, o, where, "certIssuer", &t->cert_issuer);
+	load_str(l, o, where, "certSans", &t->cert_sans);
+	load_num(l, o, where, "certNotBefore", &t->cert_not_before);
+	load_num(l, o, where, "certNotAfter", &t->cert_not_after);
+	load_str(l, o, where, "certSha256", &t->cert_sha256);
+	load_bool(l, o, where, "passthrough", &t->passthrough);
+}
+
+/* serverIPAddress and the URL's port, for files from other tools. */
+static void
+server_derive(struct flow *f, json_t *e)
+{
+	json_t *v = get(e, "serverIPAddress");
+	const char *ip;
+	size_t n;
+
+	if (!json_is_string(v) || f->request == NULL ||
+	    *(ip = json_string_value(v)) == '\0')
+		return;
+	n = strlen(ip);
+	if (ip[0] == '[' && ip[n - 1] == ']') {
+		ip++;
+		n -= 2;
+	}
+	if (asprintf(&f->server, memchr(ip, ':', n) != NULL ? "[%.*s]:%d" :
+	    "%.*s:%d", (int)n, ip, f->request->port) == -1)
+		f->server = NULL;
+}
+
+static struct flow *
+entry_load(struct har_load *l, json_t *e)
+{
+	struct flow *f;
+	json_t *req, *resp, *v, *o;
+	int type = FLOW_HTTP, state = FLOW_DONE, replay = REPLAY_NONE;
+
+	load_name(l, e, "entry", "_type", type_names, &type);
+	f = core_flow_new(type);
+	memset(&f->t, 0, sizeof f->t);
+	load_name(l, e, "entry", "_state", state_names, &state);
+	f->state = state;
+	load_u64(l, e, "entry", "_id", &f->id);
+	load_str(l, e, "entry", "_client", &f->client);
+	load_str(l, e, "entry", "_server", &f->server);
+	load_int32(l, e, "entry", "_pid", &f->pid);
+	load_str(l, e, "entry", "_comm", &f->comm);
+	tls_load(l, get_obj(l, e, "", "_clientTLS"), "_clientTLS",
+	    &f->client_tls);
+	tls_load(l, get_obj(l, e, "", "_serverTLS"), "_serverTLS",
+	    &f->server_tls);
+	load_str(l, e, "entry", "comment", &f->comment);
+	load_str(l, e, "entry", "_error", &f->error);
+	load_str(l, e, "entry", "_marker", &f->marker);
+	load_name(l, e, "entry", "_replay", replay_names, &replay);
+	f->replay = replay;
+	load_u64(l, e, "entry", "_replayOf", &f->replay_of);
+	load_bool(l, e, "entry", "_clientGone", &f->client_gone);
+	load_bool(l, e, "entry", "_modified", &f->modified);
+	if ((o = get_obj(l, e, "", "_dns")) != NULL) {
+		if ((f->dns = calloc(1, sizeof *f->dns)) == NULL)
+			abort();
+		f->dns->rcode = -1;
+		load_str(l, o, "_dns", "name", &f->dns->name);
+		load_int32(l, o, "_dns", "qtype", &f->dns->qtype);
+		load_int32(l, o, "_dns", "rcode", &f->dns->rcode);
+		load_str(l, o, "_dns", "answers", &f->dns->answers);
+	}
+
+	req = get(e, "request");
+	resp = get(e, "response");
+	if (req == NULL)
+		warn(l, "request is missing");
+	if (type == FLOW_HTTP) {
+		if (req != NULL)
+			f->request = request_load(l, req, "request");
+		if (resp != NULL)
+			f->response = response_load(l, resp, "response");
+		if ((v = get(e, "_up")) != NULL)
+			body_load(l, v, "_up", json_is_object(v) ?
+			    load_size(l, v, "_up", "size") : -1, &f->up);
+		if ((v = get(e, "_down")) != NULL)
+			body_load(l, v, "_down", json_is_object(v) ?
+			    load_size(l, v, "_down", "size") : -1, &f->down);
+	} else {
+		/* Streams keep their bytes in postData and content. */
+		if (req != NULL && !json_is_object(req))
+			warn(l, "request is not an object");
+		else if (req != NULL && (v = get(req, "postData")) != NULL)
+			body_load(l, v, "request.postData",
+			    load_size(l, req, "request", "bodySize"), &f->up);
+		if (resp != NULL && !json_is_object(resp))
+			warn(l, "response is not an object");
+		else if (resp != NULL && (v = get(resp, "content")) != NULL)
+			body_load(l, v, "response.content", json_is_object(v) ?
+			    load_size(l, v, "response.content", "size") : -1,
+			    &f->down);
+		if ((v = get(e, "_request")) != NULL)
+			f->request = request_load(l, v, "_request");
+		if ((v = get(e, "_response")) != NULL)
+			f->response = response_load(l, v, "_response");
+	}
+	if ((v = get(e, "_origRequest")) != NULL)
+		f->orig_request = request_load(l, v, "_origRequest");
+	if ((v = get(e, "_origResponse")) != NULL)
+		f->orig_response = response_load(l, v, "_origResponse");
+
+	if ((o = get_obj(l, e, "", "_timings")) != NULL) {
+		load_num(l, o, "_timings", "start", &f->t.start);
+		load_num(l, o, "_timings", "dnsStart", &f->t.dns_start);
+		load_num(l, o, "_timings", "dnsEnd", &f->t.dns_end);
+		load_num(l, o, "_timings", "connectEnd", &f->t.connect_end);
+		load_num(l, o, "_timings", "tlsEnd", &f->t.tls_end);
+		load_num(l, o, "_timings", "requestSent", &f->t.request_sent);
+		load_num(l, o, "_timings", "responseStart",
+		    &f->t.response_start);
+		load_num(l, o, "_timings", "end", &f->t.end);
+	} else if (!l->own)
+		timings_derive(l, e, f);
+	if (f->server == NULL && !l->own)
+		server_derive(f, e);
+	/* Chrome puts a failed request's net error here. */
+	if (f->error == NULL && json_is_object(resp) &&
+	    json_is_string(v = get(resp, "_error")) &&
+	    *json_string_value(v) != '\0')
+		core_flow_set(&f->error, json_string_value(v));
+	return f;
+}
+
+/* --- reading: the file ----------------------------------------------- */
+
+/* The whole file, at most LIMIT_HAR_FILE bytes. Caller frees *data. */
+static int
+read_all(const char *path, char **data, size_t *len, char **cause)
+{
+	struct stat st;
+	char *buf = NULL, *p;
+	size_t cap, n = 0;
+	ssize_t r;
+	int fd, rv = -1;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		core_cause(cause, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) == -1) {
+		core_cause(cause, "%s: %s", path, strerror(errno));
+		goto out;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		core_cause(cause, "%s: is a directory", path);
+		goto out;
+	}
+	/* Refuse big files before reading; pipes are counted as they come. */
+	if (S_ISREG(st.st_mode) &&
+	    (unsigned long long)st.st_size > LIMIT_HAR_FILE)
+		goto big;
+	cap = S_ISREG(st.st_mode) ? (size_t)st.st_size + 1 : 65536;
+	if ((buf = malloc(cap)) == NULL)
+		goto oom;
+	for (;;) {
+		if (n == cap) {
+			cap = cap * 2 > LIMIT_HAR_FILE + 1 ?
+			    LIMIT_HAR_FILE + 1 : cap * 2;
+			if ((p = realloc(buf, cap)) == NULL)
+				goto oom;
+			buf = p;
+		}
+		if ((r = read(fd, buf + n, cap - n)) == -1) {
+			if (errno == EINTR)
+				continue;
+			core_cause(cause, "%s: %s", path, strerror(errno));
+			goto out;
+		}
+		if (r == 0)
+			break;
+		n += r;
+		if (n > LIMIT_HAR_FILE)
+			goto big;
+	}
+	*data = buf;
+	*len = n;
+	buf = NULL;
+	rv = 0;
+	goto out;
+oom:
+	core_cause(cause, "%s: out of memory", path);
+	goto out;
+big:
+	core_cause(cause, "%s: larger than %llu bytes", path,
+	    (unsigned long long)LIMIT_HAR_FILE);
+out:
+	free(buf);
+	close(fd);
+	return rv;
+}
+
+int
+core_har_load(const char *path, void (*each)(struct flow *, void *),
+    void *arg, char **cause)
+{
+	struct har_load l;
+	json_error_t err;
+	json_t *root, *log, *entries, *e, *creator, *v;
+	char *data = NULL;
+	const char *p;
+	size_t len = 0, i;
+	int rv = -1;
+
+	memset(&l, 0, sizeof l);
+	if (read_all(path, &data, &len, cause) == -1)
+		return -1;
+	p = data;
+	/* Some Windows tools start the file with a byte order mark. */
+	if (len >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0) {
+		p += 3;
+		len -= 3;
+	}
+	root = json_loadb(p, len, JSON_ALLOW_NUL, &err);
+	free(data);
+	if (root == NULL) {
+		core_cause(cause, "%s: line %d, column %d: %s", path, err.line,
+		    err.column, err.text);
+		return -1;
+	}
+	if (!json_is_object(root) || !json_is_object(log = get(root, "log"))) {
+		core_cause(cause, "%s: not a HAR file (no \"log\" object)",
+		    path);
+		goto out;
+	}
+	if (!json_is_array(entries = get(log, "entries"))) {
+		core_cause(cause, "%s: not a HAR file (no \"log.entries\" "
+		    "array)", path);
+		goto out;
+	}
+	creator = get(log, "creator");
+	l.own = json_is_object(creator) &&
+	    json_is_string(v = get(creator, "name")) &&
+	    strcmp(json_string_value(v), "trawl") == 0;
+	json_array_foreach(entries, i, e) {
+		l.index = i;
+		if (!json_is_object(e)) {
+			warn(&l, "not an object, skipped");
+			continue;
+		}
+		each(entry_load(&l, e), arg);
+	}
+	rv = 0;
+	if (l.problems > 0) {
+		rv = 1;
+		if (l.problems == 1)
+			core_cause(cause, "%s: %s", path,
+			    l.first != NULL ? l.first : "?");
+		else
+			core_cause(cause, "%s: %s (and %zu more problems)",
+			    path, l.first != NULL ? l.first : "?",
+			    l.problems - 1);
+	}
+out:
+	free(l.first);
+	json_decref(root);
+	return rv;
+}

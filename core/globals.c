@@ -1,8 +1,0 @@
-/*
- * globals.c -- the three globals trawl.h declares.
- */
-#include "core/trawl.h"
-
-struct options		 opts;
-struct loop		*core_loop;
-volatile sig_atomic_t	 trawl_quit;

@@ -1,0 +1,99 @@
+/*
+ * keylog.c -- append NSS key log lines to a file.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/tls/keylog.h"
+
+struct keylog {
+	int		 fd;
+	char		*path;
+	unsigned long	 lines;
+};
+
+const char *
+core_keylog_path(const char *option)
+{
+	const char	*env;
+
+	if (option != NULL && option[0] != '\0')
+		return option;
+	if ((env = getenv("SSLKEYLOGFILE")) != NULL && env[0] != '\0')
+		return env;
+	return NULL;
+}
+
+struct keylog *
+core_keylog_open(const char *path, char **cause)
+{
+	struct keylog	*kl;
+
+	if ((kl = calloc(1, sizeof *kl)) == NULL ||
+	    (kl->path = strdup(path)) == NULL) {
+		free(kl);
+		if (cause != NULL && asprintf(cause, "out of memory") == -1)
+			*cause = NULL;
+		return NULL;
+	}
+	kl->fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	if (kl->fd == -1) {
+		if (cause != NULL && asprintf(cause, "cannot open key log %s: "
+		    "%s", path, strerror(errno)) == -1)
+			*cause = NULL;
+		free(kl->path);
+		free(kl);
+		return NULL;
+	}
+	return kl;
+}
+
+void
+core_keylog_free(struct keylog *kl)
+{
+	if (kl == NULL)
+		return;
+	close(kl->fd);
+	free(kl->path);
+	free(kl);
+}
+
+/* BoringSSL hands over one line without its newline. */
+static void
+keylog_cb(const SSL *ssl, const char *line)
+{
+	struct keylog	*kl = SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl));
+	char		 buf[512];
+	size_t		 n = strlen(line);
+	ssize_t		 r;
+
+	/* Lines are ~200 bytes; a longer one is not worth a half write. */
+	if (kl == NULL || n + 1 > sizeof buf)
+		return;
+	memcpy(buf, line, n);
+	buf[n++] = '\n';
+	do
+		r = write(kl->fd, buf, n);
+	while (r == -1 && errno == EINTR);
+	if (r == (ssize_t)n)
+		kl->lines++;
+	explicit_bzero(buf, sizeof buf);
+}
+
+void
+core_keylog_attach(struct keylog *kl, SSL_CTX *ctx)
+{
+	SSL_CTX_set_app_data(ctx, kl);
+	SSL_CTX_set_keylog_callback(ctx, keylog_cb);
+}
+
+unsigned long
+core_keylog_lines(const struct keylog *kl)
+{
+	return kl->lines;
+}

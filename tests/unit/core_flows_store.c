@@ -1,0 +1,194 @@
+/* Unit tests: core/flows/flow.c and core/flows/store.c. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "core/flows/flow.h"
+#include "core/loop/limits.h"
+#include "core/flows/store.h"
+
+static int events[4];
+static uint64_t last_removed;
+
+static void
+count(enum store_event ev, struct flow *f, void *arg)
+{
+	events[ev]++;
+	if (ev == STORE_REMOVED)
+		last_removed = f->id;
+}
+
+static struct flow *
+http_flow(const char *host, size_t body)
+{
+	struct flow *f = core_flow_new(FLOW_HTTP);
+	char *b = calloc(1, body + 1);
+
+	f->request = core_flow_request_new();
+	core_flow_set(&f->request->method, "GET");
+	core_flow_set(&f->request->scheme, "http");
+	core_flow_set(&f->request->host, host);
+	f->request->port = 80;
+	core_flow_set(&f->request->path, "/x?y=1");
+	core_flow_header_add(&f->request->headers, "Host", 4, host,
+	    strlen(host));
+	f->response = core_flow_response_new();
+	f->response->status = 200;
+	core_flow_body_append(&f->response->body, b, body);
+	free(b);
+	return f;
+}
+
+static void
+test_body_cap(void **state)
+{
+	struct flow_body b = { 0 };
+	char *chunk = calloc(1, 1024 * 1024);
+
+	for (int i = 0; i < 5; i++)
+		core_flow_body_append(&b, chunk, 1024 * 1024);
+	assert_int_equal(b.total, 5 * 1024 * 1024);
+	assert_int_equal(b.len, LIMIT_FLOW_BODY);
+	assert_true(b.truncated);
+	assert_true(b.cap_alloc <= LIMIT_FLOW_BODY);
+	core_flow_body_clear(&b);
+	core_flow_body_append(&b, "abc", 3);
+	assert_int_equal(b.cap_alloc, 3);	/* a small body fits exactly */
+	assert_false(b.truncated);
+	core_flow_body_clear(&b);
+	free(chunk);
+}
+
+static void
+test_url_and_headers(void **state)
+{
+	struct flow *f = http_flow("example.org", 0);
+	char *url = core_flow_url(f);
+
+	assert_string_equal(url, "http://example.org/x?y=1");
+	free(url);
+	f->request->port = 8080;
+	core_flow_set(&f->request->host, "2001:db8::1");
+	url = core_flow_url(f);
+	assert_string_equal(url, "http://[2001:db8::1]:8080/x?y=1");
+	free(url);
+	assert_string_equal(core_flow_header_get(&f->request->headers, "HOST"),
+	    "example.org");
+	assert_null(core_flow_header_get(&f->request->headers, "Cookie"));
+	core_flow_error(f, "first %d", 1);
+	core_flow_error(f, "second");
+	assert_string_equal(f->error, "first 1");
+	core_flow_free(f);
+}
+
+static void
+test_dup_is_deep(void **state)
+{
+	struct flow *f = http_flow("a.example", 10), *g;
+
+	core_flow_set(&f->comment, "note");
+	f->dns = calloc(1, sizeof *f->dns);
+	core_flow_set(&f->dns->name, "a.example");
+	g = core_flow_dup(f);
+	assert_int_equal(g->id, 0);
+	assert_ptr_not_equal(g->request, f->request);
+	assert_ptr_not_equal(g->response->body.data, f->response->body.data);
+	assert_string_equal(g->request->headers.v[0].value, "a.example");
+	assert_string_equal(g->comment, "note");
+	assert_string_equal(g->dns->name, "a.example");
+	core_flow_free(f);
+	assert_string_equal(g->request->host, "a.example");
+	core_flow_free(g);
+}
+
+static void
+test_store_events_and_ids(void **state)
+{
+	struct flow *a = http_flow("a", 1), *b = http_flow("b", 1);
+
+	memset(events, 0, sizeof events);
+	core_store_subscribe(count, NULL);
+	core_store_add(a);
+	core_store_add(b);
+	assert_int_equal(a->id, 1);
+	assert_int_equal(b->id, 2);
+	assert_int_equal(events[STORE_ADDED], 2);
+	core_store_update(a);
+	assert_int_equal(events[STORE_UPDATED], 1);
+	core_store_finish(a);
+	core_store_finish(a);	/* once only */
+	assert_int_equal(events[STORE_FINISHED], 1);
+	assert_true(a->t.end > 0);
+	assert_ptr_equal(core_store_find(2), b);
+	assert_ptr_equal(core_store_at(0), a);
+	core_store_clear();	/* b is still active: it stays */
+	assert_int_equal(core_store_count(), 1);
+	assert_int_equal(last_removed, 1);
+	assert_ptr_equal(core_store_find(2), b);
+	core_store_free();
+	assert_int_equal(core_store_count(), 0);
+}
+
+static void
+test_store_budget(void **state)
+{
+	size_t i;
+
+	memset(events, 0, sizeof events);
+	core_store_subscribe(count, NULL);
+	core_store_set_budget(300 * 1024);
+	for (i = 0; i < 100; i++) {
+		struct flow *f = http_flow("big", 10 * 1024);
+
+		core_store_add(f);
+		core_store_finish(f);
+	}
+	/* Bodies go first, then flows; the total stays under the budget. */
+	assert_true(core_store_bytes() <= 300 * 1024);
+	assert_int_equal(core_store_count(), 100);
+	assert_null(core_store_at(0)->response->body.data);
+	assert_non_null(core_store_at(99)->response->body.data);
+
+	core_store_set_budget(20 * 1024);
+	assert_true(core_store_bytes() <= 20 * 1024);
+	assert_true(core_store_count() < 100);
+	assert_true(events[STORE_REMOVED] > 0);
+	/* The newest flow survives; the oldest went first. */
+	assert_int_equal(core_store_at(core_store_count() - 1)->id, 100);
+	core_store_free();
+}
+
+/* A scan's prefetch reads ahead of i: never past the last flow, and
+ * flows without a request (raw TCP) are fine. */
+static void
+test_prefetch_bounds(void **state)
+{
+	size_t i;
+
+	for (i = 0; i < 30; i++)
+		core_store_add(i % 3 ? http_flow("p", 1) :
+		    core_flow_new(FLOW_TCP));
+	for (i = 0; i < core_store_count() + 20; i++)
+		core_store_prefetch(i);
+	core_store_free();
+	core_store_prefetch(0);		/* an empty store */
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_body_cap),
+		cmocka_unit_test(test_url_and_headers),
+		cmocka_unit_test(test_dup_is_deep),
+		cmocka_unit_test(test_store_events_and_ids),
+		cmocka_unit_test(test_store_budget),
+		cmocka_unit_test(test_prefetch_bounds),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
