@@ -42,6 +42,7 @@ for f in "$BUILD"/fuzz/*-fuzzer; do
 done
 
 run "lint/man" 60 sh -c 'mandoc -Tlint -Wwarning man/*.[0-9]'
+run "lint/layers" 60 sh tests/lint-layers.sh
 
 # tests/kernel: the BPF program under Debian 12's own kernel, in qemu.
 for t in tests/e2e/*.sh tests/tui/*.sh tests/kernel/*.sh; do

@@ -10,11 +10,12 @@
 #include <unistd.h>
 
 #include "core/flows/flow.h"
+#include "core/flows/store.h"
+#include "core/loop/loop.h"
+#include "core/loop/trawl.h"
 #include "core/proxy/intercept.h"
 #include "core/proxy/local.h"
-#include "core/loop/loop.h"
-#include "core/flows/store.h"
-#include "core/loop/trawl.h"
+#include "core/proxy/replay.h"
 #include "tui/dumpcmd.h"
 
 #define LINE_MAX_LEN 4096

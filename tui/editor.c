@@ -19,11 +19,11 @@
 #include <unistd.h>
 
 #include "core/flows/flow.h"
-#include "core/proxy/intercept.h"
+#include "core/flows/store.h"
 #include "core/loop/limits.h"
 #include "core/loop/loop.h"
-#include "core/flows/store.h"
 #include "core/loop/trawl.h"
+#include "core/proxy/intercept.h"
 #include "tui/screen.h"
 #include "tui/tui.h"
 

@@ -12,9 +12,9 @@
 #include <time.h>
 
 #include "core/flows/bodyfmt.h"
-#include "core/loop/buf.h"
 #include "core/flows/flow.h"
 #include "core/flows/store.h"
+#include "core/loop/buf.h"
 #include "tui/screen.h"
 #include "tui/tui.h"
 

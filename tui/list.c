@@ -9,14 +9,15 @@
 #include <time.h>
 
 #include "core/flows/export.h"
-#include "core/proxy/local.h"
 #include "core/flows/filter.h"
 #include "core/flows/flow.h"
 #include "core/flows/har.h"
-#include "core/proxy/intercept.h"
 #include "core/flows/store.h"
-#include "core/loop/trawl.h"
 #include "core/flows/view.h"
+#include "core/loop/trawl.h"
+#include "core/proxy/intercept.h"
+#include "core/proxy/local.h"
+#include "core/proxy/replay.h"
 #include "tui/format.h"
 #include "tui/screen.h"
 #include "tui/tui.h"

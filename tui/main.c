@@ -9,18 +9,18 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "core/tls/cacmd.h"
 #include "core/flows/filter.h"
 #include "core/flows/flow.h"
 #include "core/flows/har.h"
+#include "core/flows/store.h"
+#include "core/loop/loop.h"
+#include "core/loop/trawl.h"
 #include "core/proxy/intercept.h"
 #include "core/proxy/local.h"
-#include "core/loop/loop.h"
-#include "core/tls/mitm.h"
 #include "core/proxy/proxy.h"
 #include "core/proxy/regular.h"
-#include "core/flows/store.h"
-#include "core/loop/trawl.h"
+#include "core/tls/cacmd.h"
+#include "core/tls/mitm.h"
 #include "tui/dump.h"
 #include "tui/dumpcmd.h"
 #include "tui/screen.h"

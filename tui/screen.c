@@ -16,10 +16,10 @@
 #include <unistd.h>
 #include <wchar.h>
 
-#include "core/loop/loop.h"
 #include "core/flows/store.h"
-#include "core/loop/trawl.h"
 #include "core/flows/view.h"
+#include "core/loop/loop.h"
+#include "core/loop/trawl.h"
 #include "tui/screen.h"
 #include "tui/tui.h"
 

@@ -7,12 +7,12 @@
 #include <string.h>
 
 #include "core/flows/flow.h"
-#include "core/proxy/intercept.h"
-#include "core/loop/loop.h"
-#include "core/proxy/regular.h"
 #include "core/flows/store.h"
-#include "core/loop/trawl.h"
 #include "core/flows/view.h"
+#include "core/loop/loop.h"
+#include "core/loop/trawl.h"
+#include "core/proxy/intercept.h"
+#include "core/proxy/regular.h"
 #include "tui/screen.h"
 #include "tui/tui.h"
 

@@ -7,9 +7,9 @@
 #include <strings.h>
 
 #include "core/flows/bodyfmt.h"
-#include "core/loop/buf.h"
-#include "core/http/decode.h"
 #include "core/flows/flow.h"
+#include "core/http/decode.h"
+#include "core/loop/buf.h"
 
 static void
 indent(struct buf *b, int depth)

@@ -5,9 +5,9 @@
 #include <string.h>
 #include <strings.h>
 
-#include "core/loop/buf.h"
 #include "core/flows/export.h"
 #include "core/flows/flow.h"
+#include "core/loop/buf.h"
 
 static void
 quote_into(struct buf *b, const char *s, size_t len)

@@ -26,9 +26,9 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
-#include "core/http/decode.h"
 #include "core/flows/filter.h"
 #include "core/flows/flow.h"
+#include "core/http/decode.h"
 #include "core/loop/limits.h"
 
 /* Nesting of ( and ! the parser follows; deeper is surely a mistake. */

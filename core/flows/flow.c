@@ -10,6 +10,7 @@
 #include <sys/time.h>
 
 #include "core/flows/flow.h"
+#include "core/http/decode.h"
 #include "core/loop/limits.h"
 
 static void *
@@ -608,4 +609,27 @@ core_flow_compact(struct flow *f)
 	}
 	body_compact(&f->up);
 	body_compact(&f->down);
+}
+
+/* After an edit the body is whatever the user wrote: frame it with
+ * Content-Length, and drop a Content-Encoding it no longer has. */
+void
+core_flow_headers_reframe(struct flow_headers *h, const struct flow_body *body,
+    int want_length)
+{
+	const char *ce = core_flow_header_get(h, "content-encoding");
+	char *out = NULL, *err = NULL;
+	size_t outlen;
+	int drop_ce = 0;
+
+	if (ce != NULL && core_decode_needed(ce)) {
+		if (body->len == 0 || core_decode_body(ce, body->data, body->len,
+		    &out, &outlen, &err) == -1)
+			drop_ce = 1;
+		free(out);
+		free(err);
+	}
+	if (drop_ce)
+		core_flow_header_remove(h, "content-encoding");
+	core_flow_headers_frame(h, body->len, want_length);
 }

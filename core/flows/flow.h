@@ -181,6 +181,10 @@ void	 core_flow_header_remove(struct flow_headers *, const char *name);
  * no Transfer-Encoding, and Content-Length: len when want_length. */
 void	 core_flow_headers_frame(struct flow_headers *, uint64_t len,
 	    int want_length);
+/* The same for a body the user wrote: and a Content-Encoding the body
+ * no longer decodes as is dropped. */
+void	 core_flow_headers_reframe(struct flow_headers *,
+	    const struct flow_body *, int want_length);
 /* First value of the named header (case-insensitive), or NULL. */
 const char *core_flow_header_get(const struct flow_headers *, const char *);
 void	 core_flow_headers_clear(struct flow_headers *);

@@ -24,9 +24,9 @@
 
 #include <jansson.h>
 
-#include "core/loop/cause.h"
 #include "core/flows/flow.h"
 #include "core/flows/har.h"
+#include "core/loop/cause.h"
 #include "core/loop/limits.h"
 #include "core/loop/trawl.h"
 

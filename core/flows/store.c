@@ -6,8 +6,8 @@
 #include <string.h>
 
 #include "core/flows/flow.h"
-#include "core/loop/limits.h"
 #include "core/flows/store.h"
+#include "core/loop/limits.h"
 
 struct subscriber {
 	store_cb	 cb;

@@ -13,8 +13,8 @@
 #include <zlib.h>
 #include <zstd.h>
 
-#include "core/loop/cause.h"
 #include "core/http/decode.h"
+#include "core/loop/cause.h"
 #include "core/loop/limits.h"
 
 /* No real server stacks more codings than this; more is an attack. */

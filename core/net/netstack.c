@@ -35,10 +35,10 @@
 
 #include "core/loop/limits.h"
 #include "core/loop/loop.h"
+#include "core/loop/stream.h"
 #include "core/net/nat.h"
 #include "core/net/netstack.h"
 #include "core/net/packet.h"
-#include "core/loop/stream.h"
 #include "core/net/tunframe.h"
 
 /* Bytes of an outgoing packet's head copied for the NAT: IPv6 + TCP

@@ -12,10 +12,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "core/proxy/connect.h"
 #include "core/flows/flow.h"
 #include "core/loop/limits.h"
 #include "core/loop/loop.h"
+#include "core/proxy/connect.h"
 #include "core/proxy/resolve.h"
 
 #define MAX_ADDRS 8

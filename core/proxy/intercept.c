@@ -1,28 +1,28 @@
 /*
- * intercept.c -- intercept rules, and edits, reverts, replays and
- * duplicates of flows. The pausing itself lives with the exchange in
- * proxy.c; this file decides and changes the flow model.
+ * intercept.c -- intercept rules, the list of paused flows, and edits,
+ * reverts and duplicates of flows. The pausing itself lives with the
+ * exchange in proxy.c, which registers each paused flow here with how to
+ * resume or kill it; this file decides and changes the flow model.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-#include "core/loop/buf.h"
-#include "core/loop/cause.h"
-#include "core/http/decode.h"
 #include "core/flows/export.h"
 #include "core/flows/filter.h"
 #include "core/flows/flow.h"
+#include "core/flows/store.h"
+#include "core/http/decode.h"
 #include "core/http/http1.h"
-#include "core/proxy/intercept.h"
+#include "core/http/url.h"
+#include "core/loop/buf.h"
+#include "core/loop/cause.h"
 #include "core/loop/limits.h"
 #include "core/loop/loop.h"
-#include "core/proxy/proxy.h"
-#include "core/flows/store.h"
 #include "core/loop/stream.h"
 #include "core/loop/trawl.h"
-#include "core/http/url.h"
+#include "core/proxy/intercept.h"
 
 struct rule {
 	struct intercept_rule	 pub;
@@ -35,6 +35,14 @@ static int		 next_id = 1;
 static int		 enabled = 1;
 static int		 filter_flags;
 static double		 timeout;
+
+struct hold {
+	struct flow			*f;
+	const struct intercept_hold_ops	*ops;
+	void				*arg;
+	struct hold			*next;
+};
+static struct hold	*holds;		/* flows paused now, newest first */
 
 static int
 fail(char **cause, const char *msg)
@@ -156,33 +164,105 @@ core_intercept_wants(const struct flow *f, int stage)
 	return 0;
 }
 
+/* --- paused flows: the proxy holds them, the user decides ------------- */
+
+void
+core_intercept_hold(struct flow *f, const struct intercept_hold_ops *ops,
+    void *arg)
+{
+	struct hold *h = calloc(1, sizeof *h);
+
+	if (h == NULL)
+		abort();
+	h->f = f;
+	h->ops = ops;
+	h->arg = arg;
+	h->next = holds;
+	holds = h;
+}
+
+/* Unlinks f's hold and returns it (caller frees), or NULL. */
+static struct hold *
+unlink_hold(const struct flow *f)
+{
+	struct hold **p, *h;
+
+	for (p = &holds; *p != NULL; p = &(*p)->next) {
+		if ((*p)->f == f) {
+			h = *p;
+			*p = h->next;
+			return h;
+		}
+	}
+	return NULL;
+}
+
+void
+core_intercept_unhold(const struct flow *f)
+{
+	free(unlink_hold(f));
+}
+
+int
+core_intercept_is_held(const struct flow *f)
+{
+	const struct hold *h;
+
+	for (h = holds; h != NULL; h = h->next)
+		if (h->f == f)
+			return 1;
+	return 0;
+}
+
+int
+core_intercept_held(struct flow **out, int max)
+{
+	const struct hold *h;
+	int n = 0;
+
+	for (h = holds; h != NULL; h = h->next, n++)
+		if (n < max)
+			out[n] = h->f;
+	return n;
+}
+
+/* Resumes (kill 0) or kills the exchange behind f. */
+static int
+decide(struct flow *f, int kill, char **cause)
+{
+	struct hold *h = unlink_hold(f);
+	int rc;
+
+	if (h == NULL)
+		return fail(cause, "the flow is not paused");
+	rc = kill ? h->ops->kill(h->arg, cause) : h->ops->resume(h->arg, cause);
+	free(h);
+	return rc;
+}
+
 int
 core_intercept_resume(struct flow *f, char **cause)
 {
-	return core_proxy_resume(f, cause);
+	return decide(f, 0, cause);
 }
 
 int
 core_intercept_resume_all(void)
 {
-	struct flow *list[256];
-	int n, i, total = 0;
+	int total = 0;
 
-	/* Resuming can pause nothing new, so this ends. */
-	while ((n = core_proxy_paused(list, 256)) > 0) {
-		if (n > 256)
-			n = 256;
-		for (i = 0; i < n; i++)
-			if (core_proxy_resume(list[i], NULL) == 0)
-				total++;
-	}
+	/* Resuming takes the hold off first and can pause nothing new at
+	 * the same stage, so this ends. */
+	while (holds != NULL)
+		if (decide(holds->f, 0, NULL) == 0)
+			total++;
 	return total;
 }
 
 int
 core_intercept_kill(struct flow *f, char **cause)
 {
-	return core_proxy_kill(f, cause);
+	return decide(f, 1, cause);
 }
 
 /* --- raw HTTP text --------------------------------------------------------- */
@@ -197,29 +277,6 @@ char *
 core_intercept_render_response(const struct flow *f, size_t *len)
 {
 	return core_export_response(f, len);
-}
-
-/* After an edit the body is whatever the user wrote: frame it with
- * Content-Length, and drop a Content-Encoding it no longer has. */
-static void
-normalize(struct flow_headers *h, const struct flow_body *body,
-    int want_length)
-{
-	const char *ce = core_flow_header_get(h, "content-encoding");
-	char *out = NULL, *err = NULL;
-	size_t outlen;
-	int drop_ce = 0;
-
-	if (ce != NULL && core_decode_needed(ce)) {
-		if (body->len == 0 || core_decode_body(ce, body->data, body->len,
-		    &out, &outlen, &err) == -1)
-			drop_ce = 1;
-		free(out);
-		free(err);
-	}
-	if (drop_ce)
-		core_flow_header_remove(h, "content-encoding");
-	core_flow_headers_frame(h, body->len, want_length);
 }
 
 /* Editors may turn CRLF into LF; the parser takes both. Returns the
@@ -275,7 +332,7 @@ core_intercept_edit_request(struct flow *f, const char *text, size_t len,
 		core_flow_request_free(nr);
 		return fail(cause, "the body is larger than 4 MiB");
 	}
-	normalize(&nr->headers, &nr->body, nr->body.len > 0 ||
+	core_flow_headers_reframe(&nr->headers, &nr->body, nr->body.len > 0 ||
 	    core_flow_header_get(&old->headers, "content-length") != NULL ||
 	    core_flow_header_get(&old->headers, "transfer-encoding") != NULL);
 	nr->t_start = old->t_start;
@@ -323,7 +380,7 @@ core_intercept_edit_response(struct flow *f, const char *text, size_t len,
 		core_flow_response_free(nr);
 		return fail(cause, "the body is larger than 4 MiB");
 	}
-	normalize(&nr->headers, &nr->body, !(r.status < 200 ||
+	core_flow_headers_reframe(&nr->headers, &nr->body, !(r.status < 200 ||
 	    r.status == 204 || r.status == 304));
 	if (old != NULL) {
 		nr->t_start = old->t_start;
@@ -376,108 +433,4 @@ core_duplicate(struct flow *f)
 	}
 	core_store_add(d);
 	return d;
-}
-
-/* --- replay: a request fed to the proxy from a client that is no one --- */
-
-struct sink {
-	struct stream	 s;
-	int		 closed;
-};
-
-static void
-sink_write(struct stream *s, const void *p, size_t n)
-{
-}
-
-static size_t
-sink_pending(struct stream *s)
-{
-	return 0;
-}
-
-static void
-sink_pause(struct stream *s, int paused)
-{
-}
-
-static void
-sink_shutdown(struct stream *s)
-{
-}
-
-static void
-sink_close(struct stream *s)
-{
-	free(s->impl);
-}
-
-static const struct stream_ops sink_ops = {
-	sink_write, sink_pending, sink_pause, sink_shutdown, sink_close,
-	sink_close
-};
-
-struct flow *
-core_replay(struct flow *f, char **cause)
-{
-	const struct flow_request *r = f->request;
-	struct proxy_origin o;
-	struct flow_headers h = { 0 };
-	struct sink *sk;
-	struct buf b = { 0 };
-	struct flow *nf;
-	size_t i, count;
-	int dflt;
-
-	if (f->type != FLOW_HTTP || r == NULL || r->method == NULL ||
-	    r->host == NULL || r->host[0] == '\0') {
-		fail(cause, "only HTTP flows with a request can be replayed");
-		return NULL;
-	}
-	if (core_proxy_is_paused(f)) {
-		fail(cause, "resume or kill the flow before replaying it");
-		return NULL;
-	}
-	/* The request in absolute form, as a proxy client would send it. */
-	dflt = (r->scheme != NULL && strcmp(r->scheme, "https") == 0) ? 443 : 80;
-	core_buf_printf(&b, "%s %s://%s%s%s", r->method,
-	    r->scheme != NULL ? r->scheme : "http",
-	    strchr(r->host, ':') ? "[" : "", r->host,
-	    strchr(r->host, ':') ? "]" : "");
-	if (r->port != 0 && r->port != dflt)
-		core_buf_printf(&b, ":%d", r->port);
-	core_buf_printf(&b, "%s HTTP/1.1\r\n", r->path != NULL &&
-	    r->path[0] == '/' ? r->path : "/");
-	core_flow_headers_copy(&h, &r->headers);
-	normalize(&h, &r->body, r->body.len > 0);
-	for (i = 0; i < h.n; i++) {
-		if (strcasecmp(h.v[i].name, "connection") == 0)
-			continue;
-		core_buf_printf(&b, "%s: %s\r\n", h.v[i].name, h.v[i].value);
-	}
-	core_flow_headers_clear(&h);
-	core_buf_printf(&b, "Connection: close\r\n\r\n");
-	if (r->body.len > 0)
-		core_buf_append(&b, r->body.data, r->body.len);
-
-	sk = calloc(1, sizeof *sk);
-	if (sk == NULL)
-		abort();
-	sk->s.ops = &sink_ops;
-	sk->s.impl = sk;
-	memset(&o, 0, sizeof o);
-	o.client = "replay";
-	o.replay_of = f->id;
-	count = core_store_count();
-	core_proxy_accept(&sk->s, &o);
-	/* The proxy is not inside a stream call here: feeding it is safe. */
-	sk->s.cbs.on_data(sk->s.cbs.arg, core_buf_head(&b), b.len);
-	core_buf_free(&b);
-	nf = core_store_count() > count ?
-	    core_store_at(core_store_count() - 1) : NULL;
-	if (nf == NULL || nf->replay_of != f->id) {
-		fail(cause, "the replayed request was refused");
-		return NULL;
-	}
-	return nf;
 }

@@ -64,11 +64,24 @@ int	core_intercept_revert(struct flow *, char **cause);
 char	*core_intercept_render_request(const struct flow *, size_t *len);
 char	*core_intercept_render_response(const struct flow *, size_t *len);
 
-/* Re-sends the flow's request as a new flow marked as a replay; returns
- * the new flow (owned by the store) or NULL with *cause. */
-struct flow *core_replay(struct flow *, char **cause);
 /* Adds a copy of the flow to the store; returns it (owned by the store). */
 struct flow *core_duplicate(struct flow *);
+
+/*
+ * For the proxy: it pauses an exchange and registers the flow here with
+ * how to resume or kill it. intercept.c takes the hold off before it calls
+ * either op; the proxy takes it off itself when the exchange goes first.
+ */
+struct intercept_hold_ops {
+	int	(*resume)(void *arg, char **cause);
+	int	(*kill)(void *arg, char **cause);
+};
+void	core_intercept_hold(struct flow *, const struct intercept_hold_ops *,
+	    void *arg);
+void	core_intercept_unhold(const struct flow *);
+int	core_intercept_is_held(const struct flow *);
+/* Fills out with up to max paused flows; returns how many are paused. */
+int	core_intercept_held(struct flow **out, int max);
 
 /* For the proxy: whether a flow must pause at this stage now. */
 #define INTERCEPT_REQUEST	1

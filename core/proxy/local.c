@@ -13,16 +13,16 @@
 #include <string.h>
 
 #include "core/loop/cause.h"
-#include "core/proxy/connect.h"
 #include "core/loop/limits.h"
-#include "core/proxy/local.h"
 #include "core/loop/loop.h"
-#include "core/net/netstack.h"
-#include "core/proxy/proxy.h"
-#include "core/net/redirector.h"
-#include "core/net/spec.h"
 #include "core/loop/stream.h"
 #include "core/loop/trawl.h"
+#include "core/net/netstack.h"
+#include "core/net/redirector.h"
+#include "core/net/spec.h"
+#include "core/proxy/connect.h"
+#include "core/proxy/local.h"
+#include "core/proxy/proxy.h"
 #include "core/proxy/udprelay.h"
 
 static struct redirector	*rd;

@@ -6,9 +6,9 @@
 
 #include "core/loop/limits.h"
 #include "core/loop/loop.h"
-#include "core/proxy/pool.h"
 #include "core/loop/stream.h"
 #include "core/loop/trawl.h"
+#include "core/proxy/pool.h"
 
 static struct upstream	*idle_list;
 static int		 nidle;

@@ -12,24 +12,25 @@
 #include <string.h>
 #include <strings.h>
 
-#include "core/loop/buf.h"
-#include "core/proxy/connect.h"
 #include "core/flows/flow.h"
+#include "core/flows/store.h"
 #include "core/http/http1.h"
-#include "core/proxy/intercept.h"
+#include "core/http/url.h"
+#include "core/loop/buf.h"
 #include "core/loop/limits.h"
 #include "core/loop/loop.h"
-#include "core/tls/mitm.h"
+#include "core/loop/sockstream.h"
+#include "core/loop/stream.h"
+#include "core/loop/trawl.h"
+#include "core/proxy/connect.h"
+#include "core/proxy/intercept.h"
 #include "core/proxy/pool.h"
 #include "core/proxy/proxy.h"
 #include "core/proxy/sniff.h"
-#include "core/loop/sockstream.h"
-#include "core/flows/store.h"
-#include "core/loop/stream.h"
-#include "core/tls/tls.h"
-#include "core/loop/trawl.h"
+#include "core/proxy/tlsrecord.h"
 #include "core/proxy/tunnel.h"
-#include "core/http/url.h"
+#include "core/tls/mitm.h"
+#include "core/tls/tls.h"
 
 enum exchange_state {
 	X_CONNECTING,	/* waiting for an upstream connection */
@@ -76,8 +77,8 @@ struct exchange {
 	int			 hold_req;	/* intercepted: request kept back */
 	int			 hold_resp;	/* intercepted: response kept back */
 	int			 minor;		/* client's HTTP/1.<minor> */
+	int			 held;		/* registered with intercept */
 	struct loop_timer	*pause_timer;	/* --intercept-timeout */
-	struct exchange		*next_paused;
 };
 
 struct client {
@@ -100,7 +101,6 @@ struct client {
 };
 
 static int nclients;
-static struct exchange *paused;	/* exchanges paused by intercept */
 
 static void	client_process(struct client *);
 static void	unpause(struct exchange *);
@@ -328,7 +328,7 @@ up_tls_done(void *arg)
 
 	if (x == NULL || x->f == NULL)
 		return;
-	core_tls_details(u->s, &x->f->server_tls);
+	core_tlsrecord_fill(u->s, &x->f->server_tls);
 	x->f->t.tls_end = core_now();
 }
 
@@ -340,7 +340,7 @@ up_attach(struct exchange *x)
 	x->up->owner = x;
 	if (core_tls_is(x->up->s)) {
 		if (core_tls_established(x->up->s))
-			core_tls_details(x->up->s, &x->f->server_tls);
+			core_tlsrecord_fill(x->up->s, &x->f->server_tls);
 		else
 			core_tls_on_handshake(x->up->s, up_tls_done, x->up);
 	}
@@ -850,7 +850,7 @@ flow_for(struct client *c, enum flow_type type)
 		f->replay_of = c->replay_of;
 	}
 	if (c->tls && c->s != NULL)
-		core_tls_details(c->s, &f->client_tls);
+		core_tlsrecord_fill(c->s, &f->client_tls);
 	return f;
 }
 
@@ -923,7 +923,7 @@ tunnel_open(struct exchange *x)
 	exchange_free(x);
 	client_free(c, 0);
 	core_sniff_start(cs, us, addr, f, host, port, core_buf_head(&pre),
-	    pre.len);
+	    pre.len, core_proxy_accept);
 	core_buf_free(&pre);
 	free(addr);
 	free(host);
@@ -1085,25 +1085,25 @@ request_start(struct client *c)
 static void
 unpause(struct exchange *x)
 {
-	struct exchange **p;
-
 	core_loop_timer_free(x->pause_timer);
 	x->pause_timer = NULL;
-	for (p = &paused; *p != NULL; p = &(*p)->next_paused) {
-		if (*p == x) {
-			*p = x->next_paused;
-			x->next_paused = NULL;
-			return;
-		}
-	}
+	if (x->held && x->f != NULL)
+		core_intercept_unhold(x->f);
+	x->held = 0;
 }
+
+static int	exchange_resume(void *, char **);
+static int	exchange_kill(void *, char **);
+static const struct intercept_hold_ops hold_ops = {
+	exchange_resume, exchange_kill
+};
 
 static void
 pause_expired(void *arg)
 {
 	struct exchange *x = arg;
 
-	core_proxy_resume(x->f, NULL);
+	core_intercept_resume(x->f, NULL);
 }
 
 static void
@@ -1112,8 +1112,8 @@ pause_flow(struct exchange *x, enum flow_state state)
 	double timeout = core_intercept_timeout();
 
 	x->f->state = state;
-	x->next_paused = paused;
-	paused = x;
+	x->held = 1;
+	core_intercept_hold(x->f, &hold_ops, x);
 	if (timeout > 0) {
 		x->pause_timer = core_loop_timer_new(core_loop, pause_expired, x);
 		core_loop_timer_set(x->pause_timer, timeout);
@@ -1147,23 +1147,6 @@ pause_response(struct exchange *x)
 	pause_flow(x, FLOW_PAUSED_RESPONSE);
 }
 
-static struct exchange *
-find_paused(const struct flow *f)
-{
-	struct exchange *x;
-
-	for (x = paused; x != NULL; x = x->next_paused)
-		if (x->f == f)
-			return x;
-	return NULL;
-}
-
-int
-core_proxy_is_paused(const struct flow *f)
-{
-	return find_paused(f) != NULL;
-}
-
 /* Writes the flow's (possibly edited) response to the client. */
 static void
 answer_from_flow(struct exchange *x)
@@ -1195,17 +1178,15 @@ retargeted(const struct flow_request *was, const struct flow_request *now)
 	    strcmp(was->scheme ? was->scheme : "", now->scheme ? now->scheme : "");
 }
 
-int
-core_proxy_resume(struct flow *f, char **cause)
+/* intercept.c took the hold off before calling either of these. */
+static int
+exchange_resume(void *arg, char **cause)
 {
-	struct exchange *x = find_paused(f);
+	struct exchange *x = arg;
+	struct flow *f = x->f;
 	struct flow_request *r;
 
-	if (x == NULL) {
-		if (cause != NULL)
-			*cause = strdup("the flow is not paused");
-		return -1;
-	}
+	x->held = 0;
 	unpause(x);
 	f->state = FLOW_ACTIVE;
 	core_loop_timer_set(x->c->idle, LIMIT_IDLE_CLIENT_SEC);
@@ -1254,33 +1235,15 @@ core_proxy_resume(struct flow *f, char **cause)
 	return 0;
 }
 
-int
-core_proxy_kill(struct flow *f, char **cause)
+static int
+exchange_kill(void *arg, char **cause)
 {
-	struct exchange *x = find_paused(f);
+	struct exchange *x = arg;
 
-	if (x == NULL) {
-		if (cause != NULL)
-			*cause = strdup("the flow is not paused");
-		return -1;
-	}
+	x->held = 0;
 	unpause(x);
 	exchange_fail(x, 502, "Bad Gateway", "%s", "killed by the user");
 	return 0;
-}
-
-int
-core_proxy_paused(struct flow **out, int max)
-{
-	struct exchange *x;
-	int n = 0;
-
-	for (x = paused; x != NULL; x = x->next_paused)
-		if (n < max)
-			out[n++] = x->f;
-		else
-			n++;
-	return n;
 }
 
 /* Parses and forwards what the client sent, as far as it can go now. */
@@ -1377,7 +1340,7 @@ tls_failed(struct client *c, const char *why)
 	if (!c->tls || c->nreq > 0 || core_tls_established(c->s))
 		return;
 	f = flow_for(c, FLOW_TCP);
-	core_tls_details(c->s, &f->client_tls);
+	core_tlsrecord_fill(c->s, &f->client_tls);
 	snprintf(server, sizeof server, strchr(c->dest_host, ':') ?
 	    "[%s]:%d" : "%s:%d", c->dest_host, c->dest_port);
 	core_flow_set(&f->server, server);
@@ -1474,7 +1437,7 @@ core_proxy_accept(struct stream *s, const struct proxy_origin *o)
 		    "[%s]:%d" : "%s:%d", o->dest_host, o->dest_port);
 		core_flow_set(&f->server, server);
 		core_sniff_start(s, NULL, NULL, f, o->dest_host, o->dest_port,
-		    o->pre, o->prelen);
+		    o->pre, o->prelen, core_proxy_accept);
 		return;
 	}
 	nclients++;

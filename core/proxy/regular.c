@@ -11,13 +11,13 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "core/proxy/connect.h"
 #include "core/loop/limits.h"
 #include "core/loop/loop.h"
-#include "core/proxy/proxy.h"
-#include "core/proxy/regular.h"
 #include "core/loop/sockstream.h"
 #include "core/loop/trawl.h"
+#include "core/proxy/connect.h"
+#include "core/proxy/proxy.h"
+#include "core/proxy/regular.h"
 
 static int			 listen_fd = -1;
 static char			 bound[80];

@@ -5,23 +5,22 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/loop/buf.h"
-#include "core/tls/ca.h"
-#include "core/proxy/connect.h"
 #include "core/flows/flow.h"
+#include "core/flows/store.h"
+#include "core/loop/buf.h"
 #include "core/loop/limits.h"
 #include "core/loop/loop.h"
-#include "core/tls/mitm.h"
-#include "core/proxy/pool.h"
-#include "core/proxy/proxy.h"
-#include "core/proxy/sniff.h"
 #include "core/loop/sockstream.h"
-#include "core/flows/store.h"
 #include "core/loop/stream.h"
+#include "core/loop/trawl.h"
+#include "core/proxy/connect.h"
+#include "core/proxy/pool.h"
+#include "core/proxy/sniff.h"
+#include "core/proxy/tunnel.h"
+#include "core/tls/ca.h"
+#include "core/tls/mitm.h"
 #include "core/tls/tls.h"
 #include "core/tls/tls_peek.h"
-#include "core/loop/trawl.h"
-#include "core/proxy/tunnel.h"
 
 /* A client that says nothing this long waits for the server to speak. */
 #define SNIFF_WAIT_SEC 1.0
@@ -37,6 +36,7 @@ struct sniff {
 	struct loop_timer	*timer;
 	struct connect		*connecting;
 	int			 decided;
+	proxy_accept_fn		 http;		/* where HTTP goes on */
 };
 
 static void
@@ -148,7 +148,7 @@ go_http(struct sniff *sn, struct stream *cs, const char *scheme,
 	o.sni = sni;
 	o.pre = pre;
 	o.prelen = prelen;
-	core_proxy_accept(cs, &o);
+	sn->http(cs, &o);
 	core_flow_free(sn->f);
 	sniff_free(sn);
 }
@@ -352,7 +352,7 @@ up_data(void *arg, const char *p, size_t n)
 void
 core_sniff_start(struct stream *client, struct stream *upstream,
     const char *upstream_addr, struct flow *f, const char *host, int port,
-    const char *pre, size_t prelen)
+    const char *pre, size_t prelen, proxy_accept_fn http)
 {
 	struct sniff *sn = calloc(1, sizeof *sn);
 	struct stream_cbs cbs = { on_data, NULL, on_eof, on_error, sn };
@@ -364,6 +364,7 @@ core_sniff_start(struct stream *client, struct stream *upstream,
 	sn->us = upstream;
 	sn->us_addr = upstream_addr != NULL ? strdup(upstream_addr) : NULL;
 	sn->f = f;
+	sn->http = http;
 	sn->host = strdup(host);
 	sn->port = port;
 	sn->timer = core_loop_timer_new(core_loop, on_quiet, sn);

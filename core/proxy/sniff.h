@@ -11,6 +11,8 @@
 
 #include <stddef.h>
 
+#include "core/proxy/origin.h"
+
 struct flow;
 struct stream;
 
@@ -18,10 +20,11 @@ struct stream;
  * Takes ownership of client, upstream (NULL: connect to host:port when
  * needed; upstream_addr is then ignored) and f, a FLOW_TCP flow not yet
  * in the store with client, pid and comm set. pre holds bytes the client
- * already sent.
+ * already sent. A stream that carries HTTP (plain, or decrypted TLS)
+ * goes on to http.
  */
 void	core_sniff_start(struct stream *client, struct stream *upstream,
 	    const char *upstream_addr, struct flow *f, const char *host,
-	    int port, const char *pre, size_t prelen);
+	    int port, const char *pre, size_t prelen, proxy_accept_fn http);
 
 #endif

@@ -4,9 +4,9 @@
 #include <stdlib.h>
 
 #include "core/flows/flow.h"
+#include "core/flows/store.h"
 #include "core/loop/limits.h"
 #include "core/loop/loop.h"
-#include "core/flows/store.h"
 #include "core/loop/stream.h"
 #include "core/loop/trawl.h"
 #include "core/proxy/tunnel.h"

@@ -12,13 +12,13 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "core/proxy/connect.h"
 #include "core/flows/dns.h"
 #include "core/flows/flow.h"
+#include "core/flows/store.h"
 #include "core/loop/limits.h"
 #include "core/loop/loop.h"
 #include "core/net/netstack.h"
-#include "core/flows/store.h"
+#include "core/proxy/connect.h"
 #include "core/proxy/udprelay.h"
 
 /* Datagrams read from the upstream socket in one wake-up. */

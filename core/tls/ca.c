@@ -33,9 +33,9 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
-#include "core/tls/ca.h"
 #include "core/loop/cause.h"
 #include "core/loop/limits.h"
+#include "core/tls/ca.h"
 #include "core/tls/tls.h"
 
 #define CA_DAYS		3650

@@ -9,9 +9,9 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/loop/limits.h"
 #include "core/tls/ca.h"
 #include "core/tls/keylog.h"
-#include "core/loop/limits.h"
 #include "core/tls/mitm.h"
 #include "core/tls/tls.h"
 

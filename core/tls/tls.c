@@ -24,7 +24,6 @@
 
 #include "core/loop/buf.h"
 #include "core/loop/cause.h"
-#include "core/flows/flow.h"
 #include "core/loop/limits.h"
 #include "core/loop/loop.h"
 #include "core/loop/stream.h"
@@ -958,13 +957,6 @@ core_tls_cert_rejected(const struct stream *s)
 	return t->rejected;
 }
 
-static void
-set_str(char **dst, char *src)
-{
-	free(*dst);
-	*dst = src;
-}
-
 static char *
 name_text(X509_NAME *name)
 {
@@ -1068,7 +1060,7 @@ sha256_hex(X509 *x)
 }
 
 void
-core_tls_details(const struct stream *s, struct flow_tls *ft)
+core_tls_facts(const struct stream *s, struct tls_facts *tf)
 {
 	const struct tls	*t = s->impl;
 	const SSL_CIPHER	*c;
@@ -1077,28 +1069,40 @@ core_tls_details(const struct stream *s, struct flow_tls *ft)
 	const char		*sni;
 	X509			*x;
 
-	ft->present = 1;
+	memset(tf, 0, sizeof *tf);
 	if (t->server)
 		sni = SSL_get_servername(t->ssl, TLSEXT_NAMETYPE_host_name);
 	else
 		sni = t->host != NULL && !is_ip(t->host) ? t->host : NULL;
-	set_str(&ft->sni, xstrdup(sni));
+	tf->sni = xstrdup(sni);
 	if (t->state != TLS_OPEN)
 		return;
-	set_str(&ft->version, xstrdup(SSL_get_version(t->ssl)));
+	tf->version = xstrdup(SSL_get_version(t->ssl));
 	c = SSL_get_current_cipher(t->ssl);
-	set_str(&ft->cipher, xstrdup(c != NULL ? SSL_CIPHER_get_name(c) :
-	    NULL));
+	tf->cipher = xstrdup(c != NULL ? SSL_CIPHER_get_name(c) : NULL);
 	SSL_get0_alpn_selected(t->ssl, &alpn, &alen);
-	set_str(&ft->alpn, alen > 0 ? strndup((const char *)alpn, alen) :
-	    NULL);
+	tf->alpn = alen > 0 ? strndup((const char *)alpn, alen) : NULL;
 	if (t->server || (x = SSL_get_peer_certificate(t->ssl)) == NULL)
 		return;
-	set_str(&ft->cert_subject, name_text(X509_get_subject_name(x)));
-	set_str(&ft->cert_issuer, name_text(X509_get_issuer_name(x)));
-	set_str(&ft->cert_sans, sans_text(x));
-	ft->cert_not_before = time_of(X509_get0_notBefore(x));
-	ft->cert_not_after = time_of(X509_get0_notAfter(x));
-	set_str(&ft->cert_sha256, sha256_hex(x));
+	tf->cert_subject = name_text(X509_get_subject_name(x));
+	tf->cert_issuer = name_text(X509_get_issuer_name(x));
+	tf->cert_sans = sans_text(x);
+	tf->cert_not_before = time_of(X509_get0_notBefore(x));
+	tf->cert_not_after = time_of(X509_get0_notAfter(x));
+	tf->cert_sha256 = sha256_hex(x);
 	X509_free(x);
+}
+
+void
+core_tls_facts_clear(struct tls_facts *tf)
+{
+	free(tf->sni);
+	free(tf->version);
+	free(tf->cipher);
+	free(tf->alpn);
+	free(tf->cert_subject);
+	free(tf->cert_issuer);
+	free(tf->cert_sans);
+	free(tf->cert_sha256);
+	memset(tf, 0, sizeof *tf);
 }

@@ -32,7 +32,6 @@
 
 struct loop;
 struct stream;
-struct flow_tls;
 
 /* Debian's bundle of the system trust store (ca-certificates). */
 #define TLS_SYSTEM_ROOTS	"/etc/ssl/certs/ca-certificates.crt"
@@ -85,11 +84,25 @@ void		 core_tls_on_handshake(struct stream *,
 int		 core_tls_established(const struct stream *);
 
 /*
- * Fills the flow's record of this side: version, cipher, SNI, ALPN and,
- * for the client side, the server certificate's subject, issuer, SANs,
- * validity and SHA-256. Replaces (frees) strings already set.
+ * What the handshake showed of one side: SNI, and once open the version,
+ * cipher, ALPN and, for the client side, the server certificate's
+ * subject, issuer, SANs, validity and SHA-256. Strings are malloc'd, NULL
+ * when unknown; the caller owns them (core_tls_facts_clear frees them).
  */
-void		 core_tls_details(const struct stream *, struct flow_tls *);
+struct tls_facts {
+	char	*sni;
+	char	*version;	/* "TLSv1.3" */
+	char	*cipher;
+	char	*alpn;
+	char	*cert_subject;
+	char	*cert_issuer;
+	char	*cert_sans;	/* comma-separated */
+	char	*cert_sha256;	/* hex */
+	double	 cert_not_before;
+	double	 cert_not_after;
+};
+void		 core_tls_facts(const struct stream *, struct tls_facts *);
+void		 core_tls_facts_clear(struct tls_facts *);
 
 /* Why the server's certificate did not verify (also with insecure set,
  * when it was accepted anyway), or NULL. Owned by the stream. */

@@ -34,9 +34,9 @@
 
 #include "core/loop/limits.h"
 #include "core/loop/loop.h"
-#include "core/net/netstack.h"
 #include "core/loop/stream.h"
 #include "core/loop/trawl.h"
+#include "core/net/netstack.h"
 
 struct app {
 	struct stream	*s;

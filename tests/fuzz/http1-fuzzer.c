@@ -15,8 +15,8 @@
 #include <string.h>
 
 #include "core/http/http1.h"
-#include "core/loop/limits.h"
 #include "core/http/url.h"
+#include "core/loop/limits.h"
 
 #define CHECK(x)	do { if (!(x)) __builtin_trap(); } while (0)
 

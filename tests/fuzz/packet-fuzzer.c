@@ -20,10 +20,10 @@
 #include <sys/socket.h>
 
 #include "core/loop/loop.h"
+#include "core/loop/stream.h"
 #include "core/net/nat.h"
 #include "core/net/netstack.h"
 #include "core/net/packet.h"
-#include "core/loop/stream.h"
 
 static uint8_t	last[PACKET_MAX];
 static size_t	lastlen;

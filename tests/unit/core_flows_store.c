@@ -8,8 +8,8 @@
 #include <cmocka.h>
 
 #include "core/flows/flow.h"
-#include "core/loop/limits.h"
 #include "core/flows/store.h"
+#include "core/loop/limits.h"
 
 static int events[4];
 static uint64_t last_removed;

@@ -23,8 +23,8 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
-#include "core/tls/ca.h"
 #include "core/loop/limits.h"
+#include "core/tls/ca.h"
 
 static char	tmpdir[64];
 static char	confdir[128];

@@ -21,11 +21,12 @@
 
 #include <openssl/ssl.h>
 
-#include "core/tls/ca.h"
 #include "core/flows/flow.h"
-#include "core/tls/keylog.h"
 #include "core/loop/loop.h"
 #include "core/loop/stream.h"
+#include "core/proxy/tlsrecord.h"
+#include "core/tls/ca.h"
+#include "core/tls/keylog.h"
 #include "core/tls/tls.h"
 #include "core/tls/tls_peek.h"
 
@@ -501,7 +502,7 @@ test_exchange(void **state)
 	assert_int_equal(core_tls_cert_rejected(srv.s), 0);
 
 	/* The client side records the server's certificate. */
-	core_tls_details(cli.s, &ft);
+	core_tlsrecord_fill(cli.s, &ft);
 	assert_int_equal(ft.present, 1);
 	assert_string_equal(ft.version, "TLSv1.3");
 	assert_non_null(ft.cipher);
@@ -514,10 +515,10 @@ test_exchange(void **state)
 	assert_true(ft.cert_not_before < now - 3600);
 	assert_true(ft.cert_not_after > now + 300.0 * 86400);
 	/* Filling twice replaces, never leaks. */
-	core_tls_details(cli.s, &ft);
+	core_tlsrecord_fill(cli.s, &ft);
 	free_tls(&ft);
 
-	core_tls_details(srv.s, &ft);
+	core_tlsrecord_fill(srv.s, &ft);
 	assert_string_equal(ft.version, "TLSv1.3");
 	assert_string_equal(ft.sni, "localhost");
 	assert_string_equal(ft.alpn, "http/1.1");
@@ -619,7 +620,7 @@ test_tls12_and_alpn(void **state)
 	side_attach(&cli, client(&p, ctx, "localhost", "h2"));
 	spin(both_handshaken, &two);
 	assert_null(cli.error);
-	core_tls_details(cli.s, &ft);
+	core_tlsrecord_fill(cli.s, &ft);
 	assert_string_equal(ft.version, "TLSv1.2");
 	assert_non_null(strstr(ft.cipher, "ECDHE-ECDSA"));
 	assert_null(ft.alpn);
@@ -645,10 +646,10 @@ test_ip_without_sni(void **state)
 	spin(both_handshaken, &two);
 	assert_null(cli.error);
 	assert_null(srv.error);
-	core_tls_details(srv.s, &ft);
+	core_tlsrecord_fill(srv.s, &ft);
 	assert_null(ft.sni);
 	free_tls(&ft);
-	core_tls_details(cli.s, &ft);
+	core_tlsrecord_fill(cli.s, &ft);
 	assert_null(ft.sni);
 	assert_string_equal(ft.cert_sans, "127.0.0.1");
 	free_tls(&ft);

@@ -1,0 +1,31 @@
+/*
+ * origin.h -- what the proxy is told about a client connection it takes:
+ * shared by the proxy and the sniffer, which hands connections to it.
+ */
+#ifndef CORE_PROXY_ORIGIN_H
+#define CORE_PROXY_ORIGIN_H
+
+#include <stddef.h>
+
+struct stream;
+
+/* Where a client connection came from and, if known, where it was going. */
+struct proxy_origin {
+	const char	*client;	/* "ip:port" */
+	const char	*dest_host;	/* NULL: an explicit proxy client */
+	int		 dest_port;
+	int		 pid;		/* 0 when unknown */
+	const char	*comm;
+	unsigned long long replay_of;	/* flows it makes are replays of it */
+	const char	*scheme;	/* with dest_host: "http" or "https" (the
+					 * stream is then trawl's TLS server);
+					 * NULL: sniff the protocol first */
+	const char	*sni;		/* https: the name the client asked for */
+	const char	*pre;		/* bytes the client already sent */
+	size_t		 prelen;
+};
+
+/* Takes ownership of the stream (core_proxy_accept is one). */
+typedef void (*proxy_accept_fn)(struct stream *, const struct proxy_origin *);
+
+#endif
