@@ -66,6 +66,10 @@ tui_dump_line(const struct flow *f, char *buf, size_t len)
 		    when, f->client ? f->client : "?", proc, kind,
 		    f->server ? f->server : url, up, size, dur);
 	}
+	if (f->server_tls.passthrough_reason != NULL && n > 0 &&
+	    (size_t)n < len)
+		n += snprintf(buf + n, len - n, " (passthrough: %s)",
+		    f->server_tls.passthrough_reason);
 	if (f->error != NULL && n > 0 && (size_t)n < len)
 		snprintf(buf + n, len - n, " error: %s", f->error);
 	/* One flow, one line, whatever the network put in it. */

@@ -2,6 +2,7 @@
  * dumpcmd.c -- the stdin line protocol of --dump: list, resume, kill,
  * replay and intercept rules, one command per line.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -13,8 +14,10 @@
 #include "core/flows/store.h"
 #include "core/loop/loop.h"
 #include "core/loop/trawl.h"
+#include "core/net/netstack.h"
 #include "core/proxy/intercept.h"
 #include "core/proxy/local.h"
+#include "core/proxy/proxy.h"
 #include "core/proxy/replay.h"
 #include "tui/dumpcmd.h"
 
@@ -32,6 +35,40 @@ stage(const struct flow *f)
 }
 
 /* "paused ID request|response METHOD URL": announced, and listed. */
+/* Descriptors open in this process (not counting the listing's own). */
+static int
+open_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	int n = 0;
+
+	if (d == NULL)
+		return -1;
+	while ((e = readdir(d)) != NULL)
+		if (e->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n - 1;
+}
+
+/* What trawl holds open now: one line for scripts and leak tests. */
+static void
+print_stats(FILE *out)
+{
+	struct proxy_stats ps;
+	struct netstack_stats ns;
+
+	core_proxy_stats(&ps);
+	fprintf(out, "stats clients=%d sniffing=%d tunnels=%d "
+	    "idle-upstreams=%d fds=%d flows=%zu", ps.clients, ps.sniffing,
+	    ps.tunnels, ps.idle_upstreams, open_fds(), core_store_count());
+	if (core_local_netstack_stats(&ns) == 0)
+		fprintf(out, " tcp=%zu udp=%zu nat=%zu", ns.tcp_conns,
+		    ns.udp_conns, ns.nat_entries);
+	fprintf(out, "\n");
+}
+
 static void
 print_paused(FILE *out, const struct flow *f)
 {
@@ -164,7 +201,9 @@ tui_dumpcmd_run(const char *text, FILE *out)
 	while (*arg == ' ' || *arg == '\t')
 		arg++;
 
-	if (strcmp(cmd, "list") == 0) {
+	if (strcmp(cmd, "stats") == 0) {
+		print_stats(out);
+	} else if (strcmp(cmd, "list") == 0) {
 		for (i = 0; i < core_store_count(); i++) {
 			f = core_store_at(i);
 			if (f->state == FLOW_PAUSED_REQUEST ||

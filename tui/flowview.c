@@ -291,8 +291,14 @@ tls_facts(struct doc *d, const char *side, const struct flow_tls *t)
 		doc_printf(d, ROLE_DIM, "%s TLS: none", side);
 		return;
 	}
-	doc_printf(d, ROLE_KEY, "%s TLS%s", side, t->passthrough ?
-	    " (passed through untouched)" : "");
+	if (!t->passthrough)
+		doc_printf(d, ROLE_KEY, "%s TLS", side);
+	else if (t->passthrough_reason == NULL)
+		doc_printf(d, ROLE_KEY, "%s TLS (passed through untouched)",
+		    side);
+	else
+		doc_printf(d, ROLE_KEY, "%s TLS (passed through untouched: %s)",
+		    side, t->passthrough_reason);
 	doc_printf(d, ROLE_NORMAL, "  version   %s", t->version ? t->version : "-");
 	doc_printf(d, ROLE_NORMAL, "  cipher    %s", t->cipher ? t->cipher : "-");
 	doc_printf(d, ROLE_NORMAL, "  SNI       %s", t->sni ? t->sni : "-");

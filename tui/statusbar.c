@@ -10,6 +10,7 @@
 #include "core/flows/store.h"
 #include "core/flows/view.h"
 #include "core/loop/loop.h"
+#include "core/loop/notice.h"
 #include "core/loop/trawl.h"
 #include "core/proxy/intercept.h"
 #include "core/proxy/regular.h"
@@ -17,6 +18,7 @@
 #include "tui/tui.h"
 
 #define SECONDS	16	/* of history in the sparkline */
+#define NOTICE_SEC 30	/* a notice of trawl's own stays this long */
 
 static struct {
 	uint64_t		 reqs[SECONDS];
@@ -120,7 +122,8 @@ void
 tui_statusbar_draw(int y)
 {
 	struct view *v = tui_screen_view();
-	const char *ft = core_view_filter_text(v), *addr;
+	const char *ft = core_view_filter_text(v), *addr, *notice;
+	double said;
 	char left[1024], right[256], rate[32], spark[64];
 	size_t nr = core_intercept_count(), i, on = 0;
 	int n, prev = (sb.now + SECONDS - 1) % SECONDS, rw;
@@ -139,6 +142,9 @@ tui_statusbar_draw(int y)
 		    opts.spec != NULL ? opts.spec : "");
 	else
 		n += snprintf(left + n, sizeof left - n, "no proxy");
+	if ((notice = core_notice_text(&said)) != NULL &&
+	    core_now() - said < NOTICE_SEC && (size_t)n < sizeof left)
+		n += snprintf(left + n, sizeof left - n, " | %s", notice);
 	if (ft != NULL && (size_t)n < sizeof left)
 		n += snprintf(left + n, sizeof left - n, " | filter: %s", ft);
 	if (core_view_marked_only(v) && (size_t)n < sizeof left)

@@ -88,6 +88,7 @@ tls_free(struct flow_tls *t)
 	free(t->cert_issuer);
 	free(t->cert_sans);
 	free(t->cert_sha256);
+	free(t->passthrough_reason);
 	memset(t, 0, sizeof *t);
 }
 
@@ -103,6 +104,7 @@ tls_copy(struct flow_tls *dst, const struct flow_tls *src)
 	dst->cert_issuer = xstrdup(src->cert_issuer);
 	dst->cert_sans = xstrdup(src->cert_sans);
 	dst->cert_sha256 = xstrdup(src->cert_sha256);
+	dst->passthrough_reason = xstrdup(src->passthrough_reason);
 }
 
 static void
@@ -373,14 +375,31 @@ core_flow_header_remove(struct flow_headers *h, const char *name)
 void
 core_flow_headers_frame(struct flow_headers *h, uint64_t len, int want_length)
 {
+	struct flow_headers out = { 0 };
 	char n[32];
+	int have = 0;
+	size_t i;
 
-	core_flow_header_remove(h, "transfer-encoding");
-	core_flow_header_remove(h, "content-length");
-	if (want_length) {
-		snprintf(n, sizeof n, "%llu", (unsigned long long)len);
-		core_flow_header_add(h, "Content-Length", 14, n, strlen(n));
+	/* Rebuilt in order: the length stays where the sender put it. */
+	snprintf(n, sizeof n, "%llu", (unsigned long long)len);
+	for (i = 0; i < h->n; i++) {
+		const struct flow_header *f = &h->v[i];
+
+		if (strcasecmp(f->name, "transfer-encoding") == 0)
+			continue;
+		if (strcasecmp(f->name, "content-length") == 0) {
+			if (want_length && !have++)
+				core_flow_header_add(&out, f->name,
+				    strlen(f->name), n, strlen(n));
+			continue;
+		}
+		core_flow_header_add(&out, f->name, strlen(f->name), f->value,
+		    strlen(f->value));
 	}
+	if (want_length && !have)
+		core_flow_header_add(&out, "Content-Length", 14, n, strlen(n));
+	core_flow_headers_clear(h);
+	*h = out;
 }
 
 const char *

@@ -92,7 +92,8 @@ struct flow_tls {
 	double	 cert_not_before;
 	double	 cert_not_after;
 	char	*cert_sha256;	/* hex */
-	int	 passthrough;	/* relayed untouched (--ignore-hosts) */
+	int	 passthrough;	/* relayed untouched */
+	char	*passthrough_reason; /* why: "--ignore-hosts", ... */
 };
 
 /* Absolute times (epoch seconds) of each phase; 0 when it did not happen. */

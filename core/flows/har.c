@@ -758,7 +758,7 @@ tls_used(const struct flow_tls *t)
 	return t->present || t->version || t->cipher || t->sni || t->alpn ||
 	    t->cert_subject || t->cert_issuer || t->cert_sans ||
 	    t->cert_not_before != 0 || t->cert_not_after != 0 ||
-	    t->cert_sha256 || t->passthrough;
+	    t->cert_sha256 || t->passthrough || t->passthrough_reason;
 }
 
 static json_t *
@@ -778,6 +778,7 @@ tls_json(const struct flow_tls *t)
 	put(o, "certNotAfter", jnum(t->cert_not_after));
 	put_str(o, "certSha256", t->cert_sha256);
 	put(o, "passthrough", json_boolean(t->passthrough));
+	put_str(o, "passthroughReason", t->passthrough_reason);
 	return o;
 }
 
@@ -1678,6 +1679,7 @@ tls_load(struct har_load *l, json_t *o, const char *where,
 	load_num(l, o, where, "certNotAfter", &t->cert_not_after);
 	load_str(l, o, where, "certSha256", &t->cert_sha256);
 	load_bool(l, o, where, "passthrough", &t->passthrough);
+	load_str(l, o, where, "passthroughReason", &t->passthrough_reason);
 }
 
 /* serverIPAddress and the URL's port, for files from other tools. */

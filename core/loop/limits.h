@@ -27,15 +27,23 @@
 #define LIMIT_CONN_BUFFER	(256 * 1024)
 /* One read from a socket. */
 #define LIMIT_READ_CHUNK	(256 * 1024)
-/* Idle seconds before a client or upstream connection is closed. */
+/* Idle seconds before a client connection is closed. */
 #define LIMIT_IDLE_CLIENT_SEC	60
-#define LIMIT_IDLE_UPSTREAM_SEC	60
+/* Idle seconds before an explicit-proxy client's idle upstream to a host
+ * is closed: shorter than common servers' keep-alive (Apache and Node.js
+ * wait 5 s), so trawl closes first and never sends into a closing one. */
+#define LIMIT_IDLE_UPSTREAM_SEC	4
+/* Seconds a client has to send a whole request head once it started
+ * one (slowloris), or its first byte after connecting. */
+#define LIMIT_HEAD_SEC		30
 /* Idle seconds before a raw tunnel (CONNECT, TCP) is closed. */
 #define LIMIT_IDLE_TUNNEL_SEC	600
 /* Seconds allowed for resolving and connecting to an upstream. */
 #define LIMIT_CONNECT_SEC	15
-/* Idle upstream connections kept for reuse, in all. */
-#define LIMIT_UPSTREAM_POOL	1024
+/* Idle upstream connections one client connection keeps (one per host
+ * an explicit-proxy client asked for), and kept across every client. */
+#define LIMIT_UPSTREAMS_PER_CLIENT 8
+#define LIMIT_IDLE_UPSTREAMS	512
 /* Requests queued on one client connection (pipelining). */
 #define LIMIT_PIPELINE		32
 /* Concurrent client connections. */
@@ -50,6 +58,9 @@
 #define LIMIT_CERT_CACHE	256
 /* Bytes of TLS records that may hold one ClientHello (peeked, buffered). */
 #define LIMIT_TLS_HELLO		(64 * 1024)
+/* Seconds a client that has started a TLS record has to complete its
+ * ClientHello (past the sniffer's one quiet second). */
+#define LIMIT_TLS_HELLO_SEC	10
 /* A CA key or certificate file that trawl will read. */
 #define LIMIT_CA_FILE		(64 * 1024)
 

@@ -105,6 +105,12 @@ core_loop_free(struct loop *l)
 	free(l);
 }
 
+/*
+ * epoll reports a hang-up or an error whatever the mask; level-triggered,
+ * a descriptor that waits for nothing (a paused or finished stream whose
+ * peer is gone) would wake every pass and spin an idle trawl. With no
+ * events it is edge-triggered instead: told once, then quiet.
+ */
 static uint32_t
 to_epoll(int events)
 {
@@ -114,6 +120,8 @@ to_epoll(int events)
 		e |= EPOLLIN | EPOLLRDHUP;
 	if (events & LOOP_WRITE)
 		e |= EPOLLOUT;
+	if (e == 0)
+		e = EPOLLRDHUP | EPOLLET;
 	return e;
 }
 

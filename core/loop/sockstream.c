@@ -122,6 +122,17 @@ on_io(int fd, int events, void *arg)
 				ss->s.cbs.on_drain(ss->s.cbs.arg);
 		}
 	}
+	/* Gone while nobody reads (paused, or past its FIN): a reset is the
+	 * owner's to hear now, not when it next reads. */
+	if ((events & LOOP_HUP) && (ss->paused || ss->eof) && !ss->dead &&
+	    !ss->closing) {
+		int err = 0;
+		socklen_t len = sizeof err;
+
+		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 &&
+		    err != 0)
+			fail(ss, "recv", err);
+	}
 	/* A few reads per event keep one busy peer from starving others. */
 	for (rounds = 0; rounds < 4 && (events & LOOP_READ) && !ss->paused &&
 	    !ss->eof && !ss->dead && !ss->closing && !ss->freed_later; rounds++) {

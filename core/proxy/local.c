@@ -15,6 +15,7 @@
 #include "core/loop/cause.h"
 #include "core/loop/limits.h"
 #include "core/loop/loop.h"
+#include "core/loop/notice.h"
 #include "core/loop/stream.h"
 #include "core/loop/trawl.h"
 #include "core/net/netstack.h"
@@ -136,7 +137,10 @@ on_tcp(void *arg, struct stream *s, const struct sockaddr *client,
 	uint16_t		 port;
 	int			 pid;
 
-	if (core_proxy_connections() >= LIMIT_CONNECTIONS) {
+	if (core_proxy_connections() >= LIMIT_CONNECTIONS &&
+	    core_proxy_make_room() == -1) {
+		core_notice("%d connections open: new ones are refused",
+		    LIMIT_CONNECTIONS);
 		core_netstack_tcp_refuse(s);
 		return;
 	}
@@ -316,4 +320,13 @@ const char *
 core_local_status(void)
 {
 	return rd != NULL ? status : NULL;
+}
+
+int
+core_local_netstack_stats(struct netstack_stats *st)
+{
+	if (ns == NULL)
+		return -1;
+	core_netstack_stats(ns, st);
+	return 0;
 }

@@ -40,6 +40,9 @@ int		 core_local_set_spec(const char *spec, char **cause);
 const char	*core_local_spec(void);
 /* 1 once trawl-redirector died under us (capture stopped). */
 int		 core_local_gone(void);
+/* The netstack's counters; -1 when local mode is not running. */
+struct netstack_stats;
+int		 core_local_netstack_stats(struct netstack_stats *);
 /* One line for a status bar or stderr: what is captured where, or why
  * capture stopped. NULL when local mode is not running. */
 const char	*core_local_status(void);

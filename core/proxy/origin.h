@@ -23,6 +23,11 @@ struct proxy_origin {
 	const char	*sni;		/* https: the name the client asked for */
 	const char	*pre;		/* bytes the client already sent */
 	size_t		 prelen;
+	/* With dest_host: the connection to it the sniffer already opened
+	 * (a CONNECT's), handed over with the client; the proxy owns it. */
+	struct stream	*upstream;
+	const char	*upstream_addr;	/* "ip:port" it reached */
+	int		 one_request;	/* a replay: close after one exchange */
 };
 
 /* Takes ownership of the stream (core_proxy_accept is one). */

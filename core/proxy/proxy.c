@@ -48,6 +48,8 @@ struct exchange {
 	struct connect		*connecting;
 	struct upstream		*up;
 	struct buf		 upq;		/* bytes for upstream while connecting */
+	struct buf		 held_body;	/* intercepted: the request body's
+						 * bytes as they came (framing too) */
 	char			*method;
 	char			*scheme;
 	char			*host;		/* where trawl connects */
@@ -94,13 +96,18 @@ struct client {
 	int			 nreq;		/* requests seen */
 	struct buf		 in;		/* client bytes not parsed yet */
 	struct exchange		*x;
+	struct pool		 pool;		/* its upstreams between requests */
 	struct loop_timer	*idle;
 	int			 eof;		/* client sent FIN */
 	int			 close_after;	/* no more requests on it */
+	int			 close_after_first; /* a replay's one request */
 	uint64_t		 replay_of;	/* a replay's original flow */
+	struct client		*prev, *next;	/* every client connection */
+	char			*up_error;	/* its upstream failed before use */
 };
 
 static int nclients;
+static struct client *clients;
 
 static void	client_process(struct client *);
 static void	unpause(struct exchange *);
@@ -115,14 +122,44 @@ static ssize_t	response_body(struct exchange *, const char *, size_t);
 int
 core_proxy_connections(void)
 {
-	return nclients;
+	return nclients + core_sniff_count() + core_tunnel_count();
+}
+
+void
+core_proxy_stats(struct proxy_stats *st)
+{
+	st->clients = nclients;
+	st->sniffing = core_sniff_count();
+	st->tunnels = core_tunnel_count();
+	st->idle_upstreams = core_pool_idle();
+}
+
+int
+core_proxy_make_room(void)
+{
+	struct client *c, *victim = NULL;
+
+	/* The list is newest first: the last idle one waited longest. */
+	for (c = clients; c != NULL; c = c->next)
+		if (c->x == NULL && c->in.len == 0)
+			victim = c;
+	if (victim == NULL)
+		return -1;
+	client_free(victim, 0);
+	return 0;
 }
 
 /* --- headers ----------------------------------------------------------- */
 
-/* Hop-by-hop fields (RFC 9110 7.6.1) a proxy never forwards. Transfer-
- * Encoding is hop-by-hop too, but trawl forwards the body's framing as it
- * came, so the field goes along with it. */
+/*
+ * Hop-by-hop fields (RFC 9110 7.6.1) a proxy never forwards, with those
+ * the Connection field names. Transfer-Encoding is hop-by-hop too, but
+ * trawl forwards the body's framing as it came, so the field goes along
+ * with it; and what trawl forwards is framed exactly as trawl parsed it:
+ * a Connection token naming Content-Length, Transfer-Encoding or Host is
+ * ignored (the field stays), or the next hop would read the body as
+ * another message (request smuggling, response desync).
+ */
 static int
 hop_by_hop(const char *name, const char *connection)
 {
@@ -130,11 +167,17 @@ hop_by_hop(const char *name, const char *connection)
 		"connection", "proxy-connection", "keep-alive", "te",
 		"upgrade", "proxy-authorization", "proxy-authenticate", NULL
 	};
+	static const char *const framing[] = {
+		"content-length", "transfer-encoding", "host", NULL
+	};
 	size_t i;
 
 	for (i = 0; fixed[i] != NULL; i++)
 		if (strcasecmp(name, fixed[i]) == 0)
 			return 1;
+	for (i = 0; framing[i] != NULL; i++)
+		if (strcasecmp(name, framing[i]) == 0)
+			return 0;
 	return connection != NULL &&
 	    core_http1_list_has(connection, strlen(connection), name);
 }
@@ -269,7 +312,10 @@ static void	request_head_out(struct exchange *, const char *, int);
 static int
 retry_stale(struct exchange *x)
 {
-	if (x->retried || x->head_done || x->rin.len > 0 || x->up == NULL ||
+	/* A transparent client's connection mirrors the program's own: its
+	 * failure is the program's to see and retry, never a second one. */
+	if (x->c->dest_host != NULL ||
+	    x->retried || x->head_done || x->rin.len > 0 || x->up == NULL ||
 	    x->up->requests < 2 || x->req_fr.kind != HTTP1_BODY_NONE ||
 	    x->hold_req || x->f->response != NULL)
 		return 0;
@@ -386,7 +432,6 @@ static void
 on_connected(void *arg, const struct connect_result *r)
 {
 	struct exchange *x = arg;
-	struct upstream *u;
 	struct stream *s;
 
 	x->connecting = NULL;
@@ -421,16 +466,8 @@ on_connected(void *arg, const struct connect_result *r)
 		}
 		s = t;
 	}
-	u = calloc(1, sizeof *u);
-	if (u == NULL)
-		abort();
-	u->s = s;
-	u->host = strdup(x->host);
-	u->scheme = strdup(x->scheme);
-	u->name = x->tls_name != NULL ? strdup(x->tls_name) : NULL;
-	u->addr = strdup(r->addr);
-	u->port = x->port;
-	x->up = u;
+	x->up = core_pool_upstream_new(s, x->scheme, x->host, x->port,
+	    x->tls_name, r->addr);
 	if (x->state == X_TUNNEL_WAIT) {
 		tunnel_open(x);
 		return;
@@ -445,11 +482,18 @@ up_connect(struct exchange *x)
 	x->f->t.dns_start = core_now();
 	x->state = X_CONNECTING;
 	/* A retry wants a fresh connection, not another stale one. */
-	x->up = x->retried ? NULL : core_pool_take(x->scheme, x->host, x->port,
-	    x->tls_name);
+	x->up = x->retried ? NULL : core_pool_take(&x->c->pool, x->scheme,
+	    x->host, x->port, x->c->dest_host != NULL ? NULL : x->tls_name);
 	if (x->up != NULL) {
 		x->f->t.dns_end = x->f->t.connect_end = x->f->t.dns_start;
 		up_ready(x);
+		return;
+	}
+	if (x->c->up_error != NULL) {
+		/* The program's connection to the server is gone: a new one
+		 * would be a connection it never made. */
+		x->c->close_after = 1;
+		exchange_fail(x, 502, "Bad Gateway", "%s", x->c->up_error);
 		return;
 	}
 	x->connecting = core_connect_start(core_loop, x->host, x->port,
@@ -681,6 +725,7 @@ exchange_free(struct exchange *x)
 	else if (x->f != NULL && x->f->state != FLOW_DONE)
 		core_store_finish(x->f);
 	core_buf_free(&x->upq);
+	core_buf_free(&x->held_body);
 	core_buf_free(&x->rin);
 	core_buf_free(&x->cout);
 	free(x->method);
@@ -710,7 +755,7 @@ exchange_done(struct exchange *x)
 		if (x->up_close)
 			core_pool_release(u, 0);
 		else
-			core_pool_put(u);
+			core_pool_put(&c->pool, u);
 	}
 	exchange_free(x);
 	if (c->close_after || c->eof) {
@@ -765,6 +810,8 @@ request_body(struct exchange *x)
 	}
 	if (!x->hold_req)
 		up_write(x, p, take);
+	else if (!x->f->request->body.truncated)
+		core_buf_append(&x->held_body, p, take);
 	core_buf_consume(&c->in, take);
 	if (x->hold_req && x->f->request->body.truncated) {
 		core_flow_error(x->f, "request body over 4 MiB is too large "
@@ -895,7 +942,7 @@ switch_protocols(struct exchange *x, size_t head_len)
 	c->s = NULL;
 	exchange_free(x);
 	client_free(c, 0);
-	core_tunnel_start(cs, us, f, core_buf_head(&pre), pre.len);
+	core_tunnel_start(cs, us, f, core_buf_head(&pre), pre.len, 0);
 	core_buf_free(&pre);
 }
 
@@ -1041,7 +1088,7 @@ request_start(struct client *c)
 		client_free(c, 0);
 		return -1;
 	}
-	if (!wants_keepalive(&fr->headers, r.minor))
+	if (!wants_keepalive(&fr->headers, r.minor) || c->close_after_first)
 		c->close_after = 1;
 	{
 		const char *conn = core_flow_header_get(&fr->headers,
@@ -1057,7 +1104,8 @@ request_start(struct client *c)
 		x->f->type = FLOW_TCP;
 		x->state = X_TUNNEL_WAIT;
 		x->f->t.dns_start = core_now();
-		core_stream_pause(c->s, 1);
+		/* The client is still read (what it sends early waits in
+		 * c->in), so its close or reset ends the connect at once. */
 		x->connecting = core_connect_start(core_loop, x->host, x->port,
 		    on_connected, x);
 		return -1;	/* nothing more to parse on this connection */
@@ -1142,7 +1190,7 @@ pause_response(struct exchange *x)
 		if (x->up_close || !x->req_done)
 			core_pool_release(u, 0);
 		else
-			core_pool_put(u);
+			core_pool_put(&x->c->pool, u);
 	}
 	pause_flow(x, FLOW_PAUSED_RESPONSE);
 }
@@ -1223,11 +1271,22 @@ exchange_resume(void *arg, char **cause)
 		    strdup(x->host) : NULL;
 		x->absolute = 1;	/* Host follows the new URL */
 	}
-	core_flow_headers_frame(&r->headers, r->body.len, r->body.len > 0 ||
-	    x->req_fr.kind != HTTP1_BODY_NONE);
-	request_head_out(x, r->path != NULL ? r->path : "/", x->minor);
-	if (r->body.len > 0)
-		up_write(x, r->body.data, r->body.len);
+	if (f->modified) {
+		/* Edited: the body is what the user wrote, framed by length
+		 * (the fields they left alone keep their order). */
+		core_flow_headers_frame(&r->headers, r->body.len,
+		    r->body.len > 0 || x->req_fr.kind != HTTP1_BODY_NONE);
+		request_head_out(x, r->path != NULL ? r->path : "/", x->minor);
+		if (r->body.len > 0)
+			up_write(x, r->body.data, r->body.len);
+	} else {
+		/* Untouched: sent as it came, framing and all. */
+		request_head_out(x, r->path != NULL ? r->path : "/", x->minor);
+		if (x->held_body.len > 0)
+			up_write(x, core_buf_head(&x->held_body),
+			    x->held_body.len);
+	}
+	core_buf_free(&x->held_body);
 	x->req_done = 1;
 	core_store_update(f);
 	up_connect(x);
@@ -1275,8 +1334,7 @@ client_process(struct client *c)
 	/* Back-pressure: stop reading while the server is slow or requests
 	 * pile up behind the current one. */
 	if (c->eof || (c->x != NULL && up_pending(c->x) > LIMIT_CONN_BUFFER) ||
-	    c->in.len > LIMIT_CONN_BUFFER || (c->x != NULL &&
-	    c->x->state == X_TUNNEL_WAIT))
+	    c->in.len > LIMIT_CONN_BUFFER)
 		core_stream_pause(c->s, 1);
 	else
 		core_stream_pause(c->s, 0);
@@ -1300,12 +1358,20 @@ client_free(struct client *c, int abort_conn)
 		else
 			core_stream_close(c->s);
 	}
+	core_pool_clear(&c->pool);
 	core_loop_timer_free(c->idle);
 	core_buf_free(&c->in);
 	free(c->addr);
 	free(c->comm);
 	free(c->dest_host);
 	free(c->sni);
+	free(c->up_error);
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		clients = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
 	free(c);
 	nclients--;
 }
@@ -1315,8 +1381,13 @@ client_data(void *arg, const char *p, size_t n)
 {
 	struct client *c = arg;
 
+	/* A request head has LIMIT_HEAD_SEC from its first byte, however
+	 * slowly it trickles in; a body keeps the connection alive. */
+	if (c->x != NULL)
+		core_loop_timer_set(c->idle, LIMIT_IDLE_CLIENT_SEC);
+	else if (c->in.len == 0)
+		core_loop_timer_set(c->idle, LIMIT_HEAD_SEC);
 	core_buf_append(&c->in, p, n);
-	core_loop_timer_set(c->idle, LIMIT_IDLE_CLIENT_SEC);
 	client_process(c);
 }
 
@@ -1411,7 +1482,41 @@ client_idle(void *arg)
 		    "Gateway Timeout", "%s", "server did not answer in time");
 		return;
 	}
+	if (c->in.len > 0) {
+		/* Part of a head, and no more of it in time (slowloris). */
+		struct flow *f = flow_for(c, FLOW_HTTP);
+
+		f->request = core_flow_request_new();
+		core_flow_set(&f->request->method, "?");
+		core_store_add(f);
+		core_flow_error(f, "request head not complete after %d s",
+		    LIMIT_HEAD_SEC);
+		core_store_finish(f);
+		send_error(c, 408, "Request Timeout", f->error);
+	}
 	client_free(c, 0);
+}
+
+/*
+ * A transparent client's upstream went while idle. After requests, the
+ * server closed a keep-alive connection: the program's own connection
+ * ends with it, as it would without trawl. Before any (its TLS handshake
+ * failed, say), the client's first request is answered with why. An
+ * exchange in the making (paused by the user) connects afresh.
+ */
+static void
+server_left(void *arg, int used, const char *why)
+{
+	struct client *c = arg;
+
+	if (c->dest_host == NULL)
+		return;
+	if (!used && c->up_error == NULL) {
+		c->up_error = strdup(why);
+		return;
+	}
+	if (c->x == NULL)
+		client_free(c, 0);
 }
 
 void
@@ -1441,6 +1546,10 @@ core_proxy_accept(struct stream *s, const struct proxy_origin *o)
 		return;
 	}
 	nclients++;
+	c->next = clients;
+	if (clients != NULL)
+		clients->prev = c;
+	clients = c;
 	c->s = s;
 	c->scheme = o->scheme != NULL && strcmp(o->scheme, "https") == 0 ?
 	    "https" : "http";
@@ -1454,6 +1563,15 @@ core_proxy_accept(struct stream *s, const struct proxy_origin *o)
 		c->dest_host = strdup(o->dest_host);
 		c->dest_port = o->dest_port;
 	}
+	if (o->one_request)
+		c->close_after_first = 1;
+	c->pool.reap = c->dest_host == NULL;
+	c->pool.gone = server_left;
+	c->pool.arg = c;
+	if (o->upstream != NULL)
+		core_pool_put(&c->pool, core_pool_upstream_new(o->upstream,
+		    c->scheme, c->dest_host, c->dest_port,
+		    c->sni != NULL ? c->sni : c->dest_host, o->upstream_addr));
 	c->idle = core_loop_timer_new(core_loop, client_idle, c);
 	core_loop_timer_set(c->idle, LIMIT_IDLE_CLIENT_SEC);
 	core_stream_set_cbs(s, &cbs);
@@ -1467,5 +1585,6 @@ core_proxy_accept(struct stream *s, const struct proxy_origin *o)
 void
 core_proxy_shutdown(void)
 {
-	core_pool_clear();
+	while (clients != NULL)
+		client_free(clients, 1);
 }

@@ -13,6 +13,7 @@
 
 #include "core/loop/limits.h"
 #include "core/loop/loop.h"
+#include "core/loop/notice.h"
 #include "core/loop/sockstream.h"
 #include "core/loop/trawl.h"
 #include "core/proxy/connect.h"
@@ -50,6 +51,8 @@ on_accept(int fd, int events, void *unused)
 		if (cfd == -1) {
 			if (errno == EMFILE || errno == ENFILE ||
 			    errno == ENOBUFS || errno == ENOMEM) {
+				core_notice("out of file descriptors: new "
+				    "connections wait (%s)", strerror(errno));
 				core_loop_mod(core_loop, fd, 0);
 				core_loop_timer_set(backoff, 0.1);
 			}
@@ -57,7 +60,10 @@ on_accept(int fd, int events, void *unused)
 		}
 		/* Small writes (interim responses, chunks) must not wait. */
 		setsockopt(cfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-		if (core_proxy_connections() >= LIMIT_CONNECTIONS) {
+		if (core_proxy_connections() >= LIMIT_CONNECTIONS &&
+		    core_proxy_make_room() == -1) {
+			core_notice("%d connections open: new ones are refused",
+			    LIMIT_CONNECTIONS);
 			close(cfd);
 			continue;
 		}

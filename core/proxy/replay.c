@@ -78,6 +78,11 @@ core_replay(struct flow *f, char **cause)
 		fail(cause, "only HTTP flows with a request can be replayed");
 		return NULL;
 	}
+	if (r->body.truncated) {
+		fail(cause, "the request body was kept only in part: it "
+		    "cannot be sent again as it was");
+		return NULL;
+	}
 	if (core_intercept_is_held(f)) {
 		fail(cause, "resume or kill the flow before replaying it");
 		return NULL;
@@ -92,15 +97,15 @@ core_replay(struct flow *f, char **cause)
 		core_buf_printf(&b, ":%d", r->port);
 	core_buf_printf(&b, "%s HTTP/1.1\r\n", r->path != NULL &&
 	    r->path[0] == '/' ? r->path : "/");
+	/* The request as recorded: its fields in order, nothing added; only
+	 * a body trawl keeps decoded of its chunks is framed by length. */
 	core_flow_headers_copy(&h, &r->headers);
-	core_flow_headers_reframe(&h, &r->body, r->body.len > 0);
-	for (i = 0; i < h.n; i++) {
-		if (strcasecmp(h.v[i].name, "connection") == 0)
-			continue;
+	if (core_flow_header_get(&h, "transfer-encoding") != NULL)
+		core_flow_headers_reframe(&h, &r->body, 1);
+	for (i = 0; i < h.n; i++)
 		core_buf_printf(&b, "%s: %s\r\n", h.v[i].name, h.v[i].value);
-	}
 	core_flow_headers_clear(&h);
-	core_buf_printf(&b, "Connection: close\r\n\r\n");
+	core_buf_printf(&b, "\r\n");
 	if (r->body.len > 0)
 		core_buf_append(&b, r->body.data, r->body.len);
 
@@ -112,6 +117,7 @@ core_replay(struct flow *f, char **cause)
 	memset(&o, 0, sizeof o);
 	o.client = "replay";
 	o.replay_of = f->id;
+	o.one_request = 1;	/* its own upstream, closed after the answer */
 	count = core_store_count();
 	core_proxy_accept(&sk->s, &o);
 	/* The proxy is not inside a stream call here: feeding it is safe. */

@@ -14,7 +14,6 @@
 #include "core/loop/stream.h"
 #include "core/loop/trawl.h"
 #include "core/proxy/connect.h"
-#include "core/proxy/pool.h"
 #include "core/proxy/sniff.h"
 #include "core/proxy/tunnel.h"
 #include "core/tls/ca.h"
@@ -36,12 +35,23 @@ struct sniff {
 	struct loop_timer	*timer;
 	struct connect		*connecting;
 	int			 decided;
+	int			 client_eof;	/* the client sent FIN already */
+	int			 hello_wait;	/* waiting out a slow ClientHello */
 	proxy_accept_fn		 http;		/* where HTTP goes on */
 };
+
+static int nsniffs;
+
+int
+core_sniff_count(void)
+{
+	return nsniffs;
+}
 
 static void
 sniff_free(struct sniff *sn)
 {
+	nsniffs--;
 	core_loop_timer_free(sn->timer);
 	if (sn->connecting != NULL)
 		core_connect_cancel(sn->connecting);
@@ -49,6 +59,16 @@ sniff_free(struct sniff *sn)
 	free(sn->us_addr);
 	free(sn->host);
 	free(sn);
+}
+
+/* A connection that started a TLS record is recorded as TLS, never as
+ * plain TCP, whatever became of it. */
+static void
+mark_tls(struct sniff *sn, const char *sni)
+{
+	sn->f->client_tls.present = 1;
+	if (sni != NULL)
+		core_flow_set(&sn->f->client_tls.sni, sni);
 }
 
 /* The flow is over before it began: record why, drop both sides. */
@@ -70,7 +90,7 @@ tunnel(struct sniff *sn)
 	core_flow_set(&sn->f->server, sn->us_addr);
 	core_store_add(sn->f);
 	core_tunnel_start(sn->cs, sn->us, sn->f, core_buf_head(&sn->in),
-	    sn->in.len);
+	    sn->in.len, sn->client_eof);
 	sn->cs = sn->us = NULL;
 	sniff_free(sn);
 }
@@ -114,24 +134,18 @@ go_raw(struct sniff *sn)
 	    on_connected, sn);
 }
 
-/* Hands an upstream already connected to the pool for the HTTP layer. */
+/* Relayed untouched, but recorded as the TLS it is, with why. */
 static void
-pool_upstream(struct sniff *sn, struct stream *s, const char *scheme,
-    const char *name)
+go_passthrough(struct sniff *sn, const char *sni, const char *why)
 {
-	struct upstream *u = calloc(1, sizeof *u);
-
-	if (u == NULL)
-		abort();
-	u->s = s;
-	u->host = strdup(sn->host);
-	u->scheme = strdup(scheme);
-	u->name = name != NULL ? strdup(name) : NULL;
-	u->addr = strdup(sn->us_addr != NULL ? sn->us_addr : "");
-	u->port = sn->port;
-	core_pool_put(u);
+	mark_tls(sn, sni);
+	sn->f->server_tls.passthrough = 1;
+	core_flow_set(&sn->f->server_tls.passthrough_reason, why);
+	go_raw(sn);
 }
 
+/* The client's stream, and the upstream if there is one, go on to the
+ * HTTP layer as one client connection. */
 static void
 go_http(struct sniff *sn, struct stream *cs, const char *scheme,
     const char *sni, const char *pre, size_t prelen)
@@ -139,6 +153,9 @@ go_http(struct sniff *sn, struct stream *cs, const char *scheme,
 	struct proxy_origin o;
 
 	memset(&o, 0, sizeof o);
+	o.upstream = sn->us;
+	o.upstream_addr = sn->us_addr;
+	sn->us = NULL;
 	o.client = sn->f->client;
 	o.dest_host = sn->host;
 	o.dest_port = sn->port;
@@ -173,13 +190,13 @@ go_tls(struct sniff *sn, const struct tls_hello *h)
 
 	sn->decided = 1;
 	core_loop_timer_stop(sn->timer);
-	if (core_mitm_ca() == NULL ||
-	    core_mitm_ignored(sn->host, sn->port, sni)) {
-		/* Passthrough: the client sees the server's own certificate. */
-		sn->f->client_tls.present = 1;
-		sn->f->server_tls.passthrough = 1;
-		core_flow_set(&sn->f->client_tls.sni, sni);
-		go_raw(sn);
+	/* Passthrough: the client sees the server's own certificate. */
+	if (core_mitm_ca() == NULL) {
+		go_passthrough(sn, sni, "trawl has no CA");
+		return;
+	}
+	if (core_mitm_ignored(sn->host, sn->port, sni)) {
+		go_passthrough(sn, sni, "--ignore-hosts");
 		return;
 	}
 	if (core_ca_leaf(core_mitm_ca(), sni,
@@ -199,17 +216,14 @@ go_tls(struct sniff *sn, const struct tls_hello *h)
 	}
 	sn->cs = cs;
 	if (sn->us != NULL) {
-		/* The tunnel's connection becomes the first https upstream. */
+		/* The tunnel's connection becomes the client's https upstream. */
 		us = core_tls_client_new(core_loop, sn->us,
 		    core_mitm_client_ctx(), sni != NULL ? sni : sn->host,
 		    "http/1.1", &cause);
-		if (us != NULL)
-			pool_upstream(sn, us, "https",
-			    sni != NULL ? sni : sn->host);
-		else
+		if (us == NULL)
 			core_stream_abort(sn->us);
 		free(cause);
-		sn->us = NULL;
+		sn->us = us;
 	}
 	core_buf_free(&sn->in);
 	go_http(sn, cs, "https", sni, NULL, 0);
@@ -248,7 +262,10 @@ decide(struct sniff *sn)
 			go_tls(sn, &h);
 			return;
 		}
-		go_raw(sn);	/* not TLS after all, or a hello too big */
+		/* trawl cannot read this hello (a malformed or oversized
+		 * server name, say) but a server may: relay it, as TLS. */
+		go_passthrough(sn, NULL, n == -2 ? "ClientHello too large" :
+		    "ClientHello not understood");
 		return;
 	}
 	http = looks_like_http(p, sn->in.len);
@@ -259,9 +276,6 @@ decide(struct sniff *sn)
 	if (http) {
 		struct buf pre = sn->in;
 
-		if (sn->us != NULL)
-			pool_upstream(sn, sn->us, "http", NULL);
-		sn->us = NULL;
 		memset(&sn->in, 0, sizeof sn->in);
 		go_http(sn, sn->cs, "http", NULL, core_buf_head(&pre), pre.len);
 		core_buf_free(&pre);
@@ -287,15 +301,23 @@ on_eof(void *arg)
 {
 	struct sniff *sn = arg;
 
+	sn->client_eof = 1;
 	if (sn->decided) {
-		/* Connecting for a raw relay: the tunnel sees the EOF later. */
+		/* Connecting for a raw relay: the tunnel passes the FIN on. */
 		core_stream_pause(sn->cs, 1);
 		return;
 	}
-	if (sn->in.len > 0 || sn->us != NULL)
-		go_raw(sn);
-	else
+	if (sn->in.len == 0) {
 		give_up(sn, "client closed the connection without sending");
+		return;
+	}
+	if ((unsigned char)core_buf_head(&sn->in)[0] == 0x16) {
+		mark_tls(sn, NULL);
+		give_up(sn, "client closed the connection during its TLS "
+		    "ClientHello");
+		return;
+	}
+	go_raw(sn);
 }
 
 static void
@@ -307,13 +329,29 @@ on_error(void *arg, const char *msg)
 	give_up(sn, msg);
 }
 
+/*
+ * Silence: the server may be the one to speak first. A client that has
+ * started a TLS record is waited for (a ClientHello may come slowly, in
+ * pieces) up to the handshake deadline, then dropped as failed TLS.
+ */
 static void
 on_quiet(void *arg)
 {
 	struct sniff *sn = arg;
 
-	if (!sn->decided)
-		go_raw(sn);
+	if (sn->decided)
+		return;
+	if (sn->in.len > 0 && (unsigned char)core_buf_head(&sn->in)[0] == 0x16) {
+		if (!sn->hello_wait) {
+			sn->hello_wait = 1;
+			core_loop_timer_set(sn->timer, LIMIT_TLS_HELLO_SEC);
+			return;
+		}
+		mark_tls(sn, NULL);
+		give_up(sn, "client did not finish its TLS ClientHello in time");
+		return;
+	}
+	go_raw(sn);
 }
 
 static void
@@ -360,6 +398,7 @@ core_sniff_start(struct stream *client, struct stream *upstream,
 
 	if (sn == NULL)
 		abort();
+	nsniffs++;
 	sn->cs = client;
 	sn->us = upstream;
 	sn->us_addr = upstream_addr != NULL ? strdup(upstream_addr) : NULL;

@@ -27,4 +27,7 @@ void	core_sniff_start(struct stream *client, struct stream *upstream,
 	    const char *upstream_addr, struct flow *f, const char *host,
 	    int port, const char *pre, size_t prelen, proxy_accept_fn http);
 
+/* Connections being sniffed now. */
+int	core_sniff_count(void);
+
 #endif

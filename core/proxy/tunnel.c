@@ -25,9 +25,18 @@ struct tunnel {
 	struct loop_timer	*idle;
 };
 
+static int ntunnels;
+
+int
+core_tunnel_count(void)
+{
+	return ntunnels;
+}
+
 static void
 finish(struct tunnel *t, const char *error, int aborted)
 {
+	ntunnels--;
 	if (error != NULL)
 		core_flow_error(t->f, "%s", error);
 	if (aborted) {
@@ -95,13 +104,14 @@ on_idle(void *arg)
 
 void
 core_tunnel_start(struct stream *client, struct stream *server, struct flow *f,
-    const char *pre, size_t prelen)
+    const char *pre, size_t prelen, int client_eof)
 {
 	struct tunnel *t = calloc(1, sizeof *t);
 	struct stream_cbs cbs = { on_data, on_drain, on_eof, on_error, NULL };
 
 	if (t == NULL)
 		abort();
+	ntunnels++;
 	t->f = f;
 	t->client.t = t->server.t = t;
 	t->client.s = client;
@@ -120,6 +130,10 @@ core_tunnel_start(struct stream *client, struct stream *server, struct flow *f,
 		core_flow_body_append(&f->up, pre, prelen);
 		core_stream_write(server, pre, prelen);
 	}
-	core_stream_pause(client, 0);
+	if (client_eof) {
+		t->client.eof = 1;
+		core_stream_shutdown(server);
+	} else
+		core_stream_pause(client, 0);
 	core_stream_pause(server, 0);
 }

@@ -14,9 +14,13 @@ struct stream;
 /*
  * Takes ownership of both streams. The flow must already be in the store;
  * the tunnel finishes it. pre holds client bytes read before the tunnel
- * began (sent to the server first).
+ * began (sent to the server first). client_eof: the client already sent
+ * its FIN (its stream will not say so again), so the server gets one.
  */
 void	core_tunnel_start(struct stream *client, struct stream *server,
-	    struct flow *, const char *pre, size_t prelen);
+	    struct flow *, const char *pre, size_t prelen, int client_eof);
+
+/* Tunnels open now. */
+int	core_tunnel_count(void);
 
 #endif
