@@ -649,9 +649,9 @@ render_message(struct out *o, const struct grpc_frame *f, size_t n,
 	int cut = f->avail < f->len;
 	char *c = NULL;
 
-	pf(o, "%s %zu (%u bytes%s", f->flags & GRPC_FLAG_TRAILERS ?
-	    "trailers" : "message", n, f->len, f->flags &
-	    GRPC_FLAG_COMPRESSED ? ", compressed" : "");
+	pf(o, "%s %zu (%u byte%s%s", f->flags & GRPC_FLAG_TRAILERS ?
+	    "trailers" : "message", n, f->len, f->len == 1 ? "" : "s",
+	    f->flags & GRPC_FLAG_COMPRESSED ? ", compressed" : "");
 	if (cut)
 		pf(o, ", %zu kept", f->avail);
 	put(o, ")\n", 2);
