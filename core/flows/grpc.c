@@ -705,7 +705,8 @@ core_grpc_format(const char *data, size_t len, const char *encoding,
 			core_cause(cause, "not gRPC framing: flag byte 0x%02x",
 			    (unsigned char)data[0]);
 		else
-			core_cause(cause, "not gRPC framing: %zu bytes", len);
+			core_cause(cause, "not gRPC framing: %zu bytes, less "
+			    "than a message header", len);
 		return -1;
 	}
 	while (off < len && !o.full) {
