@@ -666,8 +666,12 @@ render_message(struct out *o, const struct grpc_frame *f, size_t n,
 		    len, cut ? DECODE_PARTIAL : 0, &c) == -1)
 			why = c;
 		if (why != NULL) {
+			/* The cause may quote the header: escape it. */
 			indent(o, 0);
-			pf(o, "[%s]\n", why);
+			put(o, "[", 1);
+			put_escaped(o, (const unsigned char *)why, strlen(why),
+			    0, 0);
+			put(o, "]\n", 2);
 			indent(o, 0);
 			put_hex(o, p, len, f->len);
 			put(o, "\n", 1);

@@ -21,7 +21,7 @@
 #define CHECK(x)	do { if (!(x)) __builtin_trap(); } while (0)
 
 static const char *encodings[] = { NULL, "gzip", "deflate", "identity",
-    "snappy", "zstd", "gzip, br", "" };
+    "snappy", "zstd", "gzip, br", "\x01\xc3(\x7f" };
 
 static void
 check_text(const char *t, size_t n)
