@@ -165,7 +165,7 @@ doc_body(struct doc *d, const struct flow_headers *h,
     const struct flow_body *b)
 {
 	static const char *kinds[] = { "empty", "text", "JSON", "form",
-	    "binary" };
+	    "binary", "gRPC", "protobuf" };
 
 	core_bodyfmt_free(&d->body);
 	core_bodyfmt_format(h, b, &d->body);

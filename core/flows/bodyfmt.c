@@ -8,6 +8,7 @@
 
 #include "core/flows/bodyfmt.h"
 #include "core/flows/flow.h"
+#include "core/flows/grpc.h"
 #include "core/http/decode.h"
 #include "core/loop/buf.h"
 
@@ -274,6 +275,64 @@ ctype_has(const struct flow_headers *h, const char *what)
 	return ct != NULL && strcasestr(ct, what) != NULL;
 }
 
+/* The media type of Content-Type (parameters left out) is one of names. */
+static int
+ctype_is(const struct flow_headers *h, const char *const *names)
+{
+	const char *ct = h != NULL ? core_flow_header_get(h, "Content-Type") :
+	    NULL;
+	size_t n;
+
+	if (ct == NULL)
+		return 0;
+	ct += strspn(ct, " \t");
+	n = strcspn(ct, "; \t");
+	for (; *names != NULL; names++)
+		if (strlen(*names) == n && strncasecmp(ct, *names, n) == 0)
+			return 1;
+	return 0;
+}
+
+static const char *const grpc_types[] = { "application/grpc",
+    "application/grpc+proto", "application/grpc-web",
+    "application/grpc-web+proto", NULL };
+static const char *const protobuf_types[] = { "application/x-protobuf",
+    "application/protobuf", "application/x-google-protobuf",
+    "application/vnd.google.protobuf", NULL };
+
+/*
+ * gRPC and protobuf bodies by their Content-Type. Returns 1 with out
+ * filled, or 0 when the bytes are not what the type says (out->note then
+ * says why, unless a note is there already) so the usual formats apply.
+ */
+static int
+format_grpc(const struct flow_headers *h, const char *data, size_t len,
+    int partial, struct bodyfmt *out)
+{
+	char *s = NULL, *cause = NULL;
+	size_t n = 0;
+	int grpc = ctype_is(h, grpc_types), r;
+
+	if (!grpc && !ctype_is(h, protobuf_types))
+		return 0;
+	if (grpc)
+		r = core_grpc_format(data, len, core_flow_header_get(h,
+		    "grpc-encoding"), partial, &s, &n, &cause);
+	else
+		r = core_grpc_protobuf(data, len, partial, &s, &n, &cause);
+	if (r == -1) {
+		if (out->note == NULL)
+			out->note = cause;
+		else
+			free(cause);
+		return 0;
+	}
+	out->kind = grpc ? BODYFMT_GRPC : BODYFMT_PROTOBUF;
+	out->text = s;
+	out->len = n;
+	return 1;
+}
+
 int
 core_bodyfmt_format(const struct flow_headers *h, const struct flow_body *body,
     struct bodyfmt *out)
@@ -302,6 +361,8 @@ core_bodyfmt_format(const struct flow_headers *h, const struct flow_body *body,
 		}
 	}
 	partial = out->truncated;
+	if (format_grpc(h, data, len, partial, out))
+		goto done;
 	if (!core_bodyfmt_is_text(data, len, partial)) {
 		out->kind = BODYFMT_HEX;
 		out->text = malloc(len);

@@ -16,7 +16,9 @@ enum bodyfmt_kind {
 	BODYFMT_TEXT,		/* shown as is (UTF-8) */
 	BODYFMT_JSON,		/* re-indented */
 	BODYFMT_FORM,		/* "name: value" lines, percent-decoded */
-	BODYFMT_HEX		/* binary: see core_bodyfmt_hex_line */
+	BODYFMT_HEX,		/* binary: see core_bodyfmt_hex_line */
+	BODYFMT_GRPC,		/* application/grpc: each message decoded */
+	BODYFMT_PROTOBUF	/* application/x-protobuf: fields decoded */
 };
 
 struct bodyfmt {

@@ -80,4 +80,18 @@
 /* DNS queries awaiting their answer on one UDP 5-tuple (core/proxy/udprelay.c). */
 #define LIMIT_DNS_PENDING	32
 
+/* gRPC and protobuf bodies shown without a schema (core/flows/grpc.c). */
+/* Nested messages decoded inside one another; deeper ones show as bytes. */
+#define LIMIT_GRPC_DEPTH	32
+/* gRPC messages of one body decoded; the rest are only counted. */
+#define LIMIT_GRPC_MESSAGES	1024
+/* Bytes of text one body's decoding produces; past it the text is cut. */
+#define LIMIT_GRPC_TEXT		(2 * 1024 * 1024)
+/* Bytes of one bytes field (or undecodable rest) shown in hex. */
+#define LIMIT_GRPC_HEX		256
+/* Values shown when bytes also read as packed varints. */
+#define LIMIT_GRPC_PACKED	32
+/* Bytes inflated from compressed messages of one body, all messages. */
+#define LIMIT_GRPC_INFLATED	(64 * 1024 * 1024)
+
 #endif

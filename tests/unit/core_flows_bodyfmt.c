@@ -118,6 +118,88 @@ test_format_gzip_json(void **state)
 	free(h.v);
 }
 
+/* gRPC and protobuf bodies by Content-Type (core/flows/grpc.c decodes). */
+static void
+test_format_grpc(void **state)
+{
+	/* Two messages as python3-protobuf encodes Inner{a: 150, s: "hello"}
+	 * and an empty one (tests/unit/data/grpc-two.bin). */
+	static const char two[] = "\x00\x00\x00\x00\x0a\x08\x96\x01\x12\x05"
+	    "hello\x00\x00\x00\x00\x00";
+	struct flow_headers h = { 0 };
+	struct flow_body b = { 0 };
+	struct bodyfmt fmt;
+
+	core_flow_header_add(&h, "Content-Type", 12, "application/grpc+proto",
+	    22);
+	core_flow_body_set(&b, two, sizeof two - 1);
+	core_bodyfmt_format(&h, &b, &fmt);
+	assert_int_equal(fmt.kind, BODYFMT_GRPC);
+	assert_null(fmt.note);
+	assert_string_equal(fmt.text, "message 1 (10 bytes)\n"
+	    "  1: 150 (zigzag 75)\n  2: \"hello\"\n"
+	    "message 2 (0 bytes)\n  (empty)\n");
+	assert_int_equal(fmt.len, strlen(fmt.text));
+	core_bodyfmt_free(&fmt);
+
+	/* A kept prefix says so. */
+	b.truncated = 1;
+	b.len = 13;
+	core_bodyfmt_format(&h, &b, &fmt);
+	assert_int_equal(fmt.kind, BODYFMT_GRPC);
+	assert_true(fmt.truncated);
+	assert_non_null(strstr(fmt.text, "  2: \"hel\"...\n"));
+	core_bodyfmt_free(&fmt);
+	b.truncated = 0;
+
+	/* Not gRPC framing after all: the usual formats, with a note. */
+	core_flow_body_set(&b, "hello", 5);
+	core_bodyfmt_format(&h, &b, &fmt);
+	assert_int_equal(fmt.kind, BODYFMT_TEXT);
+	assert_string_equal(fmt.note, "not gRPC framing: flag byte 0x68");
+	core_bodyfmt_free(&fmt);
+
+	/* gRPC+JSON is not protobuf: left to the JSON formatter. */
+	core_flow_headers_clear(&h);
+	core_flow_header_add(&h, "Content-Type", 12, "application/grpc+json",
+	    21);
+	core_flow_body_set(&b, "{}", 2);
+	core_bodyfmt_format(&h, &b, &fmt);
+	assert_int_equal(fmt.kind, BODYFMT_JSON);
+	core_bodyfmt_free(&fmt);
+
+	/* A plain protobuf body, parameters and case aside. */
+	core_flow_headers_clear(&h);
+	core_flow_header_add(&h, "Content-Type", 12,
+	    "Application/X-Protobuf; messageType=x.Y", 40);
+	core_flow_body_set(&b, "\x08\x96\x01\x12\x02hi", 7);
+	core_bodyfmt_format(&h, &b, &fmt);
+	assert_int_equal(fmt.kind, BODYFMT_PROTOBUF);
+	assert_string_equal(fmt.text, "1: 150 (zigzag 75)\n2: \"hi\"\n");
+	core_bodyfmt_free(&fmt);
+
+	/* The same bytes without the type stay binary. */
+	core_flow_headers_clear(&h);
+	core_bodyfmt_format(&h, &b, &fmt);
+	assert_int_equal(fmt.kind, BODYFMT_HEX);
+	core_bodyfmt_free(&fmt);
+
+	/* grpc-encoding is read from the message's own headers. */
+	core_flow_header_add(&h, "Content-Type", 12, "application/grpc", 16);
+	core_flow_header_add(&h, "grpc-encoding", 13, "snappy", 6);
+	core_flow_body_set(&b, "\x01\x00\x00\x00\x01\x00", 6);
+	core_bodyfmt_format(&h, &b, &fmt);
+	assert_int_equal(fmt.kind, BODYFMT_GRPC);
+	assert_string_equal(fmt.text, "message 1 (1 byte, compressed)\n"
+	    "  [unknown content coding: snappy]\n  <00>\n");
+	core_bodyfmt_free(&fmt);
+
+	core_flow_body_clear(&b);
+	free(b.data);
+	core_flow_headers_clear(&h);
+	free(h.v);
+}
+
 int
 main(void)
 {
@@ -126,6 +208,7 @@ main(void)
 		cmocka_unit_test(test_form_and_text),
 		cmocka_unit_test(test_hex),
 		cmocka_unit_test(test_format_gzip_json),
+		cmocka_unit_test(test_format_grpc),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
