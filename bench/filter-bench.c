@@ -132,6 +132,8 @@ run(const char *expr, size_t *matched)
 		/* As the view scans the store (core/flows/view.c). */
 		for (i = 0; i < n; i++) {
 			core_store_prefetch(i);
+			if (i + 4 < n)
+				core_filter_prefetch(f, core_store_at(i + 4));
 			hits += core_filter_match(f, core_store_at(i));
 		}
 		core_filter_free(f);

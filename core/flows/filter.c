@@ -206,6 +206,7 @@ struct filter {
 	struct node		*root;
 	int			 has_q;		/* mentions ~q */
 	int			 has_s;		/* mentions ~s */
+	int			 reads;		/* READS_*, for core_filter_prefetch */
 	pcre2_match_context	*mctx;
 	pcre2_jit_stack		*jit;
 
@@ -227,6 +228,10 @@ struct parser {
 	struct filter_error	*err;
 	int			 failed;
 };
+
+/* Header lists a filter reads. */
+#define READS_REQUEST_HEADERS	0x1
+#define READS_RESPONSE_HEADERS	0x2
 
 static void	 node_free(struct node *);
 static struct node *parse_expr(struct parser *);
@@ -317,6 +322,31 @@ peek(struct parser *p)
 {
 	skip_space(p);
 	return p->pos < p->len ? p->s[p->pos] : '\0';
+}
+
+static int
+reads_of(enum kind kind)
+{
+	switch (kind) {
+	case K_URL:		/* the Host header */
+	case K_DOMAIN:
+	case K_HEADQ:
+	case K_CTYPEQ:
+	case K_BODYQ:		/* Content-Encoding */
+		return READS_REQUEST_HEADERS;
+	case K_HEADS:
+	case K_CTYPES:
+	case K_BODYS:
+	case K_ASSET:
+	case K_WEBSOCKET:
+		return READS_RESPONSE_HEADERS;
+	case K_HEAD:
+	case K_CTYPE:
+	case K_BODY:
+		return READS_REQUEST_HEADERS | READS_RESPONSE_HEADERS;
+	default:
+		return 0;
+	}
 }
 
 static struct node *
@@ -711,6 +741,7 @@ parse_operator(struct parser *p)
 	}
 	p->pos += 1 + nlen;
 	n = node_new(op->kind, op->cost);
+	p->f->reads |= reads_of(op->kind);
 	if (op->kind == K_REQUEST)
 		p->f->has_q = 1;
 	if (op->kind == K_RESPONSE)
@@ -735,6 +766,7 @@ parse_bare(struct parser *p)
 	if ((len = read_word(p, 1, &w, &quoted)) == -1)
 		return NULL;
 	n = node_new(K_URL, COST_BUILD);
+	p->f->reads |= reads_of(K_URL);
 	if (compile_regex(p, n, find_op("u", 1), w, len, start, quoted) == -1) {
 		node_free(n);
 		n = NULL;
@@ -988,6 +1020,21 @@ core_filter_free(struct filter *f)
 	free(f->dec[1].buf);
 	free(f->text);
 	free(f);
+}
+
+void
+core_filter_prefetch(const struct filter *f, const struct flow *fl)
+{
+	if (f == NULL || fl->type != FLOW_HTTP)
+		return;
+	if ((f->reads & READS_REQUEST_HEADERS) && fl->request != NULL) {
+		__builtin_prefetch(fl->request->headers.v);
+		__builtin_prefetch(fl->request->headers.arena);
+	}
+	if ((f->reads & READS_RESPONSE_HEADERS) && fl->response != NULL) {
+		__builtin_prefetch(fl->response->headers.v);
+		__builtin_prefetch(fl->response->headers.arena);
+	}
 }
 
 const char *

@@ -960,6 +960,8 @@ static const struct ref_case ref_cases[] = {
 	{ "upload.test",			"0100000", NULL },
 	{ "~u :8080/",				"0100100", NULL },
 	{ "~u ^http://10\\.1\\.1\\.1:8080/form$",	"0100000", "0000000" },
+	{ "~u ^http://192\\.0\\.2\\.1/",		"0001000", "0000000" },
+	{ "~u ^http://api\\.test/",		"0001000", NULL },
 	/* 3. Bodies that do not exist (HEAD, 204, no request body, a stream
 	 * that sent nothing) match nothing, not even the empty text. */
 	{ "~b \"\"",				"1100110", NULL },
@@ -989,8 +991,13 @@ static const struct ref_case ref_cases[] = {
 	{ "~hs \\r\\n$",			"1011100", NULL },
 	{ "~hq ^Host:\\scdn\\.test\\r\\n",	"0010000", NULL },
 	{ "~hs image/png\\r\\nContent-Length:\\s1234", "0010000", NULL },
-	/* $ before a CR LF: Python's re sees no line end there. */
+	{ "~hs ^Content-Type:\\simage/png\\r\\nContent-Length:", "0010000",
+	    NULL },
+	{ "~hq User-Agent:\\s+curl\\S*\\r\\nAccept:",	"1000000", NULL },
+	/* $ before a CR LF: Python's re sees no line end there, and its
+	 * . matches the CR, which PCRE2's does not with CR LF newlines. */
 	{ "~hs nginx$",				"1000000", "0000000" },
+	{ "~hs nginx.$",			"0000000", "1000000" },
 	/* 7. Juxtaposition ands whole expressions: it binds loosest. */
 	{ "~m POST | ~m GET ~s",		"1001000", NULL },
 	{ "~s ~m GET | ~m HEAD",		"1011000", NULL },
@@ -998,6 +1005,11 @@ static const struct ref_case ref_cases[] = {
 	{ "!~s ~http | ~tcp",			"0100011", NULL },
 	{ "~m GET ~d example | ~d cdn",		"1000000", NULL },
 	{ "(~m GET | ~m PUT) ~s",		"1001100", NULL },
+	{ "~m GET | ~m HEAD ~c 200",		"1010000", NULL },
+	{ "~m GET | ~m HEAD & ~c 200",		"1011000", NULL },
+	{ "~tcp & ~b hello | ~d cdn & ~bq x",	"0000110", NULL },
+	/* mitmproxy reads no juxtaposition inside parentheses. */
+	{ "(~m GET ~d example)",		"1000000", "error" },
 	/* 8. A bare regex runs to white space, a parenthesis, ~ or a
 	 * quote, so &, | and ! inside it are the regex's. */
 	{ "~m delete|put",			"0000100", NULL },
@@ -1008,11 +1020,16 @@ static const struct ref_case ref_cases[] = {
 	{ "a=1&b=2",				"0000100", NULL },
 	{ "~m GET|",				"1111100", NULL },
 	{ "~m get|head ~s",			"1011000", NULL },
+	{ "~m ^delete$|^put$",			"0000100", NULL },
+	{ "~bq user=bob&pass=",			"0100000", NULL },
+	{ "~m GET| ~m POST",			"0100000", NULL },
+	{ "~c 200|~c 204",			"1011000", NULL },
 	/* An & or | right before ~, ! or ( is the operator; mitmproxy
 	 * reads "~m GET|~m POST" as ~m "GET|" & ~m POST. */
 	{ "~m GET|~m POST",			"1101000", "0100000" },
 	{ "~m GET|!~s",				"1101011", "1001000" },
 	{ "~d example&(~s)",			"1000000", "error" },
+	{ "~d cdn&!~e",				"0010000", "0000000" },
 	/* 9. trawl's own readings where mitmproxy 8 is broken or stricter.
 	 * A backslash in quotes reaches PCRE2 (mitmproxy drops it but
 	 * before \r, \n, \t and \f, which it turns into those bytes). */
@@ -1028,8 +1045,10 @@ static const struct ref_case ref_cases[] = {
 	{ "~d UPLOAD\\.TEST$",			"0100000", NULL },
 	{ "~h ^server:\\s",			"1001000", "0000000" },
 	{ "~hs ^content-length:",		"0010000", "0000000" },
-	/* A lone ! is an error, not the regex "!". */
+	/* A lone ! is an error, not the regex "!"; so is a regex alone
+	 * that starts with & or |. */
 	{ "!",					"error", "0000100" },
+	{ "~q | &now",				"error", "0100000" },
 };
 
 static void
