@@ -206,7 +206,7 @@ struct filter {
 	struct node		*root;
 	int			 has_q;		/* mentions ~q */
 	int			 has_s;		/* mentions ~s */
-	int			 reads;		/* READS_*, for core_filter_prefetch */
+	int			 reads;		/* READS_*, for prefetching */
 	pcre2_match_context	*mctx;
 	pcre2_jit_stack		*jit;
 
@@ -219,7 +219,7 @@ struct filter {
 };
 
 struct parser {
-	pcre2_compile_context	*crlf;		/* CR LF newlines, for headers */
+	pcre2_compile_context	*crlf;		/* CR LF newlines (~h) */
 	const char		*s;
 	size_t			 len;
 	size_t			 pos;
@@ -493,7 +493,7 @@ compile_regex(struct parser *p, struct node *n, const struct op *op,
 	if (op->kind == K_HEAD || op->kind == K_HEADQ || op->kind == K_HEADS) {
 		if (p->crlf == NULL &&
 		    (p->crlf = pcre2_compile_context_create(NULL)) == NULL)
-			abort();	/* out of memory is not survivable here */
+			abort();	/* out of memory is not survivable */
 		pcre2_set_newline(p->crlf, PCRE2_NEWLINE_CRLF);
 		ctx = p->crlf;
 	}
@@ -1274,7 +1274,6 @@ match_http_body(struct filter *f, const struct node *n,
 	if (!has_body(b))
 		return 0;
 	ce = core_flow_header_get(h, "content-encoding");
-
 	if (ce == NULL || !core_decode_needed(ce))
 		return re_match(f, n, data, b->len);
 	if (f->dec_state[side] == 0) {

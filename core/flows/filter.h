@@ -62,7 +62,8 @@ int		 core_filter_match(struct filter *, const struct flow *);
  * header lists). Call it for a flow a few places ahead of the one being
  * matched. Reads nothing but pointers; a NULL filter does nothing.
  */
-void		 core_filter_prefetch(const struct filter *, const struct flow *);
+void		 core_filter_prefetch(const struct filter *,
+		    const struct flow *);
 
 /* The expression as given to compile. Owned by the filter. */
 const char	*core_filter_text(const struct filter *);

@@ -126,8 +126,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		free(cause);
 	} else {
-		for (i = 0; i < NFLOWS; i++)
+		for (i = 0; i < NFLOWS; i++) {
+			core_filter_prefetch(f, flows[i]);
 			(void)core_filter_match(f, flows[i]);
+		}
 		(void)core_filter_wants_request(f);
 		(void)core_filter_wants_response(f);
 		if (strcmp(core_filter_text(f), expr) != 0)

@@ -656,6 +656,24 @@ test_stages(void **state)
 	assert_int_equal(core_filter_match(NULL, flows[0]), 1);
 }
 
+/* The prefetch hint reads only pointers, of any flow (ASan watches). */
+static void
+test_prefetch(void **state)
+{
+	static const char *exprs[] = { "~h x", "~u x", "~bs x", "~tcp" };
+	struct filter *f;
+	size_t i, j;
+
+	for (i = 0; i < sizeof exprs / sizeof exprs[0]; i++) {
+		assert_non_null(f = core_filter_compile(exprs[i], 0, NULL));
+		for (j = 0; j < NFLOWS; j++) {
+			core_filter_prefetch(f, flows[j]);
+			core_filter_prefetch(NULL, flows[j]);
+		}
+		core_filter_free(f);
+	}
+}
+
 /* An undecodable body is matched raw; a kept prefix decodes partly. */
 static void
 test_body_fallback(void **state)
@@ -938,7 +956,7 @@ ref_teardown(void **state)
 
 struct ref_case {
 	const char	*expr;
-	const char	*want;		/* trawl: '1' or '0' per flow, or "error" */
+	const char	*want;		/* '1' or '0' per flow, or "error" */
 	const char	*mitmproxy;	/* NULL: the same as want */
 };
 
@@ -1114,6 +1132,7 @@ main(void)
 		cmocka_unit_test(test_cause),
 		cmocka_unit_test(test_case_sensitive),
 		cmocka_unit_test(test_stages),
+		cmocka_unit_test(test_prefetch),
 		cmocka_unit_test(test_body_fallback),
 		cmocka_unit_test(test_large_fields),
 		cmocka_unit_test(test_no_allocation),
