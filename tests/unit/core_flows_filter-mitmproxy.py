@@ -106,10 +106,15 @@ def table():
         src = fp.read()
     body = src[src.index("ref_cases[] = {"):]
     body = body[:body.index("\n};")]
-    case = re.compile(r'\{\s*"((?:[^"\\]|\\.)*)",\s*"([01]+)",\s*'
+    case = re.compile(r'\{\s*"((?:[^"\\]|\\.)*)",\s*"([01]+|error)",\s*'
                       r'(NULL|"([^"]*)")\s*\}')
-    return [(c_string(m[1]), m[2], m[4] if m[4] is not None else m[2])
-            for m in case.finditer(body)]
+    cases = [(c_string(m[1]), m[2], m[4] if m[4] is not None else m[2])
+             for m in case.finditer(body)]
+    # A case this pattern cannot read would go unchecked: refuse that.
+    if len(cases) != body.count('\n\t{ "'):
+        sys.exit("core_flows_filter.c: %d of %d ref_cases understood" %
+                 (len(cases), body.count('\n\t{ "')))
+    return cases
 
 
 def main():
