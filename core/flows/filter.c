@@ -2,16 +2,24 @@
  * filter.c -- parses filter expressions into a tree of PCRE2 codes and
  * matches flows against it.
  *
- * Grammar (juxtaposition is AND; ! binds tightest, then &, then |):
+ * Grammar, as mitmproxy's flowfilter reads it: one or more complete
+ * expressions side by side are anded, so juxtaposition binds loosest and
+ * "a | b c" is "(a | b) & c"; then |, then &, and ! binds tightest.
  *
+ *	expr	= or { or }
  *	or	= and { "|" and }
- *	and	= unary { [ "&" ] unary }
+ *	and	= unary { "&" unary }
  *	unary	= "!" unary | primary
- *	primary	= "(" or ")" | "~" NAME [ ARG ] | WORD
+ *	primary	= "(" expr ")" | "~" NAME [ ARG ] | REGEX
  *
- * A WORD (or ARG) is a bare word, which ends at white space or one of
- * ( ) & |, or a string quoted with ' or " in which a backslash before the
- * quote or another backslash stands for that character; any other
+ * A regex (an ARG of a regex test, or a REGEX alone, which means ~u) is a
+ * quoted string or a bare word that runs to white space, a parenthesis, a
+ * ~ or a quote, as in mitmproxy, so "~m get|put" is one regex. One
+ * exception: an & or | right before a ~, ! or ( is the operator, so
+ * "~m GET|~m POST" is GET or POST. A REGEX alone cannot start with &, |
+ * or ! (those are operators there). The argument of a comparison (~c,
+ * ~dur, ...) also ends at & and |. In a quoted string a backslash before
+ * the quote or another backslash stands for that character; any other
  * backslash pair reaches PCRE2 unchanged, so "\d+" means digits.
  */
 #include <sys/types.h>
@@ -115,7 +123,8 @@ static const struct op ops[] = {
 	{ "e", K_ERROR, ARG_NONE, COST_FLAG, 0, "flows with an error" },
 	{ "marked", K_MARKED, ARG_NONE, COST_FLAG, 0, "marked flows" },
 	{ "marker", K_MARKER, ARG_REGEX, COST_FIELD, 0, "marker matches" },
-	{ "comment", K_COMMENT, ARG_REGEX, COST_FIELD, 0, "comment matches" },
+	{ "comment", K_COMMENT, ARG_REGEX, COST_FIELD,
+	    PCRE2_MULTILINE | PCRE2_ALT_CIRCUMFLEX, "comment matches" },
 	{ "http", K_HTTP, ARG_NONE, COST_FLAG, 0, "HTTP flows" },
 	{ "websocket", K_WEBSOCKET, ARG_NONE, COST_FLAG, 0,
 	    "WebSocket flows (none yet)" },
@@ -134,11 +143,14 @@ static const struct op ops[] = {
 	{ "m", K_METHOD, ARG_REGEX, COST_FIELD, 0, "request method" },
 	{ "d", K_DOMAIN, ARG_REGEX, COST_FIELDS, 0, "host or Host header" },
 	{ "u", K_URL, ARG_REGEX, COST_BUILD, 0, "URL (DNS: query name)" },
-	{ "h", K_HEAD, ARG_REGEX, COST_BUILD, PCRE2_MULTILINE,
+	{ "h", K_HEAD, ARG_REGEX, COST_BUILD,
+	    PCRE2_MULTILINE | PCRE2_ALT_CIRCUMFLEX,
 	    "request or response header" },
-	{ "hq", K_HEADQ, ARG_REGEX, COST_BUILD, PCRE2_MULTILINE,
+	{ "hq", K_HEADQ, ARG_REGEX, COST_BUILD,
+	    PCRE2_MULTILINE | PCRE2_ALT_CIRCUMFLEX,
 	    "request header" },
-	{ "hs", K_HEADS, ARG_REGEX, COST_BUILD, PCRE2_MULTILINE,
+	{ "hs", K_HEADS, ARG_REGEX, COST_BUILD,
+	    PCRE2_MULTILINE | PCRE2_ALT_CIRCUMFLEX,
 	    "response header" },
 	{ "t", K_CTYPE, ARG_REGEX, COST_FIELD, 0,
 	    "request or response Content-Type" },
@@ -194,6 +206,7 @@ struct filter {
 	struct node		*root;
 	int			 has_q;		/* mentions ~q */
 	int			 has_s;		/* mentions ~s */
+	int			 reads;		/* READS_*, for prefetching */
 	pcre2_match_context	*mctx;
 	pcre2_jit_stack		*jit;
 
@@ -206,6 +219,7 @@ struct filter {
 };
 
 struct parser {
+	pcre2_compile_context	*crlf;		/* CR LF newlines (~h) */
 	const char		*s;
 	size_t			 len;
 	size_t			 pos;
@@ -215,8 +229,12 @@ struct parser {
 	int			 failed;
 };
 
+/* Header lists a filter reads. */
+#define READS_REQUEST_HEADERS	0x1
+#define READS_RESPONSE_HEADERS	0x2
+
 static void	 node_free(struct node *);
-static struct node *parse_or(struct parser *);
+static struct node *parse_expr(struct parser *);
 
 /* Records the first error at byte offset at. Always returns NULL. */
 static void *
@@ -267,12 +285,29 @@ is_space(char c)
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
-/* Characters that end a bare word. */
+/* Characters that end an operator's name or a comparison's argument. */
 static int
 is_stop(char c)
 {
 	return c == '\0' || is_space(c) || c == '(' || c == ')' ||
 	    c == '&' || c == '|';
+}
+
+/*
+ * Whether a bare regex ends at s[i]: at white space, a parenthesis, a ~
+ * or a quote, as in mitmproxy; and at an & or | that comes right before
+ * a ~, ! or (, which is the operator nobody means as part of the regex.
+ */
+static int
+is_regex_end(const struct parser *p, size_t i)
+{
+	char c = p->s[i], next = i + 1 < p->len ? p->s[i + 1] : '\0';
+
+	if (is_space(c) || c == '(' || c == ')' || c == '~' || c == '"' ||
+	    c == '\'')
+		return 1;
+	return (c == '&' || c == '|') && (next == '~' || next == '!' ||
+	    next == '(');
 }
 
 static void
@@ -287,6 +322,31 @@ peek(struct parser *p)
 {
 	skip_space(p);
 	return p->pos < p->len ? p->s[p->pos] : '\0';
+}
+
+static int
+reads_of(enum kind kind)
+{
+	switch (kind) {
+	case K_URL:		/* the Host header */
+	case K_DOMAIN:
+	case K_HEADQ:
+	case K_CTYPEQ:
+	case K_BODYQ:		/* Content-Encoding */
+		return READS_REQUEST_HEADERS;
+	case K_HEADS:
+	case K_CTYPES:
+	case K_BODYS:
+	case K_ASSET:
+	case K_WEBSOCKET:
+		return READS_RESPONSE_HEADERS;
+	case K_HEAD:
+	case K_CTYPE:
+	case K_BODY:
+		return READS_REQUEST_HEADERS | READS_RESPONSE_HEADERS;
+	default:
+		return 0;
+	}
 }
 
 static struct node *
@@ -353,11 +413,12 @@ node_sort(struct node *n)
 
 /*
  * Reads a bare or quoted word at p->pos into a malloc'ed, NUL-terminated
- * *out. Returns its length, or -1 on error. *quoted tells whether it was
- * quoted (for mapping regex offsets back to columns).
+ * *out: a bare regex when regex is set (is_regex_end), else a word up to
+ * is_stop. Returns its length, or -1 on error. *quoted tells whether it
+ * was quoted (for mapping regex offsets back to columns).
  */
 static ssize_t
-read_word(struct parser *p, char **out, int *quoted)
+read_word(struct parser *p, int regex, char **out, int *quoted)
 {
 	size_t start = p->pos, end, n = 0;
 	char q = p->s[p->pos], *w;
@@ -366,8 +427,8 @@ read_word(struct parser *p, char **out, int *quoted)
 	/* Find the end first: allocating the rest of the text per word
 	 * would make a long expression quadratic. */
 	end = start + *quoted;
-	while (end < p->len && (*quoted ? p->s[end] != q :
-	    !is_stop(p->s[end])))
+	while (end < p->len && (*quoted ? p->s[end] != q : regex ?
+	    !is_regex_end(p, end) : !is_stop(p->s[end])))
 		end += (*quoted && p->s[end] == '\\' && end + 1 < p->len) ?
 		    2 : 1;
 	if (*quoted && end >= p->len) {
@@ -419,6 +480,7 @@ static int
 compile_regex(struct parser *p, struct node *n, const struct op *op,
     const char *w, size_t len, size_t start, int quoted)
 {
+	pcre2_compile_context *ctx = NULL;
 	PCRE2_UCHAR msg[200];
 	PCRE2_SIZE eoff;
 	uint32_t opts = op->re_flags;
@@ -426,7 +488,16 @@ compile_regex(struct parser *p, struct node *n, const struct op *op,
 
 	if (!(p->f->flags & FILTER_CASE_SENSITIVE))
 		opts |= PCRE2_CASELESS;
-	n->re = pcre2_compile((PCRE2_SPTR)w, len, opts, &ecode, &eoff, NULL);
+	/* Header blocks are "name: value" lines joined by CR LF, as
+	 * mitmproxy joins them: ^ and $ then match at each line. */
+	if (op->kind == K_HEAD || op->kind == K_HEADQ || op->kind == K_HEADS) {
+		if (p->crlf == NULL &&
+		    (p->crlf = pcre2_compile_context_create(NULL)) == NULL)
+			abort();	/* out of memory is not survivable */
+		pcre2_set_newline(p->crlf, PCRE2_NEWLINE_CRLF);
+		ctx = p->crlf;
+	}
+	n->re = pcre2_compile((PCRE2_SPTR)w, len, opts, &ecode, &eoff, ctx);
 	if (n->re == NULL) {
 		if (pcre2_get_error_message(ecode, msg, sizeof msg) < 0)
 			snprintf((char *)msg, sizeof msg, "error %d", ecode);
@@ -571,17 +642,24 @@ parse_arg(struct parser *p, struct node *n, const struct op *op)
 {
 	char *w = NULL, *w2 = NULL, *both;
 	ssize_t len, len2;
-	size_t start;
-	int quoted, quoted2, ret = -1;
+	size_t start, name_end = p->pos;
+	int quoted, quoted2, ret = -1, missing;
 	char c = peek(p);
 
 	start = p->pos;
-	if (c == '\0' || c == '(' || c == ')' || c == '&' || c == '|' ||
-	    c == '!' || c == '~') {
+	if (op->arg == ARG_REGEX)
+		/* "~u !x" and "~u a|b" are regexes, but "~u&~s" has none. */
+		missing = c == '\0' || (c != '"' && c != '\'' &&
+		    is_regex_end(p, start)) || ((c == '&' || c == '|') &&
+		    start == name_end);
+	else
+		missing = c == '\0' || c == '(' || c == ')' || c == '&' ||
+		    c == '|' || c == '!' || c == '~';
+	if (missing) {
 		fail(p, start, "~%s needs %s", op->name, arg_example(op->arg));
 		return -1;
 	}
-	if ((len = read_word(p, &w, &quoted)) == -1)
+	if ((len = read_word(p, op->arg == ARG_REGEX, &w, &quoted)) == -1)
 		goto out;
 	if (op->arg == ARG_REGEX) {
 		ret = compile_regex(p, n, op, w, len, start, quoted);
@@ -595,7 +673,7 @@ parse_arg(struct parser *p, struct node *n, const struct op *op)
 			    arg_example(op->arg));
 			goto out;
 		}
-		if ((len2 = read_word(p, &w2, &quoted2)) == -1)
+		if ((len2 = read_word(p, 0, &w2, &quoted2)) == -1)
 			goto out;
 		both = xcalloc(1, len + len2 + 1);
 		memcpy(both, w, len);
@@ -663,6 +741,7 @@ parse_operator(struct parser *p)
 	}
 	p->pos += 1 + nlen;
 	n = node_new(op->kind, op->cost);
+	p->f->reads |= reads_of(op->kind);
 	if (op->kind == K_REQUEST)
 		p->f->has_q = 1;
 	if (op->kind == K_RESPONSE)
@@ -684,9 +763,10 @@ parse_bare(struct parser *p)
 	size_t start = p->pos;
 	int quoted;
 
-	if ((len = read_word(p, &w, &quoted)) == -1)
+	if ((len = read_word(p, 1, &w, &quoted)) == -1)
 		return NULL;
 	n = node_new(K_URL, COST_BUILD);
+	p->f->reads |= reads_of(K_URL);
 	if (compile_regex(p, n, find_op("u", 1), w, len, start, quoted) == -1) {
 		node_free(n);
 		n = NULL;
@@ -714,7 +794,7 @@ parse_primary(struct parser *p)
 		if (++p->depth > FILTER_MAX_DEPTH)
 			return fail(p, open, "nested deeper than %d",
 			    FILTER_MAX_DEPTH);
-		if ((n = parse_or(p)) == NULL)
+		if ((n = parse_expr(p)) == NULL)
 			return NULL;
 		p->depth--;
 		if (peek(p) != ')') {
@@ -750,29 +830,40 @@ parse_unary(struct parser *p)
 	return n;
 }
 
+/* Adds kid to the K_AND n, taking in the operands of a K_AND kid. */
+static void
+and_add(struct node *n, struct node *kid)
+{
+	size_t i;
+
+	if (kid->kind != K_AND) {
+		node_add(n, kid);
+		return;
+	}
+	for (i = 0; i < kid->nkids; i++)
+		node_add(n, kid->kids[i]);
+	kid->nkids = 0;
+	node_free(kid);
+}
+
 static struct node *
 parse_and(struct parser *p)
 {
 	struct node *n = NULL, *kid;
-	char c;
 
 	if ((kid = parse_unary(p)) == NULL)
 		return NULL;
-	for (;;) {
-		c = peek(p);
-		if (c == '\0' || c == ')' || c == '|')
-			break;
-		if (c == '&')
-			p->pos++;
+	while (peek(p) == '&') {
+		p->pos++;
 		if (n == NULL) {
 			n = node_new(K_AND, COST_FLAG);
-			node_add(n, kid);
+			and_add(n, kid);
 		}
 		if ((kid = parse_unary(p)) == NULL) {
 			node_free(n);
 			return NULL;
 		}
-		node_add(n, kid);
+		and_add(n, kid);
 	}
 	if (n == NULL)
 		return kid;
@@ -805,6 +896,32 @@ parse_or(struct parser *p)
 	return n;
 }
 
+/* Expressions side by side, anded as mitmproxy's OneOrMore does. */
+static struct node *
+parse_expr(struct parser *p)
+{
+	struct node *n = NULL, *kid;
+	char c;
+
+	if ((kid = parse_or(p)) == NULL)
+		return NULL;
+	while ((c = peek(p)) != '\0' && c != ')') {
+		if (n == NULL) {
+			n = node_new(K_AND, COST_FLAG);
+			and_add(n, kid);
+		}
+		if ((kid = parse_or(p)) == NULL) {
+			node_free(n);
+			return NULL;
+		}
+		and_add(n, kid);
+	}
+	if (n == NULL)
+		return kid;
+	node_sort(n);
+	return n;
+}
+
 struct filter *
 core_filter_compile_err(const char *expr, int flags, struct filter_error *err)
 {
@@ -829,10 +946,10 @@ core_filter_compile_err(const char *expr, int flags, struct filter_error *err)
 		fail(&p, 0, "empty expression");
 		goto fail;
 	}
-	if ((f->root = parse_or(&p)) == NULL)
+	if ((f->root = parse_expr(&p)) == NULL)
 		goto fail;
 	if (peek(&p) != '\0') {
-		/* parse_or stops only at the end or at a ) it cannot use. */
+		/* parse_expr stops only at the end or at a ) it cannot use. */
 		fail(&p, p.pos, "unbalanced parenthesis: ) without (");
 		goto fail;
 	}
@@ -842,11 +959,14 @@ core_filter_compile_err(const char *expr, int flags, struct filter_error *err)
 	f->jit = pcre2_jit_stack_create(32 * 1024, FILTER_JIT_STACK, NULL);
 	if (f->jit != NULL)
 		pcre2_jit_stack_assign(f->mctx, NULL, f->jit);
+	pcre2_compile_context_free(p.crlf);
+	p.crlf = NULL;
 	/* Room for the URL or a header block of a parsed message head. */
 	f->scratch_size = LIMIT_HTTP_HEAD + 1024;
 	f->scratch = xcalloc(1, f->scratch_size);
 	return f;
 fail:
+	pcre2_compile_context_free(p.crlf);
 	core_filter_free(f);
 	return NULL;
 }
@@ -900,6 +1020,21 @@ core_filter_free(struct filter *f)
 	free(f->dec[1].buf);
 	free(f->text);
 	free(f);
+}
+
+void
+core_filter_prefetch(const struct filter *f, const struct flow *fl)
+{
+	if (f == NULL || fl->type != FLOW_HTTP)
+		return;
+	if ((f->reads & READS_REQUEST_HEADERS) && fl->request != NULL) {
+		__builtin_prefetch(fl->request->headers.v);
+		__builtin_prefetch(fl->request->headers.arena);
+	}
+	if ((f->reads & READS_RESPONSE_HEADERS) && fl->response != NULL) {
+		__builtin_prefetch(fl->response->headers.v);
+		__builtin_prefetch(fl->response->headers.arena);
+	}
 }
 
 const char *
@@ -985,15 +1120,76 @@ put(char *dst, size_t at, const char *s)
 	return at + n;
 }
 
-/* The URL as core_flow_url spells it, into the scratch buffer. */
+/*
+ * The host and port of a Host header, as mitmproxy's parse_authority
+ * splits it: "[v6]" or "name", then ":digits" or nothing. A value of
+ * another form is all host, with no port (0).
+ */
+static void
+split_host(const char *v, const char **host, size_t *len, int *port)
+{
+	const char *end = v + strlen(v), *h = v, *h_end, *colon, *d;
+	int pt = 0;
+
+	*host = v;
+	*len = end - v;
+	*port = 0;
+	if (v[0] == '[') {
+		if ((h_end = strrchr(v, ']')) == NULL)
+			return;
+		h = v + 1;
+		colon = h_end + 1;
+		if (*colon != '\0' && *colon != ':')
+			return;
+	} else
+		colon = h_end = (d = strchr(v, ':')) != NULL ? d : end;
+	if (*colon == ':') {
+		for (d = colon + 1; *d >= '0' && *d <= '9' && pt <= 65535; d++)
+			pt = pt * 10 + (*d - '0');
+		if (d == colon + 1 || *d != '\0' || pt > 65535)
+			return;
+	}
+	if (h_end == h)
+		return;
+	*host = h;
+	*len = h_end - h;
+	*port = pt;
+}
+
+/* scheme://host[:port]/path, the port only when not the default. */
+static size_t
+build_url(char *buf, const char *scheme, const char *host, size_t hlen,
+    int port, int dflt, const char *path)
+{
+	size_t at = 0;
+	int v6 = memchr(host, ':', hlen) != NULL;
+
+	at = put(buf, at, scheme);
+	at = put(buf, at, "://");
+	if (v6)
+		buf[at++] = '[';
+	memcpy(buf + at, host, hlen);
+	at += hlen;
+	if (v6)
+		buf[at++] = ']';
+	if (port != 0 && port != dflt)
+		at += snprintf(buf + at, 16, ":%d", port);
+	return put(buf, at, path);
+}
+
+/*
+ * The URL as core_flow_url spells it, and the URL with the Host header's
+ * authority instead when that names another (mitmproxy's pretty_url),
+ * built in the scratch buffer.
+ */
 static int
 match_url(struct filter *f, const struct node *n, const struct flow *fl)
 {
 	const struct flow_request *r = fl->request;
-	const char *scheme;
-	char port[16] = "", *buf;
-	size_t need, at = 0;
-	int dflt, v6;
+	const char *scheme, *path, *hh, *hv;
+	size_t need, hlen, len;
+	char *buf;
+	int dflt, hport;
 
 	switch (fl->type) {
 	case FLOW_DNS:
@@ -1006,28 +1202,36 @@ match_url(struct filter *f, const struct node *n, const struct flow *fl)
 	}
 	if (r == NULL)
 		return re_str(f, n, fl->server);
+	if (r->host == NULL || r->host[0] == '\0')
+		/* Never parsed (a bad request): the target as sent. */
+		return re_str(f, n, r->path != NULL ? r->path : "");
 	scheme = r->scheme != NULL ? r->scheme : "http";
 	dflt = strcmp(scheme, "https") == 0 ? 443 : 80;
-	if (r->port != 0 && r->port != dflt)
-		snprintf(port, sizeof port, ":%d", r->port);
-	v6 = r->host != NULL && strchr(r->host, ':') != NULL;
-	need = strlen(scheme) + 3 + (r->host ? strlen(r->host) : 0) + 2 +
-	    strlen(port) + (r->path ? strlen(r->path) : 1) + 1;
+	path = r->path != NULL ? r->path : "/";
+	if (r->method != NULL && strcmp(r->method, "CONNECT") == 0)
+		path = "";
+	hv = core_flow_header_get(&r->headers, "host");
+	len = strlen(r->host);
+	need = strlen(scheme) + 3 + len + 2 + 16 + strlen(path) + 1;
+	if (hv != NULL)
+		need += strlen(hv);
 	buf = scratch(f, need);
-	at = put(buf, at, scheme);
-	at = put(buf, at, "://");
-	if (v6)
-		at = put(buf, at, "[");
-	at = put(buf, at, r->host);
-	if (v6)
-		at = put(buf, at, "]");
-	at = put(buf, at, port);
-	if (r->method == NULL || strcmp(r->method, "CONNECT") != 0)
-		at = put(buf, at, r->path != NULL ? r->path : "/");
-	return re_match(f, n, buf, at);
+	if (re_match(f, n, buf, build_url(buf, scheme, r->host, len, r->port,
+	    dflt, path)))
+		return 1;
+	if (hv == NULL || hv[0] == '\0')
+		return 0;
+	split_host(hv, &hh, &hlen, &hport);
+	if (hport == 0)
+		hport = dflt;
+	if (hlen == len && strncasecmp(hh, r->host, len) == 0 &&
+	    hport == (r->port != 0 ? r->port : dflt))
+		return 0;	/* the same URL */
+	return re_match(f, n, buf, build_url(buf, scheme, hh, hlen, hport,
+	    dflt, path));
 }
 
-/* "Name: value" lines, as mitmproxy matches ~h. */
+/* "Name: value" lines joined by CR LF, as mitmproxy matches ~h. */
 static int
 match_headers(struct filter *f, const struct node *n,
     const struct flow_headers *h)
@@ -1037,16 +1241,27 @@ match_headers(struct filter *f, const struct node *n,
 
 	for (i = 0; i < h->n; i++) {
 		need += (h->v[i].name ? strlen(h->v[i].name) : 0) + 2 +
-		    (h->v[i].value ? strlen(h->v[i].value) : 0) + 1;
+		    (h->v[i].value ? strlen(h->v[i].value) : 0) + 2;
 	}
 	buf = scratch(f, need);
 	for (i = 0; i < h->n; i++) {
 		at = put(buf, at, h->v[i].name);
 		at = put(buf, at, ": ");
 		at = put(buf, at, h->v[i].value);
-		at = put(buf, at, "\n");
+		at = put(buf, at, "\r\n");
 	}
 	return re_match(f, n, buf, at);
+}
+
+/*
+ * Whether a message has a body to search: a HEAD response, a 204, a
+ * request without one or a stream that sent nothing has none, so not even
+ * a regex that matches the empty text matches it (as in mitmproxy).
+ */
+static int
+has_body(const struct flow_body *b)
+{
+	return b->len > 0 || b->total > 0;
 }
 
 /* side: 0 request, 1 response. */
@@ -1054,9 +1269,11 @@ static int
 match_http_body(struct filter *f, const struct node *n,
     const struct flow_headers *h, const struct flow_body *b, int side)
 {
-	const char *ce = core_flow_header_get(h, "content-encoding");
-	const char *data = b->data != NULL ? b->data : "";
+	const char *ce, *data = b->data != NULL ? b->data : "";
 
+	if (!has_body(b))
+		return 0;
+	ce = core_flow_header_get(h, "content-encoding");
 	if (ce == NULL || !core_decode_needed(ce))
 		return re_match(f, n, data, b->len);
 	if (f->dec_state[side] == 0) {
@@ -1094,14 +1311,18 @@ match_body(struct filter *f, const struct node *n, const struct flow *fl,
 			break;
 		case FLOW_TCP:
 		case FLOW_UDP:
-			if (re_match(f, n, b[i]->data != NULL ? b[i]->data :
-			    "", b[i]->len))
+			if (has_body(b[i]) && re_match(f, n, b[i]->data !=
+			    NULL ? b[i]->data : "", b[i]->len))
 				return 1;
 			break;
 		case FLOW_DNS:
-			/* Question as the request, answers as the response. */
-			if (fl->dns != NULL && re_str(f, n, i == 0 ?
-			    fl->dns->name : fl->dns->answers))
+			/* Question as the request, answers (once there is
+			 * a response) as the response. */
+			if (fl->dns == NULL || (i == 1 && fl->dns->rcode < 0))
+				break;
+			if (re_str(f, n, i == 0 ? (fl->dns->name != NULL ?
+			    fl->dns->name : "") : (fl->dns->answers != NULL ?
+			    fl->dns->answers : "")))
 				return 1;
 			break;
 		}
@@ -1109,20 +1330,43 @@ match_body(struct filter *f, const struct node *n, const struct flow *fl,
 	return 0;
 }
 
-/* The URL's host, and the Host header when it names another. */
+/*
+ * The URL's host, and the host of the Host header when it names another
+ * (mitmproxy's pretty_host), never with a port.
+ */
 static int
 match_domain(const struct filter *f, const struct node *n,
     const struct flow_request *rq)
 {
-	const char *host;
+	const char *hv, *host;
+	size_t len;
+	int port;
 
 	if (re_str(f, n, rq->host))
 		return 1;
-	host = core_flow_header_get(&rq->headers, "host");
-	if (host == NULL ||
-	    (rq->host != NULL && strcasecmp(host, rq->host) == 0))
+	hv = core_flow_header_get(&rq->headers, "host");
+	if (hv == NULL || hv[0] == '\0')
 		return 0;
-	return re_str(f, n, host);
+	split_host(hv, &host, &len, &port);
+	if (rq->host != NULL && strlen(rq->host) == len &&
+	    strncasecmp(host, rq->host, len) == 0)
+		return 0;
+	return re_match(f, n, host, len);
+}
+
+/* Every Content-Type field of the message, as mitmproxy tests them. */
+static int
+match_ctype_fields(const struct filter *f, const struct node *n,
+    const struct flow_headers *h)
+{
+	size_t i;
+
+	for (i = 0; i < h->n; i++) {
+		if (strcasecmp(h->v[i].name, "content-type") == 0 &&
+		    re_str(f, n, h->v[i].value))
+			return 1;
+	}
+	return 0;
 }
 
 static int
@@ -1132,16 +1376,15 @@ match_ctype(const struct filter *f, const struct node *n,
 	if (fl->type != FLOW_HTTP)
 		return 0;
 	if (side != 1 && fl->request != NULL &&
-	    re_str(f, n, core_flow_header_get(&fl->request->headers,
-	    "content-type")))
+	    match_ctype_fields(f, n, &fl->request->headers))
 		return 1;
 	if (side != 0 && fl->response != NULL &&
-	    re_str(f, n, core_flow_header_get(&fl->response->headers,
-	    "content-type")))
+	    match_ctype_fields(f, n, &fl->response->headers))
 		return 1;
 	return 0;
 }
 
+/* A response with a Content-Type field that starts with an asset type. */
 static int
 is_asset(const struct flow *fl)
 {
@@ -1150,18 +1393,22 @@ is_asset(const struct flow *fl)
 		"application/x-javascript", "application/ecmascript",
 		"text/css", "image/", "font/", "application/font", NULL
 	};
+	const struct flow_headers *h;
 	const char *ct, **t;
+	size_t i;
 
 	if (fl->type != FLOW_HTTP || fl->response == NULL)
 		return 0;
-	ct = core_flow_header_get(&fl->response->headers, "content-type");
-	if (ct == NULL)
-		return 0;
-	while (*ct == ' ' || *ct == '\t')
-		ct++;
-	for (t = types; *t != NULL; t++) {
-		if (strncasecmp(ct, *t, strlen(*t)) == 0)
-			return 1;
+	h = &fl->response->headers;
+	for (i = 0; i < h->n; i++) {
+		if (strcasecmp(h->v[i].name, "content-type") != 0)
+			continue;
+		for (ct = h->v[i].value; *ct == ' ' || *ct == '\t'; ct++)
+			;
+		for (t = types; *t != NULL; t++) {
+			if (strncasecmp(ct, *t, strlen(*t)) == 0)
+				return 1;
+		}
 	}
 	return 0;
 }
@@ -1288,9 +1535,10 @@ eval(struct filter *f, const struct node *n, const struct flow *fl)
 	case K_ASSET:
 		return is_asset(fl);
 	case K_MARKER:
-		return re_str(f, n, fl->marker);
+		/* No marker or comment is the empty text, as in mitmproxy. */
+		return re_str(f, n, fl->marker != NULL ? fl->marker : "");
 	case K_COMMENT:
-		return re_str(f, n, fl->comment);
+		return re_str(f, n, fl->comment != NULL ? fl->comment : "");
 	case K_METHOD:
 		return http && rq != NULL && re_str(f, n, rq->method);
 	case K_DOMAIN:

@@ -18,6 +18,9 @@
 /* Bytes of a host or method that take part in sorting; longer strings
  * that share this prefix keep arrival order. */
 #define KEY_STR	24
+/* How many flows ahead of the one matched a scan fetches what the filter
+ * reads (core_filter_prefetch); the store fetches the flows before. */
+#define FILTER_AHEAD	4
 
 struct entry {
 	uint64_t	 seq;		/* arrival in the view */
@@ -281,6 +284,9 @@ rebuild(struct view *w)
 	grow(w, n);
 	for (i = 0; i < n; i++) {
 		core_store_prefetch(i);
+		if (i + FILTER_AHEAD < n)
+			core_filter_prefetch(w->filter,
+			    core_store_at(i + FILTER_AHEAD));
 		f = core_store_at(i);
 		if (!shows(w, f))
 			continue;
@@ -358,11 +364,14 @@ core_view_filter_text(const struct view *w)
 size_t
 core_view_count_matching(const struct view *w, struct filter *flt)
 {
-	size_t i, n = 0;
+	size_t i, n = 0, count = core_store_count();
 	struct flow *f;
 
-	for (i = 0; i < core_store_count(); i++) {
+	for (i = 0; i < count; i++) {
 		core_store_prefetch(i);
+		if (i + FILTER_AHEAD < count)
+			core_filter_prefetch(flt,
+			    core_store_at(i + FILTER_AHEAD));
 		f = core_store_at(i);
 		if (f->front != NULL && entry_of(f)->hidden)
 			continue;

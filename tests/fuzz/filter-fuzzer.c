@@ -11,7 +11,7 @@
 #include "core/flows/filter.h"
 #include "core/flows/flow.h"
 
-#define NFLOWS 5
+#define NFLOWS 8
 static struct flow *flows[NFLOWS];
 
 static void
@@ -72,6 +72,36 @@ make_flows(void)
 	/* Nothing filled in at all. */
 	f = flows[4] = core_flow_new(FLOW_HTTP);
 	f->t.start = 0;
+
+	/* Host headers that name another host, in every form ~d and ~u
+	 * split: a bracketed IPv6 address with a port, one left open, a
+	 * value of no form; and a HEAD without a body, two Content-Types. */
+	f = flows[5] = core_flow_new(FLOW_HTTP);
+	f->request = core_flow_request_new();
+	core_flow_set(&f->request->method, "HEAD");
+	core_flow_set(&f->request->host, "192.0.2.1");
+	core_flow_set(&f->request->path, "/");
+	header(&f->request->headers, "Host", "[2001:db8::2]:99");
+	f->response = core_flow_response_new();
+	f->response->status = 200;
+	header(&f->response->headers, "Content-Type", "text/plain");
+	header(&f->response->headers, "Content-Type", "image/png");
+
+	f = flows[6] = core_flow_new(FLOW_HTTP);
+	f->request = core_flow_request_new();
+	core_flow_set(&f->request->method, "GET");
+	core_flow_set(&f->request->scheme, "http");
+	core_flow_set(&f->request->host, "a.test");
+	f->request->port = 80;
+	header(&f->request->headers, "Host", "[::1");
+	header(&f->request->headers, "Host", "b.test:80");
+
+	f = flows[7] = core_flow_new(FLOW_HTTP);
+	f->request = core_flow_request_new();
+	core_flow_set(&f->request->method, "CONNECT");
+	core_flow_set(&f->request->host, "c.test");
+	f->request->port = 443;
+	header(&f->request->headers, "Host", "a:b:99999");
 }
 
 int
@@ -96,8 +126,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		free(cause);
 	} else {
-		for (i = 0; i < NFLOWS; i++)
+		for (i = 0; i < NFLOWS; i++) {
+			core_filter_prefetch(f, flows[i]);
 			(void)core_filter_match(f, flows[i]);
+		}
 		(void)core_filter_wants_request(f);
 		(void)core_filter_wants_response(f);
 		if (strcmp(core_filter_text(f), expr) != 0)

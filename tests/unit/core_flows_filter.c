@@ -1,8 +1,10 @@
 /*
- * core_filter.c -- unit tests of the filter language: a table of
- * expressions against a fixed set of flows (one column per flow), error
- * columns and messages, case folding, intercept stages, decoded bodies and
- * the promise that matching does not allocate.
+ * core_flows_filter.c -- unit tests of the filter language: a table of
+ * expressions against a fixed set of flows (one column per flow), a second
+ * table whose answers come from mitmproxy's own flowfilter on the same
+ * flows (core_flows_filter-mitmproxy.py beside this file), error columns
+ * and messages, case folding, intercept stages, decoded bodies and the
+ * promise that matching does not allocate.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -263,7 +265,9 @@ static const struct match_case match_cases[] = {
 	{ "~d example",		"10000100" },
 	{ "~d upload",		"01000000" },
 	{ "~d mail.test",	"00010000" },
-	{ "~d ':8080$'",	"01000000" },
+	/* The Host header's host, never its port (issue 19, point 1). */
+	{ "~d ':8080$'",	"00000000" },
+	{ "~d '^upload\\.test$'", "01000000" },
 	{ "~u /api/users",	"10000000" },
 	{ "~u '^https://example\\.com/api'", "10000000" },
 	{ "~u ^http://upload.test:8080/form$", "01000000" },
@@ -339,7 +343,7 @@ static const struct match_case match_cases[] = {
 	{ "~sizes >1m",		"10000000" },
 	{ "~sizeq >0",		"01011000" },
 	{ "~sizeq 0",		"10100001" },
-	/* Precedence: ! then & then |; juxtaposition is &. */
+	/* Precedence: ! then & then |, then juxtaposition (an &). */
 	{ "~tcp | ~udp & ~dns",	"00010000" },
 	{ "(~tcp | ~udp) ~b ping", "00001000" },
 	{ "!~http",		"00011110" },
@@ -349,7 +353,8 @@ static const struct match_case match_cases[] = {
 	{ "~http ~s",		"10100000" },
 	{ "~http&~s",		"10100000" },
 	{ "~http ~s !~c 404",	"10000000" },
-	{ "~m GET | ~tcp ~b EHLO", "10110000" },
+	{ "~m GET | ~tcp ~b EHLO", "00010000" },
+	{ "~b EHLO ~m GET | ~tcp", "00010000" },
 	{ "~s | ~q & ~http",	"11100101" },
 	{ "(~s | ~q) & ~http",	"11100001" },
 	{ "~dns & (~q | ~replays)", "00000110" },
@@ -363,7 +368,13 @@ static const struct match_case match_cases[] = {
 	{ "~comment 'it\\'s'",	"00000000" },
 	{ "~u ''",		"11111111" },
 	{ "~m 'GET|POST'",	"11100000" },
-	{ "~m GET|POST",	"10100000" },
+	{ "~m GET|POST",	"11100000" },	/* one regex */
+	{ "~m GET|~m POST",	"11100000" },	/* the | is the operator */
+	/* Only bodies that exist (point 3): DNS questions always do,
+	 * answers once the query is answered. */
+	{ "~b ''",		"11111110" },
+	{ "~bq ''",		"01011110" },
+	{ "~bs ''",		"10111100" },
 	{ "~u x!y",		"00000000" },
 };
 
@@ -451,6 +462,15 @@ static const struct error_case error_cases[] = {
 	{ "~a'x'",		1,  "unknown operator ~a'x'" },
 	{ "~ ",			1,  "~ needs an operator name" },
 	{ "~a &",		5,  "expression expected at the end" },
+	/* An & or | before ~ ! ( is the operator, so no regex is left. */
+	{ "~u &~s",		4,  "~u needs a regular expression" },
+	{ "~u |(~s)",		4,  "~u needs a regular expression" },
+	{ "~u&x",		3,  "~u needs a regular expression" },
+	{ "~m GET|!",		9,  "expression expected at the end" },
+	{ "~m GET&(",		9,  "expression expected at the end" },
+	{ "~u a\\\\ ~zz",	8,  "unknown operator ~zz" },
+	{ "(~a ~s",		1,  "unbalanced parenthesis: ( without )" },
+	{ "~a (~s ~q))",	11, "unbalanced parenthesis: ) without (" },
 	{ "& ~a",		1,  "expression expected before &" },
 	{ "~a | | ~s",		6,  "expression expected before |" },
 	{ "~a |",		5,  "expression expected at the end" },
@@ -573,6 +593,16 @@ test_case_sensitive(void **state)
 		{ "EXAMPLE", FILTER_CASE_SENSITIVE, "00000000" },
 		{ "EXAMPLE", 0, "10000100" },
 		{ "~u '(?i)EXAMPLE'", FILTER_CASE_SENSITIVE, "10000100" },
+		/* The Host header's host and CR LF header lines too. */
+		{ "~d UPLOAD.TEST$", 0, "01000000" },
+		{ "~d UPLOAD.TEST$", FILTER_CASE_SENSITIVE, "00000000" },
+		{ "~d upload.test$", FILTER_CASE_SENSITIVE, "01000000" },
+		{ "~h 'curl/8.0\\r\\naccept: \\*/\\*\\r\\n$'", 0,
+		    "10000000" },
+		{ "~h 'curl/8.0\\r\\naccept'", FILTER_CASE_SENSITIVE,
+		    "00000000" },
+		{ "~h 'curl/8.0\\r\\nAccept'", FILTER_CASE_SENSITIVE,
+		    "10000000" },
 	};
 	char got[NFLOWS + 1];
 	struct filter *f;
@@ -624,6 +654,24 @@ test_stages(void **state)
 	assert_int_equal(core_filter_wants_request(NULL), 1);
 	assert_int_equal(core_filter_wants_response(NULL), 1);
 	assert_int_equal(core_filter_match(NULL, flows[0]), 1);
+}
+
+/* The prefetch hint reads only pointers, of any flow (ASan watches). */
+static void
+test_prefetch(void **state)
+{
+	static const char *exprs[] = { "~h x", "~u x", "~bs x", "~tcp" };
+	struct filter *f;
+	size_t i, j;
+
+	for (i = 0; i < sizeof exprs / sizeof exprs[0]; i++) {
+		assert_non_null(f = core_filter_compile(exprs[i], 0, NULL));
+		for (j = 0; j < NFLOWS; j++) {
+			core_filter_prefetch(f, flows[j]);
+			core_filter_prefetch(NULL, flows[j]);
+		}
+		core_filter_free(f);
+	}
 }
 
 /* An undecodable body is matched raw; a kept prefix decodes partly. */
@@ -811,6 +859,245 @@ test_operator_table(void **state)
 	}
 }
 
+/*
+ * The mitmproxy reference: flows that core_flows_filter-mitmproxy.py
+ * builds the same way for mitmproxy 8's flowfilter (Debian's mitmproxy
+ * package), and expressions with the answers that script printed. Where
+ * trawl keeps its own reading (issue 19, point 9) the third column holds
+ * mitmproxy's answer ("error": it rejects the expression) and a comment
+ * says why; NULL means mitmproxy answers as trawl does. The script checks
+ * that column against mitmproxy; this test needs no mitmproxy.
+ *
+ * 0 GET https://example.com/api/cdn-list?q=1, a 200 with two Content-Type
+ *   fields (text/html, application/json) and a body
+ * 1 POST http://10.1.1.1:8080/form with Host: upload.test:8080, a form
+ *   body, no response; marked, a comment of two lines
+ * 2 HEAD http://cdn.test/logo.png: a 200 image/png without a body
+ * 3 GET http://192.0.2.1/status with Host: api.test, a 204 without a body
+ *   and two Content-Type fields (text/plain, text/css)
+ * 4 PUT http://cdn.test:8080/upload!now?a=1&b=2 with a body, a 500 with a
+ *   body, and an error
+ * 5 raw TCP, "hello" up and "it's me" down; 6 raw TCP that sent nothing
+ */
+#define NREF 7
+static struct flow *ref[NREF];
+
+static void
+ref_response(struct flow *f, int status, const char *body)
+{
+	f->response = core_flow_response_new();
+	f->response->status = status;
+	if (body != NULL)
+		core_flow_body_set(&f->response->body, body, strlen(body));
+}
+
+static int
+ref_setup(void **state)
+{
+	struct flow *f;
+
+	f = ref[0] = http_flow("GET", "https", "example.com", 443,
+	    "/api/cdn-list?q=1");
+	header(&f->request->headers, "Host", "example.com");
+	header(&f->request->headers, "User-Agent", "curl/8.0");
+	header(&f->request->headers, "Accept", "*/*");
+	ref_response(f, 200, "hello world");
+	header(&f->response->headers, "Content-Type", "text/html");
+	header(&f->response->headers, "Content-Type", "application/json");
+	header(&f->response->headers, "Server", "nginx");
+
+	f = ref[1] = http_flow("POST", "http", "10.1.1.1", 8080, "/form");
+	header(&f->request->headers, "Host", "upload.test:8080");
+	header(&f->request->headers, "Content-Type",
+	    "application/x-www-form-urlencoded");
+	core_flow_body_set(&f->request->body, "user=bob&pass=hunter2", 21);
+	core_flow_set(&f->marker, ":bug:");
+	core_flow_set(&f->comment, "first line\nsecond line");
+
+	f = ref[2] = http_flow("HEAD", "http", "cdn.test", 80, "/logo.png");
+	header(&f->request->headers, "Host", "cdn.test");
+	ref_response(f, 200, NULL);
+	header(&f->response->headers, "Content-Type", "image/png");
+	header(&f->response->headers, "Content-Length", "1234");
+
+	f = ref[3] = http_flow("GET", "http", "192.0.2.1", 80, "/status");
+	header(&f->request->headers, "Host", "api.test");
+	ref_response(f, 204, NULL);
+	header(&f->response->headers, "Server", "apache");
+	header(&f->response->headers, "Content-Type", "text/plain");
+	header(&f->response->headers, "Content-Type", "text/css");
+
+	f = ref[4] = http_flow("PUT", "http", "cdn.test", 8080,
+	    "/upload!now?a=1&b=2");
+	header(&f->request->headers, "Host", "cdn.test:8080");
+	header(&f->request->headers, "Content-Type", "text/plain");
+	core_flow_body_set(&f->request->body, "x", 1);
+	ref_response(f, 500, "oops");
+	header(&f->response->headers, "Content-Type", "text/plain");
+	core_flow_set(&f->error, "error");
+
+	f = ref[5] = core_flow_new(FLOW_TCP);
+	core_flow_body_append(&f->up, "hello", 5);
+	core_flow_body_append(&f->down, "it's me", 7);
+
+	ref[6] = core_flow_new(FLOW_TCP);
+	return 0;
+}
+
+static int
+ref_teardown(void **state)
+{
+	size_t i;
+
+	for (i = 0; i < NREF; i++)
+		core_flow_free(ref[i]);
+	return 0;
+}
+
+struct ref_case {
+	const char	*expr;
+	const char	*want;		/* '1' or '0' per flow, or "error" */
+	const char	*mitmproxy;	/* NULL: the same as want */
+};
+
+static const struct ref_case ref_cases[] = {
+	/* 1. ~d is the request's host or the Host header's, never a port. */
+	{ "~d 8080",				"0000000", NULL },
+	{ "~d :",				"0000000", NULL },
+	{ "~d upload",				"0100000", NULL },
+	{ "~d ^upload\\.test$",			"0100000", NULL },
+	{ "~d ^10\\.1\\.1\\.1$",		"0100000", NULL },
+	{ "~d ^api\\.test$",			"0001000", NULL },
+	{ "~d ^cdn\\.test$",			"0010100", NULL },
+	/* 2. ~u: the URL of the request line or as the Host header names
+	 * it. mitmproxy matches only the second (its pretty_url); trawl
+	 * matches either, as ~d matches either host. */
+	{ "~u ^http://upload\\.test:8080/form$",	"0100000", NULL },
+	{ "~u ^http://api\\.test/status$",	"0001000", NULL },
+	{ "~u ^https://example\\.com/api/",	"1000000", NULL },
+	{ "upload.test",			"0100000", NULL },
+	{ "~u :8080/",				"0100100", NULL },
+	{ "~u ^http://10\\.1\\.1\\.1:8080/form$",	"0100000", "0000000" },
+	{ "~u ^http://192\\.0\\.2\\.1/",		"0001000", "0000000" },
+	{ "~u ^http://api\\.test/",		"0001000", NULL },
+	/* 3. Bodies that do not exist (HEAD, 204, no request body, a stream
+	 * that sent nothing) match nothing, not even the empty text. */
+	{ "~b \"\"",				"1100110", NULL },
+	{ "~bq \"\"",				"0100110", NULL },
+	{ "~bs \"\"",				"1000110", NULL },
+	{ "~bs ^$",				"0000000", NULL },
+	{ "~b x*",				"1100110", NULL },
+	{ "!~b .",				"0011001", NULL },
+	/* 4. No marker or comment is the empty text; comments are matched
+	 * line by line (mitmproxy compiles ~comment with re.MULTILINE). */
+	{ "~comment ^$",			"1011111", NULL },
+	{ "~marker ^$",				"1011111", NULL },
+	{ "~marker bug",			"0100000", NULL },
+	{ "~comment ^second",			"0100000", NULL },
+	{ "~comment line$",			"0100000", NULL },
+	/* 5. Every Content-Type field, for ~a too. */
+	{ "~t json",				"1000000", NULL },
+	{ "~ts json",				"1000000", NULL },
+	{ "~tq json",				"0000000", NULL },
+	{ "~t ^text/html$",			"1000000", NULL },
+	{ "~ts ^application/json$",		"1000000", NULL },
+	{ "~ts css",				"0001000", NULL },
+	{ "~a",					"0011000", NULL },
+	/* 6. Header lines joined by CR LF, each line ending in CR LF. */
+	{ "~hq curl/8.0\\r\\nAccept:",		"1000000", NULL },
+	{ "~h ^Server:\\s",			"1001000", NULL },
+	{ "~hs \\r\\n$",			"1011100", NULL },
+	{ "~hq ^Host:\\scdn\\.test\\r\\n",	"0010000", NULL },
+	{ "~hs image/png\\r\\nContent-Length:\\s1234", "0010000", NULL },
+	{ "~hs ^Content-Type:\\simage/png\\r\\nContent-Length:", "0010000",
+	    NULL },
+	{ "~hq User-Agent:\\s+curl\\S*\\r\\nAccept:",	"1000000", NULL },
+	/* $ before a CR LF: Python's re sees no line end there, and its
+	 * . matches the CR, which PCRE2's does not with CR LF newlines. */
+	{ "~hs nginx$",				"1000000", "0000000" },
+	{ "~hs nginx.$",			"0000000", "1000000" },
+	/* 7. Juxtaposition ands whole expressions: it binds loosest. */
+	{ "~m POST | ~m GET ~s",		"1001000", NULL },
+	{ "~s ~m GET | ~m HEAD",		"1011000", NULL },
+	{ "~q | ~e ~m PUT",			"0000100", NULL },
+	{ "!~s ~http | ~tcp",			"0100011", NULL },
+	{ "~m GET ~d example | ~d cdn",		"1000000", NULL },
+	{ "(~m GET | ~m PUT) ~s",		"1001100", NULL },
+	{ "~m GET | ~m HEAD ~c 200",		"1010000", NULL },
+	{ "~m GET | ~m HEAD & ~c 200",		"1011000", NULL },
+	{ "~tcp & ~b hello | ~d cdn & ~bq x",	"0000110", NULL },
+	/* mitmproxy reads no juxtaposition inside parentheses. */
+	{ "(~m GET ~d example)",		"1000000", "error" },
+	/* 8. A bare regex runs to white space, a parenthesis, ~ or a
+	 * quote, so &, | and ! inside it are the regex's. */
+	{ "~m delete|put",			"0000100", NULL },
+	{ "~d api|cdn",				"0011100", NULL },
+	{ "~bq user=bob&pass",			"0100000", NULL },
+	{ "~u !now",				"0000100", NULL },
+	{ "~u a=1&b=2",				"0000100", NULL },
+	{ "a=1&b=2",				"0000100", NULL },
+	{ "~m GET|",				"1111100", NULL },
+	{ "~m get|head ~s",			"1011000", NULL },
+	{ "~m ^delete$|^put$",			"0000100", NULL },
+	{ "~bq user=bob&pass=",			"0100000", NULL },
+	{ "~m GET| ~m POST",			"0100000", NULL },
+	{ "~c 200|~c 204",			"1011000", NULL },
+	/* An & or | right before ~, ! or ( is the operator; mitmproxy
+	 * reads "~m GET|~m POST" as ~m "GET|" & ~m POST. */
+	{ "~m GET|~m POST",			"1101000", "0100000" },
+	{ "~m GET|!~s",				"1101011", "1001000" },
+	{ "~d example&(~s)",			"1000000", "error" },
+	{ "~d cdn&!~e",				"0010000", "0000000" },
+	/* 9. trawl's own readings where mitmproxy 8 is broken or stricter.
+	 * A backslash in quotes reaches PCRE2 (mitmproxy drops it but
+	 * before \r, \n, \t and \f, which it turns into those bytes). */
+	{ "~u \"upload!now\\?a=\\d\"",		"0000100", "0000000" },
+	{ "~h \"curl/8.0\\r\\nAccept\"",	"1000000", NULL },
+	/* An operator without an argument before ) or &. */
+	{ "(~e)",				"0000100", "error" },
+	{ "!(~q | ~s)",				"0000011", "error" },
+	{ "~s&~e",				"0000100", "error" },
+	/* Comparisons on status codes. */
+	{ "~c >=500",				"0000100", "error" },
+	/* Regexes ignore case by default (mitmproxy's ~d and ~m only). */
+	{ "~d UPLOAD\\.TEST$",			"0100000", NULL },
+	{ "~h ^server:\\s",			"1001000", "0000000" },
+	{ "~hs ^content-length:",		"0010000", "0000000" },
+	/* A lone ! is an error, not the regex "!"; so is a regex alone
+	 * that starts with & or |. */
+	{ "!",					"error", "0000100" },
+	{ "~q | &now",				"error", "0100000" },
+};
+
+static void
+test_mitmproxy(void **state)
+{
+	char got[NREF + 1];
+	struct filter *f;
+	size_t i, j;
+	int failed = 0;
+
+	for (i = 0; i < sizeof ref_cases / sizeof ref_cases[0]; i++) {
+		const struct ref_case *c = &ref_cases[i];
+
+		if ((f = core_filter_compile(c->expr, 0, NULL)) == NULL)
+			strcpy(got, "error");
+		else {
+			for (j = 0; j < NREF; j++)
+				got[j] = core_filter_match(f, ref[j]) ?
+				    '1' : '0';
+			got[NREF] = '\0';
+			core_filter_free(f);
+		}
+		if (strcmp(got, c->want) != 0) {
+			print_error("%-40s want %s got %s\n", c->expr,
+			    c->want, got);
+			failed++;
+		}
+	}
+	assert_int_equal(failed, 0);
+}
+
 /* ~websocket: an upgrade to WebSocket that the server accepted. */
 static void
 test_websocket(void **state)
@@ -845,11 +1132,19 @@ main(void)
 		cmocka_unit_test(test_cause),
 		cmocka_unit_test(test_case_sensitive),
 		cmocka_unit_test(test_stages),
+		cmocka_unit_test(test_prefetch),
 		cmocka_unit_test(test_body_fallback),
 		cmocka_unit_test(test_large_fields),
 		cmocka_unit_test(test_no_allocation),
 		cmocka_unit_test(test_operator_table),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	const struct CMUnitTest ref_tests[] = {
+		cmocka_unit_test(test_mitmproxy),
+	};
+	int failed;
+
+	failed = cmocka_run_group_tests(tests, setup, teardown);
+	failed += cmocka_run_group_tests(ref_tests, ref_setup, ref_teardown);
+	return failed != 0;
 }
