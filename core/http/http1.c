@@ -13,6 +13,7 @@
  * line ends.
  */
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/http/http1.h"
@@ -688,6 +689,12 @@ core_http1_chunked_scan(struct http1_chunked *c, const char *buf, size_t len,
 		    prev == CH_TRAILER_LF) {
 			if (++c->trailers > LIMIT_HTTP_TRAILERS)
 				goto bad;
+			if (c->keep_trailers) {
+				if (c->tbuf == NULL &&
+				    (c->tbuf = malloc(LIMIT_HTTP_TRAILERS)) == NULL)
+					abort();
+				c->tbuf[c->tlen++] = (char)ch;
+			}
 		}
 	}
 	return (i);
@@ -739,4 +746,43 @@ core_http1_list_has(const char *v, size_t len, const char *token)
 		i++;
 	}
 	return (0);
+}
+
+void
+core_http1_chunked_trailers(const struct http1_chunked *c,
+    struct http1_header *out, size_t *n)
+{
+	size_t max = *n, i = 0, k = 0, colon, end, v;
+
+	*n = 0;
+	/* The walk checked each line: token, ':', field bytes, CRLF. */
+	while (i < c->tlen && k < max) {
+		for (colon = i; colon < c->tlen && c->tbuf[colon] != ':'; colon++)
+			;
+		for (end = colon; end < c->tlen && c->tbuf[end] != '\r'; end++)
+			;
+		if (colon >= c->tlen || end >= c->tlen)
+			break;
+		for (v = colon + 1; v < end && is_ows((unsigned char)c->tbuf[v]);
+		    v++)
+			;
+		out[k].name = c->tbuf + i;
+		out[k].name_len = colon - i;
+		out[k].value = c->tbuf + v;
+		out[k].value_len = end - v;
+		while (out[k].value_len > 0 && is_ows((unsigned char)
+		    out[k].value[out[k].value_len - 1]))
+			out[k].value_len--;
+		k++;
+		i = end + 2;
+	}
+	*n = k;
+}
+
+void
+core_http1_chunked_free(struct http1_chunked *c)
+{
+	free(c->tbuf);
+	c->tbuf = NULL;
+	c->tlen = 0;
 }

@@ -78,12 +78,17 @@ int	core_http1_response_framing(const struct http1_response *,
 	    const char *method, size_t method_len, struct http1_framing *,
 	    const char **cause);
 
-/* State of a chunked body walk; zero it before the first call. */
+/* State of a chunked body walk; zero it before the first call. With
+ * keep_trailers set, the trailer lines are kept (tbuf, up to
+ * LIMIT_HTTP_TRAILERS, freed by core_http1_chunked_free). */
 struct http1_chunked {
 	int		 state;
 	uint64_t	 left;		/* bytes left in the current chunk */
 	size_t		 line;		/* length of the line being read */
 	size_t		 trailers;	/* trailer bytes seen */
+	int		 keep_trailers;
+	char		*tbuf;		/* "name: value\r\n" lines */
+	size_t		 tlen;
 };
 
 /*
@@ -96,6 +101,11 @@ struct http1_chunked {
 ssize_t	core_http1_chunked_scan(struct http1_chunked *, const char *buf,
 	    size_t len, void (*on_data)(void *, const char *, size_t),
 	    void *arg, int *done);
+/* The kept trailer fields, once done: up to *n into out, pointing into
+ * the walk's buffer (valid until core_http1_chunked_free); *n set. */
+void	core_http1_chunked_trailers(const struct http1_chunked *,
+	    struct http1_header *out, size_t *n);
+void	core_http1_chunked_free(struct http1_chunked *);
 
 /* Case-insensitive compare of a counted token with a C string. */
 int	core_http1_token_eq(const char *, size_t, const char *);

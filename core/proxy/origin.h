@@ -27,6 +27,9 @@ struct proxy_origin {
 	 * (a CONNECT's), handed over with the client; the proxy owns it. */
 	struct stream	*upstream;
 	const char	*upstream_addr;	/* "ip:port" it reached */
+	int		 upstream_h2;	/* it speaks HTTP/2 (ALPN h2) */
+	int		 h2;		/* the client speaks HTTP/2 (ALPN h2,
+					 * or the h2c preface in pre) */
 	int		 one_request;	/* a replay: close after one exchange */
 };
 
