@@ -57,7 +57,8 @@ struct h2_stream {
 	unsigned	 writable:1;	/* on_writable owed */
 	unsigned	 announced:1;	/* the caller knows the stream */
 	unsigned	 remote_ended:1;
-	unsigned	 local_reset:1;	/* core_h2_reset: caller wants no more */
+	unsigned	 local_reset:1;	/* the caller wants (or gets) no more */
+	unsigned	 caller_reset:1;	/* by core_h2_reset */
 	unsigned	 refused:1;	/* the codec reset it for a limit */
 	unsigned	 peer_reset:1;	/* RST_STREAM received */
 	unsigned	 not_sent:1;	/* request HEADERS never went out */
@@ -698,6 +699,12 @@ got_headers(struct h2 *h, const nghttp2_frame *frame, struct h2_stream *st)
 		head.authority = pseudo(h, P_AUTHORITY);
 		head.path = pseudo(h, P_PATH);
 		head.status = status != NULL ? atoi(status) : 0;
+		/* nghttp2 checks three digits only: "051" gets here. */
+		if (!h->server && head.status < 100) {
+			refuse(h, st, NGHTTP2_PROTOCOL_ERROR,
+			    "malformed :status");
+			return;
+		}
 		st->announced = 1;
 		if (h->cb.on_head != NULL)
 			h->cb.on_head(h->cb.arg, st->id, &head);
@@ -782,11 +789,16 @@ stream_close_cb(nghttp2_session *s, int32_t id, uint32_t code, void *arg)
 		st = stream_find(h, id);
 	if (st != NULL && st->announced && !st->local_reset &&
 	    (code != NGHTTP2_NO_ERROR || st->refused ||
-	    !(st->remote_ended && st->local_ended)) && h->cb.on_reset != NULL)
+	    !(st->remote_ended && st->local_ended)) && h->cb.on_reset != NULL) {
+		/* Calls on the id from on_reset fail. */
+		st->local_reset = 1;
 		/* A refused stream may have closed before our RST went out;
 		 * nghttp2 calls a request it could not send REFUSED. */
 		h->cb.on_reset(h->cb.arg, id, st->refused ? st->refused_code :
 		    st->not_sent ? st->not_sent_code : code);
+	}
+	if (st != NULL)
+		st->local_reset = 1;
 	/*
 	 * Rapid reset: a client's streams that ended in a reset (its own,
 	 * or one it provoked) run up a debt that completed streams pay off.
@@ -794,12 +806,12 @@ stream_close_cb(nghttp2_session *s, int32_t id, uint32_t code, void *arg)
 	if (h->server) {
 		if (st != NULL)
 			bad = st->peer_reset || st->refused ||
-			    (code != NGHTTP2_NO_ERROR && !st->local_reset);
+			    (code != NGHTTP2_NO_ERROR && !st->caller_reset);
 		else
 			bad = code != NGHTTP2_NO_ERROR;
 		if (bad)
 			h->debt++;
-		else if (h->debt > 0 && st != NULL && !st->local_reset)
+		else if (h->debt > 0 && st != NULL && !st->caller_reset)
 			h->debt--;
 		if (h->debt > LIMIT_H2_RAPID_RESET && !h->cut) {
 			set_fail(h, "rapid reset flood: the client reset more "
@@ -900,8 +912,10 @@ sweep_not_sent(struct h2 *h)
 		next = st->next;
 		if (!st->not_sent || nghttp2_session_find_stream(h->s, st->id))
 			continue;
-		if (!st->local_reset && h->cb.on_reset != NULL)
+		if (!st->local_reset && h->cb.on_reset != NULL) {
+			st->local_reset = 1;
 			h->cb.on_reset(h->cb.arg, st->id, st->not_sent_code);
+		}
 		next = st->next;	/* the callback may have opened one */
 		stream_free(h, st);
 	}
@@ -1177,7 +1191,7 @@ core_h2_reset(struct h2 *h, int32_t id, uint32_t code)
 
 	if (h->dead || (st = stream_get(h, id)) == NULL || st->local_reset)
 		return;
-	st->local_reset = 1;
+	st->local_reset = st->caller_reset = 1;
 	nghttp2_submit_rst_stream(h->s, NGHTTP2_FLAG_NONE, id, code);
 }
 

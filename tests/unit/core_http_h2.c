@@ -1332,6 +1332,30 @@ test_push_refused(void **state)
 	side_free(c);
 }
 
+/* nghttp2 checks :status for three digits only; the codec wants >= 100. */
+static void
+test_bad_status(void **state)
+{
+	nghttp2_nv	 resp[] = {
+		{ (uint8_t *)":status", (uint8_t *)"051", 7, 3, 0 },
+	};
+	struct raw	*r = raw_new(1, 0);
+	struct side	*c = side_new(0);
+	int32_t		 id;
+
+	assert_int_equal(nghttp2_submit_settings(r->s, 0, NULL, 0), 0);
+	id = request(c, "GET", "/", NULL, 0, 1);
+	pump_raw(c, r);
+	assert_int_equal(nghttp2_submit_response(r->s, id, resp, 1, NULL), 0);
+	pump_raw(c, r);
+	assert_int_equal(c->heads[id], 0);
+	assert_non_null(strstr(logtext(c), "error 1 malformed :status\n"));
+	assert_int_equal(c->resets[id], 1);
+	assert_int_equal(c->reset_code[id], H2_PROTOCOL_ERROR);
+	raw_free(r);
+	side_free(c);
+}
+
 int
 main(void)
 {
@@ -1354,6 +1378,7 @@ main(void)
 		cmocka_unit_test(test_raw_client),
 		cmocka_unit_test(test_upgrade),
 		cmocka_unit_test(test_push_refused),
+		cmocka_unit_test(test_bad_status),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));
