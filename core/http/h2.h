@@ -71,11 +71,11 @@
  * ENABLE_PUSH=0 and nghttp2 refuses any PUSH_PROMISE; a server never
  * pushes. Both send NO_RFC7540_PRIORITIES=1: PRIORITY frames are ignored.
  *
- * Driving two codecs back to back (a proxy: client codec C toward the
- * program, which is an HTTP/2 *server* codec, and upstream codec U, a
- * client codec):
- *   1. C = core_h2_new(1, ...); when the sniffer saw core_h2_is_preface,
- *      feed it every byte read, preface included; core_h2_flush(C).
+ * Driving two codecs back to back (a proxy). C faces the program, so it
+ * is a server codec: core_h2_new(1, ...). U faces the server, a client
+ * codec: core_h2_new(0, ...). Per connection pair:
+ *   1. When the sniffer saw core_h2_is_preface (or ALPN said h2), feed C
+ *      every byte read, preface included; core_h2_flush(C).
  *   2. C's on_head(id): build the upstream request; id' =
  *      core_h2_request(U, head) (or an HTTP/1 request); map id <-> id'.
  *      end_stream set: no body follows, on_end comes next.
@@ -94,8 +94,12 @@
  *      on_goaway: stop opening streams on U.
  *   7. After any feed or callback burst: core_h2_flush(C) and
  *      core_h2_flush(U) (flush is a no-op inside callbacks, so do it after
- *      the outer feed returns); stop reading a socket while its peer's
- *      flush returns 1. Close a side when core_h2_finished says so.
+ *      the outer feed returns); a flush that returns 1 has more to
+ *      write: call it again once that socket drained (the rest waits in
+ *      the codec, bounded as above). Close a side once core_h2_finished
+ *      says so; after a feed that returned -1, that is after one flush.
+ *   Bytes that on_data gave for a stream that is then reset on the other
+ *   side are consumed at once: nobody will read them.
  * For h2c by Upgrade: parse the HTTP/1 request, write the 101 yourself,
  * then C = core_h2_new(1, ...), core_h2_upgrade(C, HTTP2-Settings value),
  * flush (C's SETTINGS follow the 101), and treat the HTTP/1 request as
@@ -183,16 +187,21 @@ int		 core_h2_feed(struct h2 *, const char *, size_t, char **cause);
 /*
  * Client: opens a stream with head (method, scheme, authority, path; only
  * method and authority for CONNECT). Returns the stream id, or -1 with
- * *cause (the server sent GOAWAY, ids ran out, no memory). Without
+ * *cause (the server sent GOAWAY, LIMIT_H2_STREAMS are open, a field
+ * HTTP/2 cannot carry such as CR or LF in a value, no memory). Without
  * end_stream, the body follows with core_h2_data / core_h2_trailers.
+ * Past the server's MAX_CONCURRENT_STREAMS, nghttp2 holds the request
+ * until a stream closes. A request nghttp2 cannot send (a header block
+ * over its 64 KiB) comes back as on_stream_error + on_reset.
  */
 int32_t		 core_h2_request(struct h2 *, const struct h2_head *,
 		    char **cause);
 /*
  * Server: sends a response head on a stream on_head announced. A 1xx
  * status is interim (101 is refused: HTTP/2 has no Upgrade); the final
- * head follows with another call. Returns 0 or -1 (unknown stream, final
- * head already sent, bad status).
+ * head follows with another call. Returns 0 or -1 (unknown or reset
+ * stream, final head already sent, bad status, a field HTTP/2 cannot
+ * carry).
  */
 int		 core_h2_respond(struct h2 *, int32_t id, const struct h2_head *);
 /*
