@@ -94,4 +94,30 @@
 /* Bytes inflated from compressed messages of one body, all messages. */
 #define LIMIT_GRPC_INFLATED	(64 * 1024 * 1024)
 
+/* HTTP/2 codec (core/http/h2.c), per connection unless it says stream. */
+/* Streams the peer may open at once (SETTINGS_MAX_CONCURRENT_STREAMS). */
+#define LIMIT_H2_STREAMS	100
+/* Bytes of one received header list, counted as RFC 9113 does (name +
+ * value + 32 per field); advertised as SETTINGS_MAX_HEADER_LIST_SIZE. */
+#define LIMIT_H2_HEADER_LIST	(64 * 1024)
+/* HPACK dynamic table, each direction (SETTINGS_HEADER_TABLE_SIZE). */
+#define LIMIT_H2_HPACK_TABLE	4096
+/* CONTINUATION frames after one HEADERS (CVE-2024-28182; nghttp2 counts). */
+#define LIMIT_H2_CONTINUATIONS	8
+/* Receive windows: what a peer may send that the receiver has not
+ * consumed yet, per stream and in all. The connection window is four
+ * stream windows, so a few stalled streams never stall the others. */
+#define LIMIT_H2_STREAM_WINDOW	(4 * 1024 * 1024)
+#define LIMIT_H2_CONN_WINDOW	(16 * 1024 * 1024)
+/* Bytes queued to send on one stream before on_writable is owed; data
+ * past it plus a stream window is refused. */
+#define LIMIT_H2_SEND_QUEUE	(256 * 1024)
+/* Bytes one core_h2_flush hands to the wire before it yields. */
+#define LIMIT_H2_OUTPUT		(256 * 1024)
+/* Rapid reset (CVE-2023-44487): streams the client may have reset (or
+ * made trawl reset) beyond those that completed before it is cut off. */
+#define LIMIT_H2_RAPID_RESET	128
+/* DATA frames in a row carrying nothing (no payload, no END_STREAM). */
+#define LIMIT_H2_EMPTY_FRAMES	128
+
 #endif
