@@ -144,6 +144,7 @@ struct flow {
 	char			*comment;
 	enum flow_replay	 replay;
 	uint64_t		 replay_of;	/* id of the original flow, or 0 */
+	int32_t			 stream_id;	/* HTTP/2 stream, 0 for HTTP/1 */
 	int			 client_gone;	/* client left before the end */
 	int			 modified;	/* edited by the user */
 

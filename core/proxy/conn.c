@@ -75,6 +75,8 @@ core_conn_new(struct stream *s, const struct proxy_origin *o)
 		c->dest_host = xstrdup(o->dest_host);
 		c->dest_port = o->dest_port;
 	}
+	if (o->upstream_error != NULL)
+		c->up_error = xstrdup(o->upstream_error);
 	c->pool.reap = c->dest_host == NULL;
 	c->pool.gone = server_left;
 	c->pool.arg = c;
@@ -341,8 +343,13 @@ on_connected(void *arg, const struct connect_result *r)
 		return;
 	}
 	if (strcmp(t->scheme, "https") != 0) {
-		w->ready = core_pool_upstream_new(s, t->scheme, t->host,
-		    t->port, NULL, r->addr);
+		/* An h2c client's server spoke h2c to it: prior knowledge. */
+		if (w->c->h2)
+			core_h2up_new(w->c, s, t->scheme, t->host, t->port,
+			    r->addr);
+		else
+			w->ready = core_pool_upstream_new(s, t->scheme, t->host,
+			    t->port, NULL, r->addr);
 		deliver(w);
 		return;
 	}

@@ -441,6 +441,8 @@ core_exchange_request_data(struct exchange *x, const char *p, size_t n)
 void
 core_exchange_request_end(struct exchange *x, const struct flow_headers *tr)
 {
+	if (x->req_done)
+		return;		/* a bodyless request ended with its head */
 	x->req_done = 1;
 	x->f->request->t_end = core_now();
 	if (tr != NULL)

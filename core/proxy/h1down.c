@@ -8,6 +8,7 @@
 
 #include "core/flows/flow.h"
 #include "core/flows/store.h"
+#include "core/http/h2.h"
 #include "core/http/http1.h"
 #include "core/http/url.h"
 #include "core/loop/buf.h"
@@ -21,6 +22,7 @@
 #include "core/proxy/exchange.h"
 #include "core/proxy/h1down.h"
 #include "core/proxy/h1write.h"
+#include "core/proxy/h2down.h"
 #include "core/proxy/hop.h"
 #include "core/proxy/proxy.h"
 #include "core/proxy/sniff.h"
@@ -59,6 +61,7 @@ struct h1down {
 	int			 closing;	/* close when the chain unwinds */
 	int			 abort;		/* ... with a reset */
 	int			 gone;		/* freed when the chain unwinds */
+	int			 handed_off;	/* to h2down (an h2c preface) */
 };
 
 static void	client_process(struct h1down *);
@@ -71,6 +74,14 @@ h_free(struct h1down *h)
 {
 	struct conn *c = h->c;
 
+	if (h->handed_off) {
+		/* The connection went on as HTTP/2: only this codec goes. */
+		core_loop_timer_free(h->idle);
+		core_buf_free(&h->in);
+		core_buf_free(&h->cout);
+		free(h);
+		return;
+	}
 	if (h->x != NULL) {
 		struct exchange *x = h->x;
 
@@ -453,6 +464,20 @@ request_start(struct h1down *h)
 	size_t i;
 	int n, is_connect;
 
+	/* h2c with prior knowledge, on the proxy's own port. */
+	if (c->nreq == 0 && (n = core_h2_is_preface(core_buf_head(&h->in),
+	    h->in.len)) != 0) {
+		struct buf pre = h->in;
+
+		if (n == -2)
+			return 1;
+		memset(&h->in, 0, sizeof h->in);
+		h->handed_off = h->gone = 1;
+		c->h2 = 1;
+		core_h2down_start(c, core_buf_head(&pre), pre.len);
+		core_buf_free(&pre);
+		return -1;
+	}
 	r.headers = hdrs;
 	r.nheaders = LIMIT_HTTP_HEADERS;
 	n = core_http1_parse_request(core_buf_head(&h->in), h->in.len, &r);

@@ -28,6 +28,9 @@ struct proxy_origin {
 	struct stream	*upstream;
 	const char	*upstream_addr;	/* "ip:port" it reached */
 	int		 upstream_h2;	/* it speaks HTTP/2 (ALPN h2) */
+	const char	*upstream_error; /* or why there is none (its TLS
+					 * handshake failed): the first
+					 * request is answered with it */
 	int		 h2;		/* the client speaks HTTP/2 (ALPN h2,
 					 * or the h2c preface in pre) */
 	int		 one_request;	/* a replay: close after one exchange */

@@ -7,6 +7,7 @@
 
 #include "core/flows/flow.h"
 #include "core/flows/store.h"
+#include "core/http/h2.h"
 #include "core/loop/buf.h"
 #include "core/loop/limits.h"
 #include "core/loop/loop.h"
@@ -37,6 +38,12 @@ struct sniff {
 	int			 decided;
 	int			 client_eof;	/* the client sent FIN already */
 	int			 hello_wait;	/* waiting out a slow ClientHello */
+	int			 tls_wait;	/* the server's TLS handshake first */
+	char			*sni;
+	char			 offer[24];	/* the client's HTTP ALPN, in order */
+	int			 client_alpn;	/* it sent ALPN at all */
+	struct stream		*up_tls;	/* toward the server, shaking hands */
+	char			*up_error;	/* why the server is not there */
 	proxy_accept_fn		 http;		/* where HTTP goes on */
 };
 
@@ -56,8 +63,12 @@ sniff_free(struct sniff *sn)
 	if (sn->connecting != NULL)
 		core_connect_cancel(sn->connecting);
 	core_buf_free(&sn->in);
+	if (sn->up_tls != NULL)
+		core_stream_abort(sn->up_tls);
 	free(sn->us_addr);
 	free(sn->host);
+	free(sn->sni);
+	free(sn->up_error);
 	free(sn);
 }
 
@@ -78,7 +89,8 @@ give_up(struct sniff *sn, const char *why)
 	core_store_add(sn->f);
 	core_flow_error(sn->f, "%s", why);
 	core_store_finish(sn->f);
-	core_stream_abort(sn->cs);
+	if (sn->cs != NULL)
+		core_stream_abort(sn->cs);
 	if (sn->us != NULL)
 		core_stream_abort(sn->us);
 	sniff_free(sn);
@@ -147,22 +159,24 @@ go_passthrough(struct sniff *sn, const char *sni, const char *why)
 /* The client's stream, and the upstream if there is one, go on to the
  * HTTP layer as one client connection. */
 static void
-go_http(struct sniff *sn, struct stream *cs, const char *scheme,
-    const char *sni, const char *pre, size_t prelen)
+go_http(struct sniff *sn, struct stream *cs, int h2, const char *pre,
+    size_t prelen)
 {
 	struct proxy_origin o;
 
 	memset(&o, 0, sizeof o);
 	o.upstream = sn->us;
 	o.upstream_addr = sn->us_addr;
+	/* h2c with prior knowledge: both sides speak HTTP/2 from the start,
+	 * as the program did to the server. */
+	o.h2 = o.upstream_h2 = h2;
 	sn->us = NULL;
 	o.client = sn->f->client;
 	o.dest_host = sn->host;
 	o.dest_port = sn->port;
 	o.pid = sn->f->pid;
 	o.comm = sn->f->comm;
-	o.scheme = scheme;
-	o.sni = sni;
+	o.scheme = "http";
 	o.pre = pre;
 	o.prelen = prelen;
 	sn->http(cs, &o);
@@ -179,14 +193,152 @@ is_ip(const char *host)
 	    inet_pton(AF_INET6, host, b) == 1;
 }
 
+/* The client's handshake, now that the server's is over (or failed):
+ * trawl chooses for the client the protocol the server chose. */
+static void
+finish_client(struct sniff *sn, const char *alpn)
+{
+	const char *name = sn->sni != NULL ? sn->sni :
+	    !is_ip(sn->host) ? sn->host : NULL;
+	struct proxy_origin o;
+	struct stream *cs;
+	EVP_PKEY *key = NULL;
+	X509 *cert = NULL;
+	char *cause = NULL;
+
+	/* Without SNI, the name the client connected to (a CONNECT's host)
+	 * is the one it checks. */
+	if (core_ca_leaf(core_mitm_ca(), name, is_ip(sn->host) ? sn->host :
+	    NULL, NULL, &cert, &key, &cause) == -1) {
+		give_up(sn, cause != NULL ? cause : "cannot make a certificate");
+		free(cause);
+		return;
+	}
+	cs = core_tls_server_new(core_loop, sn->cs, core_mitm_server_ctx(),
+	    cert, key, alpn, core_buf_head(&sn->in), sn->in.len, &cause);
+	X509_free(cert);
+	EVP_PKEY_free(key);
+	if (cs == NULL) {
+		give_up(sn, cause != NULL ? cause : "TLS setup failed");
+		free(cause);
+		return;
+	}
+	sn->cs = cs;
+	core_buf_free(&sn->in);
+	memset(&o, 0, sizeof o);
+	o.client = sn->f->client;
+	o.dest_host = sn->host;
+	o.dest_port = sn->port;
+	o.pid = sn->f->pid;
+	o.comm = sn->f->comm;
+	o.scheme = "https";
+	o.sni = sn->sni;
+	o.h2 = alpn != NULL && strcmp(alpn, "h2") == 0;
+	o.upstream = sn->up_tls;
+	o.upstream_addr = sn->us_addr;
+	o.upstream_h2 = o.h2;
+	o.upstream_error = sn->up_error;
+	sn->up_tls = NULL;
+	sn->cs = NULL;
+	sn->http(cs, &o);
+	core_flow_free(sn->f);
+	sniff_free(sn);
+}
+
+/* The server's handshake failed: the client's goes on, and its first
+ * request is answered with why (HTTP/1.1 when it speaks it). */
+static void
+server_failed(struct sniff *sn, const char *why)
+{
+	char m[400];
+
+	snprintf(m, sizeof m, "server %s: %s", sn->host, why);
+	free(sn->up_error);
+	sn->up_error = strdup(m);
+	if (sn->up_tls != NULL) {
+		core_stream_abort(sn->up_tls);
+		sn->up_tls = NULL;
+	}
+	finish_client(sn, strstr(sn->offer, "http/1.1") != NULL ||
+	    sn->offer[0] == '\0' ? (sn->client_alpn ? "http/1.1" : NULL) :
+	    "h2");
+}
+
+static void
+up_tls_done(void *arg)
+{
+	struct sniff *sn = arg;
+	struct tls_facts tf;
+	char alpn[16] = "";
+
+	core_tls_facts(sn->up_tls, &tf);
+	if (tf.alpn != NULL)
+		snprintf(alpn, sizeof alpn, "%s", tf.alpn);
+	core_tls_facts_clear(&tf);
+	finish_client(sn, alpn[0] != '\0' ? alpn : NULL);
+}
+
+static void
+up_tls_error(void *arg, const char *msg)
+{
+	server_failed(arg, msg);
+}
+
+/* TLS toward the server, offering what the client offered. */
+static void
+up_handshake(struct sniff *sn)
+{
+	struct stream_cbs cbs = { NULL, NULL, NULL, up_tls_error, sn };
+	char *cause = NULL;
+	struct stream *us = sn->us;
+
+	sn->us = NULL;
+	sn->up_tls = core_mitm_client_ctx() == NULL ? NULL :
+	    core_tls_client_new(core_loop, us, core_mitm_client_ctx(),
+	    sn->sni != NULL ? sn->sni : sn->host,
+	    sn->offer[0] != '\0' ? sn->offer : "http/1.1", &cause);
+	if (sn->up_tls == NULL) {
+		core_stream_abort(us);
+		server_failed(sn, cause != NULL ? cause :
+		    "TLS toward servers is not set up");
+		free(cause);
+		return;
+	}
+	core_stream_set_cbs(sn->up_tls, &cbs);
+	core_tls_on_handshake(sn->up_tls, up_tls_done, sn);
+}
+
+static void
+tls_connected(void *arg, const struct connect_result *r)
+{
+	struct sniff *sn = arg;
+
+	sn->connecting = NULL;
+	sn->f->t.dns_end = r->dns_end;
+	if (r->error != NULL) {
+		server_failed(sn, r->error);
+		return;
+	}
+	sn->f->t.connect_end = r->connect_end;
+	if ((sn->us = core_sockstream_new(core_loop, r->fd)) == NULL) {
+		server_failed(sn, "out of descriptors");
+		return;
+	}
+	free(sn->us_addr);
+	sn->us_addr = strdup(r->addr);
+	up_handshake(sn);
+}
+
+/*
+ * A ClientHello: trawl opens its TLS connection to the server first,
+ * offering the client's own ALPN list (its HTTP protocols), then answers
+ * the client with the protocol the server chose.
+ */
 static void
 go_tls(struct sniff *sn, const struct tls_hello *h)
 {
 	const char *sni = h->has_sni && h->sni[0] ? h->sni : NULL;
-	struct stream *cs, *us = NULL;
-	EVP_PKEY *key = NULL;
-	X509 *cert = NULL;
-	char *cause = NULL;
+	size_t i, n;
 
 	sn->decided = 1;
 	core_loop_timer_stop(sn->timer);
@@ -199,34 +351,34 @@ go_tls(struct sniff *sn, const struct tls_hello *h)
 		go_passthrough(sn, sni, "--ignore-hosts");
 		return;
 	}
-	if (core_ca_leaf(core_mitm_ca(), sni,
-	    is_ip(sn->host) ? sn->host : NULL, NULL, &cert, &key, &cause) == -1) {
-		give_up(sn, cause != NULL ? cause : "cannot make a certificate");
-		free(cause);
+	for (i = 0; i < h->alpn_len; i += 1 + n) {
+		const unsigned char *p = h->alpn + i + 1;
+
+		n = h->alpn[i];
+		if (i + 1 + n > h->alpn_len)
+			break;
+		if ((n == 2 && memcmp(p, "h2", 2) == 0) ||
+		    (n == 8 && memcmp(p, "http/1.1", 8) == 0)) {
+			if (sn->offer[0] != '\0')
+				strcat(sn->offer, ",");
+			strncat(sn->offer, (const char *)p, n);
+		}
+	}
+	sn->client_alpn = h->has_alpn;
+	if (h->has_alpn && sn->offer[0] == '\0') {
+		go_passthrough(sn, sni, "the client offers no HTTP protocol "
+		    "(ALPN)");
 		return;
 	}
-	cs = core_tls_server_new(core_loop, sn->cs, core_mitm_server_ctx(),
-	    cert, key, core_buf_head(&sn->in), sn->in.len, &cause);
-	X509_free(cert);
-	EVP_PKEY_free(key);
-	if (cs == NULL) {
-		give_up(sn, cause != NULL ? cause : "TLS setup failed");
-		free(cause);
-		return;
-	}
-	sn->cs = cs;
+	sn->sni = sni != NULL ? strdup(sni) : NULL;
+	sn->tls_wait = 1;
 	if (sn->us != NULL) {
-		/* The tunnel's connection becomes the client's https upstream. */
-		us = core_tls_client_new(core_loop, sn->us,
-		    core_mitm_client_ctx(), sni != NULL ? sni : sn->host,
-		    "http/1.1", &cause);
-		if (us == NULL)
-			core_stream_abort(sn->us);
-		free(cause);
-		sn->us = us;
+		up_handshake(sn);
+		return;
 	}
-	core_buf_free(&sn->in);
-	go_http(sn, cs, "https", sni, NULL, 0);
+	sn->f->t.dns_start = core_now();
+	sn->connecting = core_connect_start(core_loop, sn->host, sn->port,
+	    tls_connected, sn);
 }
 
 /* An HTTP/1 request line starts with a method token and a space. */
@@ -250,7 +402,7 @@ decide(struct sniff *sn)
 	const char *p = core_buf_head(&sn->in);
 	struct tls_hello h;
 	ssize_t n;
-	int http;
+	int http, h2;
 
 	if (sn->in.len == 0)
 		return;
@@ -268,7 +420,9 @@ decide(struct sniff *sn)
 		    "ClientHello not understood");
 		return;
 	}
-	http = looks_like_http(p, sn->in.len);
+	if ((h2 = core_h2_is_preface(p, sn->in.len)) == -2)
+		return;
+	http = h2 ? 1 : looks_like_http(p, sn->in.len);
 	if (http == -1)
 		return;
 	sn->decided = 1;
@@ -277,7 +431,7 @@ decide(struct sniff *sn)
 		struct buf pre = sn->in;
 
 		memset(&sn->in, 0, sizeof sn->in);
-		go_http(sn, sn->cs, "http", NULL, core_buf_head(&pre), pre.len);
+		go_http(sn, sn->cs, h2, core_buf_head(&pre), pre.len);
 		core_buf_free(&pre);
 		return;
 	}
@@ -302,6 +456,12 @@ on_eof(void *arg)
 	struct sniff *sn = arg;
 
 	sn->client_eof = 1;
+	if (sn->tls_wait) {
+		mark_tls(sn, sn->sni);
+		give_up(sn, "client closed the connection during the TLS "
+		    "handshake");
+		return;
+	}
 	if (sn->decided) {
 		/* Connecting for a raw relay: the tunnel passes the FIN on. */
 		core_stream_pause(sn->cs, 1);

@@ -49,6 +49,8 @@ struct tls {
 	int		 server;	/* trawl is the TLS server */
 	enum tls_state	 state;
 	char		*host;		/* client side: SNI / name verified */
+	char		 alpn[32];	/* server side: the protocol to choose,
+					 * "" for none */
 
 	struct buf	 in;		/* ciphertext from below, not yet read */
 	struct buf	 early;		/* plaintext written during handshake */
@@ -693,20 +695,24 @@ core_tls_reason(void)
 	return r != NULL ? r : "unknown error";
 }
 
-/* Only http/1.1 until HTTP/2 lands; a client offering only others gets
- * no ALPN and may decide for itself whether to go on. */
+/* The protocol the session was told to choose (what the server chose),
+ * if the client offered it; else none, and the client decides for
+ * itself whether to go on. */
 static int
 alpn_select(SSL *ssl, const uint8_t **out, uint8_t *outlen,
     const uint8_t *in, unsigned inlen, void *arg)
 {
-	static const char	h1[] = "http/1.1";
+	const struct tls	*t = SSL_get_app_data(ssl);
+	const char		*want = t != NULL ? t->alpn : "";
 	unsigned		i, n;
 
+	if (want[0] == '\0')
+		return SSL_TLSEXT_ERR_NOACK;
 	for (i = 0; i < inlen; i += 1 + n) {
 		n = in[i];
 		if (i + 1 + n > inlen)
 			break;
-		if (n == sizeof h1 - 1 && memcmp(in + i + 1, h1, n) == 0) {
+		if (n == strlen(want) && memcmp(in + i + 1, want, n) == 0) {
 			*out = in + i + 1;
 			*outlen = (uint8_t)n;
 			return SSL_TLSEXT_ERR_OK;
@@ -791,6 +797,7 @@ tls_new(struct loop *loop, struct stream *below, SSL_CTX *ctx, int server,
 	}
 	BIO_set_data(t->bio, t);
 	BIO_set_init(t->bio, 1);
+	SSL_set_app_data(t->ssl, t);
 	SSL_set_bio(t->ssl, t->bio, t->bio);	/* one reference, the SSL's */
 	if (server)
 		SSL_set_accept_state(t->ssl);
@@ -829,13 +836,15 @@ tls_start(struct tls *t, struct stream *below)
 
 struct stream *
 core_tls_server_new(struct loop *loop, struct stream *below, SSL_CTX *ctx,
-    X509 *cert, EVP_PKEY *key, const void *initial, size_t len, char **cause)
+    X509 *cert, EVP_PKEY *key, const char *alpn, const void *initial,
+    size_t len, char **cause)
 {
 	struct tls	*t;
 	const char	*p = initial;
 
 	if ((t = tls_new(loop, below, ctx, 1, cause)) == NULL)
 		return NULL;
+	snprintf(t->alpn, sizeof t->alpn, "%s", alpn != NULL ? alpn : "");
 	if ((cert != NULL && !SSL_use_certificate(t->ssl, cert)) ||
 	    (key != NULL && !SSL_use_PrivateKey(t->ssl, key))) {
 		core_cause(cause, "cannot use the certificate: %s",

@@ -20,8 +20,10 @@
  *   close_notify and closes below; abort resets below without it.
  * - A close_notify from the peer, or below's EOF after the handshake, is
  *   on_eof. EOF from below during the handshake is on_error.
- * - ALPN: the server side accepts only http/1.1 (until HTTP/2 lands); the
- *   client side offers the list the owner gives.
+ * - ALPN: the server side chooses the one protocol its owner names (what
+ *   the server chose, so the client speaks what the server speaks) when
+ *   the client offers it, else none; the client side offers the list the
+ *   owner gives.
  */
 #ifndef CORE_TLS_H
 #define CORE_TLS_H
@@ -52,13 +54,14 @@ SSL_CTX		*core_tls_client_ctx_new(const struct tls_verify *,
 /*
  * trawl as the TLS server, toward a client. cert and key (new references
  * are taken; NULL to use what ctx has) are the leaf to present, usually
- * from core_ca_leaf. initial holds bytes already read from below (the
+ * from core_ca_leaf. alpn is the protocol to choose ("h2", "http/1.1"),
+ * or NULL for none. initial holds bytes already read from below (the
  * ClientHello that was peeked), len of them; copied. Takes ownership of
  * below on success. Caller frees with core_stream_close/abort. NULL with
  * *cause on error (below is then still the caller's).
  */
 struct stream	*core_tls_server_new(struct loop *, struct stream *below,
-		    SSL_CTX *ctx, X509 *cert, EVP_PKEY *key,
+		    SSL_CTX *ctx, X509 *cert, EVP_PKEY *key, const char *alpn,
 		    const void *initial, size_t len, char **cause);
 
 /*

@@ -386,7 +386,7 @@ teardown(void **state)
 }
 
 static struct stream *
-server(struct pair *p, const char *sni, const char *ip)
+server_alpn(struct pair *p, const char *sni, const char *ip, const char *alpn)
 {
 	X509		*cert;
 	EVP_PKEY	*key;
@@ -395,13 +395,19 @@ server(struct pair *p, const char *sni, const char *ip)
 
 	assert_int_equal(core_ca_leaf(fx.ca, sni, ip, NULL, &cert, &key,
 	    &cause), 0);
-	s = core_tls_server_new(fx.loop, &p->a.s, fx.sctx, cert, key, NULL, 0,
-	    &cause);
+	s = core_tls_server_new(fx.loop, &p->a.s, fx.sctx, cert, key, alpn,
+	    NULL, 0, &cause);
 	X509_free(cert);
 	EVP_PKEY_free(key);
 	if (s == NULL)
 		fail_msg("server: %s", cause);
 	return s;
+}
+
+static struct stream *
+server(struct pair *p, const char *sni, const char *ip)
+{
+	return server_alpn(p, sni, ip, "http/1.1");
 }
 
 static struct stream *
@@ -616,7 +622,8 @@ test_tls12_and_alpn(void **state)
 	assert_true(SSL_CTX_set_max_proto_version(ctx, TLS1_2_VERSION));
 	pair_init(&p, fx.loop);
 	side_attach(&srv, server(&p, "localhost", NULL));
-	/* A client offering only h2 gets no ALPN from trawl (yet). */
+	/* Told to choose http/1.1, trawl gives a client offering only h2
+	 * no ALPN (the server it mirrors did not speak h2). */
 	side_attach(&cli, client(&p, ctx, "localhost", "h2"));
 	spin(both_handshaken, &two);
 	assert_null(cli.error);
@@ -630,6 +637,40 @@ test_tls12_and_alpn(void **state)
 	spin_idle();
 	pair_free(&p);
 	SSL_CTX_free(ctx);
+}
+
+/* Told to choose h2 (the server did), trawl chooses it for a client that
+ * offers it first or last, and none for one that does not offer it. */
+static void
+test_alpn_mirrors_the_server(void **state)
+{
+	static const char *const offers[] = { "h2,http/1.1", "http/1.1,h2",
+	    "http/1.1" };
+	static const char *const want[] = { "h2", "h2", NULL };
+	size_t i;
+
+	for (i = 0; i < 3; i++) {
+		struct pair	 p;
+		struct side	 srv = { 0 }, cli = { 0 };
+		struct two	 two = { &srv, &cli, 0, 0 };
+		struct flow_tls	 ft = { 0 };
+
+		pair_init(&p, fx.loop);
+		side_attach(&srv, server_alpn(&p, "localhost", NULL, "h2"));
+		side_attach(&cli, client(&p, fx.cctx, "localhost", offers[i]));
+		spin(both_handshaken, &two);
+		assert_null(cli.error);
+		core_tlsrecord_fill(cli.s, &ft);
+		if (want[i] == NULL)
+			assert_null(ft.alpn);
+		else
+			assert_string_equal(ft.alpn, want[i]);
+		free_tls(&ft);
+		side_free(&srv);
+		side_free(&cli);
+		spin_idle();
+		pair_free(&p);
+	}
 }
 
 static void
@@ -769,7 +810,8 @@ raw_into_server(const void *bytes, size_t len, int close_after,
 	assert_int_equal(core_ca_leaf(fx.ca, "localhost", NULL, NULL, &cert,
 	    &key, &cause), 0);
 	s = core_tls_server_new(fx.loop, &p.a.s, fx.sctx, cert, key,
-	    as_initial ? bytes : NULL, as_initial ? len : 0, &cause);
+	    "http/1.1", as_initial ? bytes : NULL, as_initial ? len : 0,
+	    &cause);
 	X509_free(cert);
 	EVP_PKEY_free(key);
 	side_attach(&srv, s);
@@ -954,7 +996,7 @@ relay_data(void *arg, const char *d, size_t n)
 	assert_int_equal(core_ca_leaf(fx.ca, h.sni, NULL, NULL, &cert, &key,
 	    &cause), 0);
 	side_attach(r->srv, core_tls_server_new(fx.loop, &r->p2.b.s, fx.sctx,
-	    cert, key, r->buf, r->len, &cause));
+	    cert, key, "http/1.1", r->buf, r->len, &cause));
 	X509_free(cert);
 	EVP_PKEY_free(key);
 	/* The server's output comes back through p2.a to raw1. */
@@ -1109,6 +1151,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_keylog, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tls12_and_alpn, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_alpn_mirrors_the_server,
+		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ip_without_sni, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_untrusted_ca, setup,
