@@ -202,6 +202,7 @@ core_flow_request_free(struct flow_request *r)
 	free(r->path);
 	free(r->version);
 	core_flow_headers_clear(&r->headers);
+	core_flow_headers_clear(&r->trailers);
 	core_flow_body_clear(&r->body);
 	free(r);
 }
@@ -222,6 +223,8 @@ core_flow_request_dup(const struct flow_request *src)
 	r->version = xstrdup(src->version);
 	memset(&r->headers, 0, sizeof r->headers);
 	core_flow_headers_copy(&r->headers, &src->headers);
+	memset(&r->trailers, 0, sizeof r->trailers);
+	core_flow_headers_copy(&r->trailers, &src->trailers);
 	body_copy(&r->body, &src->body);
 	return r;
 }
@@ -240,6 +243,7 @@ core_flow_response_free(struct flow_response *r)
 	free(r->reason);
 	free(r->version);
 	core_flow_headers_clear(&r->headers);
+	core_flow_headers_clear(&r->trailers);
 	core_flow_body_clear(&r->body);
 	free(r);
 }
@@ -257,6 +261,8 @@ core_flow_response_dup(const struct flow_response *src)
 	r->version = xstrdup(src->version);
 	memset(&r->headers, 0, sizeof r->headers);
 	core_flow_headers_copy(&r->headers, &src->headers);
+	memset(&r->trailers, 0, sizeof r->trailers);
+	core_flow_headers_copy(&r->trailers, &src->trailers);
 	body_copy(&r->body, &src->body);
 	return r;
 }
@@ -547,7 +553,8 @@ request_size(const struct flow_request *r)
 		return 0;
 	return sizeof *r + str_size(r->method) + str_size(r->scheme) +
 	    str_size(r->host) + str_size(r->path) + str_size(r->version) +
-	    headers_size(&r->headers) + r->body.cap_alloc;
+	    headers_size(&r->headers) + headers_size(&r->trailers) +
+	    r->body.cap_alloc;
 }
 
 static size_t
@@ -556,7 +563,8 @@ response_size(const struct flow_response *r)
 	if (r == NULL)
 		return 0;
 	return sizeof *r + str_size(r->reason) + str_size(r->version) +
-	    headers_size(&r->headers) + r->body.cap_alloc;
+	    headers_size(&r->headers) + headers_size(&r->trailers) +
+	    r->body.cap_alloc;
 }
 
 size_t

@@ -62,9 +62,10 @@ struct flow_request {
 	char			*host;		/* from the URL, else Host */
 	int			 port;
 	char			*path;		/* origin-form: path and query */
-	char			*version;	/* "HTTP/1.1" */
+	char			*version;	/* "HTTP/1.1", "HTTP/2.0" */
 	struct flow_headers	 headers;
 	struct flow_body	 body;
+	struct flow_headers	 trailers;	/* after the body (chunked, HTTP/2) */
 	double			 t_start;	/* first byte / last byte, epoch s */
 	double			 t_end;
 };
@@ -75,6 +76,7 @@ struct flow_response {
 	char			*version;
 	struct flow_headers	 headers;
 	struct flow_body	 body;
+	struct flow_headers	 trailers;	/* gRPC's grpc-status lives here */
 	double			 t_start;
 	double			 t_end;
 };

@@ -276,11 +276,12 @@ wait_fail(struct upwait *w, const char *why)
 	deliver(w);
 }
 
-/* The ALPN offered to a server: what the client speaks. */
+/* The ALPN offered to a server: what the client speaks; a replay (a
+ * client that is no one) goes out over what the server prefers. */
 static const char *
 offer(const struct conn *c)
 {
-	return c->h2 ? "h2,http/1.1" : "http/1.1";
+	return c->h2 || c->one_request ? "h2,http/1.1" : "http/1.1";
 }
 
 static void

@@ -304,7 +304,7 @@ answer_from_flow(struct exchange *x)
 	    XBODY_LENGTH, bodyless || head ? 0 : r->body.len);
 	if (!bodyless && !head && r->body.len > 0)
 		x->dops->data(x->down, r->body.data, r->body.len);
-	x->dops->end(x->down, NULL);
+	x->dops->end(x->down, r->trailers.n > 0 ? &r->trailers : NULL);
 	x->sent_any = 1;
 }
 
@@ -375,7 +375,7 @@ x_kill(void *arg, char **cause)
 	struct exchange *x = arg;
 
 	x->held = 0;
-	fail(x, 502, "Bad Gateway", "%s", "killed by the user");
+	fail(x, XFAIL_KILLED, "Bad Gateway", "%s", "killed by the user");
 	return 0;
 }
 
@@ -445,8 +445,10 @@ core_exchange_request_end(struct exchange *x, const struct flow_headers *tr)
 		return;		/* a bodyless request ended with its head */
 	x->req_done = 1;
 	x->f->request->t_end = core_now();
-	if (tr != NULL)
+	if (tr != NULL) {
 		core_flow_headers_copy(&x->req_trailers, tr);
+		core_flow_headers_copy(&x->f->request->trailers, tr);
+	}
 	switch (x->state) {
 	case XS_HELD:
 		hold(x, FLOW_PAUSED_REQUEST);
@@ -541,6 +543,8 @@ core_exchange_response_end(struct exchange *x, const struct flow_headers *tr)
 {
 	x->resp_done = 1;
 	x->f->response->t_end = core_now();
+	if (tr != NULL)
+		core_flow_headers_copy(&x->f->response->trailers, tr);
 	if (x->state == XS_HELD_RESPONSE) {
 		/* The server's part is done; the user decides the rest. */
 		release_up(x, x->req_done);

@@ -57,6 +57,8 @@ struct xtarget {
 	int	 minor;		/* an HTTP/1 client's 1.<minor>, else 1 */
 };
 
+#define XFAIL_KILLED	(-1)
+
 /* The codec toward the client. side is the codec's own handle. */
 struct down_ops {
 	void	(*interim)(void *side, const struct flow_response *);
@@ -67,7 +69,9 @@ struct down_ops {
 	/* trawl answers with status (a response of its own) when nothing
 	 * of a response went out yet; otherwise, or with status 0, the
 	 * client's request is reset (HTTP/2 RST_STREAM, HTTP/1 a reset
-	 * connection). */
+	 * connection). XFAIL_KILLED: the user killed it, and each codec
+	 * does what a kill is in its protocol (HTTP/1 answers 502, HTTP/2
+	 * resets the stream). */
 	void	(*fail)(void *side, int status, const char *reason,
 		    const char *msg);
 	size_t	(*pending)(void *side);

@@ -266,6 +266,8 @@ op_fail(void *side, int status, const char *reason, const char *msg)
 {
 	struct h1down *h = side;
 
+	if (status == XFAIL_KILLED)
+		status = 502;
 	if (status != 0 && !h->sent_any) {
 		core_buf_free(&h->cout);
 		send_error(h, status, reason, msg);

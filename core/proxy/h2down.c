@@ -253,8 +253,9 @@ op_fail(void *side, int status, const char *reason, const char *msg)
 	struct flow_response r;
 	char len[24];
 
-	if (status == 0 || s->head_sent) {
-		core_h2_reset(s->h->h2, s->id, H2_INTERNAL_ERROR);
+	if (status == XFAIL_KILLED || status == 0 || s->head_sent) {
+		core_h2_reset(s->h->h2, s->id, status == XFAIL_KILLED ?
+		    H2_CANCEL : H2_INTERNAL_ERROR);
 		dirty(s->h);
 		return;
 	}

@@ -26,6 +26,7 @@ struct ustream {
 	size_t			 owed;		/* response bytes not consumed yet */
 	int			 paused;
 	int			 ended;		/* the response ended */
+	int			 reset;		/* the server reset it (or died) */
 	struct flow_headers	 trailers;
 	char			*why;
 	struct ustream		*next;
@@ -183,7 +184,7 @@ op_release(void *side, int reusable)
 	s->x = NULL;
 	/* A stream the exchange gave up on ends here; the connection goes
 	 * on for the conn's other exchanges. */
-	if (s->id > 0 && !(reusable && s->ended))
+	if (s->id > 0 && !s->reset && !(reusable && s->ended))
 		core_h2_reset(u->h2, s->id, H2_CANCEL);
 	stream_free(s);
 	dirty(u);
@@ -277,7 +278,7 @@ on_reset(void *arg, int32_t id, uint32_t code)
 	else
 		snprintf(why, sizeof why, "server %s reset the stream (HTTP/2 "
 		    "error 0x%x)", s->u->host, code);
-	s->id = -1;	/* nothing more to send or consume on it */
+	s->reset = 1;
 	core_exchange_server_gone(s->x, why, code == H2_REFUSED_STREAM);
 }
 
@@ -323,17 +324,24 @@ on_output(void *arg, const char *p, size_t n)
 static void
 fail_all(struct h2up *u, const char *why)
 {
-	struct ustream *s, *next;
+	struct ustream *s;
+	struct exchange *x;
 
 	u->busy++;
-	for (s = u->streams; s != NULL; s = next) {
-		next = s->next;
-		if (s->x != NULL) {
-			s->id = -1;
-			core_exchange_server_gone(s->x, why, 0);
-		}
+	/* Each failure may end others (a conn closing): start over each
+	 * time. */
+	for (;;) {
+		for (s = u->streams; s != NULL && s->x == NULL; s = s->next)
+			;
+		if (s == NULL)
+			break;
+		x = s->x;
+		s->x = NULL;	/* progress, even if it stays */
+		s->reset = 1;
+		core_exchange_server_gone(x, why, 0);
 	}
 	u->busy--;
+	u->dead = 0;
 	up_free(u);
 }
 
@@ -342,7 +350,7 @@ flush(struct h2up *u)
 {
 	const char *why = NULL;
 
-	if (u->busy > 0)
+	if (u->busy > 0 || u->dead)
 		return;
 	while (core_h2_flush(u->h2) == 1 && core_stream_pending(u->s) == 0)
 		;
@@ -368,7 +376,7 @@ up_data(void *arg, const char *p, size_t n)
 	char *cause = NULL, m[300];
 
 	u->busy++;
-	if (core_h2_feed(u->h2, p, n, &cause) == -1) {
+	if (core_h2_feed(u->h2, p, n, &cause) == -1 && !u->dead) {
 		snprintf(m, sizeof m, "server %s: %s", u->host, cause != NULL ?
 		    cause : "HTTP/2 protocol error");
 		free(cause);
@@ -376,7 +384,12 @@ up_data(void *arg, const char *p, size_t n)
 		fail_all(u, m);
 		return;
 	}
+	free(cause);
 	u->busy--;
+	if (u->dead) {
+		up_free(u);
+		return;
+	}
 	flush(u);
 }
 
@@ -407,16 +420,25 @@ up_error(void *arg, const char *msg)
 	fail_all(u, m);
 }
 
+/* Leaves the conn at once; the memory goes when no call chain of ours
+ * is inside the codec any more (the conn may close from a callback). */
 static void
 up_free(struct h2up *u)
 {
 	struct h2up **p;
 
-	for (p = &u->c->h2ups; *p != NULL; p = &(*p)->next)
-		if (*p == u) {
-			*p = u->next;
-			break;
-		}
+	if (u->c != NULL) {
+		for (p = &u->c->h2ups; *p != NULL; p = &(*p)->next)
+			if (*p == u) {
+				*p = u->next;
+				break;
+			}
+		u->c = NULL;
+	}
+	if (u->busy > 0) {
+		u->dead = 1;
+		return;
+	}
 	while (u->streams != NULL) {
 		u->streams->id = -1;
 		u->streams->x = NULL;
