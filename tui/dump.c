@@ -45,9 +45,14 @@ tui_dump_line(const struct flow *f, char *buf, size_t len)
 			snprintf(status, sizeof status, "-");
 		tui_format_size(f->response ? f->response->body.total : 0, size,
 		    sizeof size);
-		n = snprintf(buf, len, "%s %s%s %s %s << %s %s %s", when,
+		/* The version only where it is not HTTP/1: lines stay as
+		 * scripts know them. */
+		n = snprintf(buf, len, "%s %s%s %s %s%s%s << %s %s %s", when,
 		    f->client ? f->client : "?", proc,
-		    rq && rq->method ? rq->method : "?", url, status, size, dur);
+		    rq && rq->method ? rq->method : "?", url,
+		    rq && rq->version && strncmp(rq->version, "HTTP/1", 6) ?
+		    " " : "", rq && rq->version && strncmp(rq->version,
+		    "HTTP/1", 6) ? rq->version : "", status, size, dur);
 	} else {
 		char up[16];
 

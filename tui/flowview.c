@@ -160,6 +160,17 @@ doc_headers(struct doc *d, const struct flow_headers *h)
 		    h->v[i].value);
 }
 
+/* Fields after the body (chunked trailers, HTTP/2's; gRPC's status). */
+static void
+doc_trailers(struct doc *d, const struct flow_headers *t)
+{
+	if (t->n == 0)
+		return;
+	doc_printf(d, ROLE_NORMAL, "%s", "");
+	doc_printf(d, ROLE_DIM, "[trailers]");
+	doc_headers(d, t);
+}
+
 static void
 doc_body(struct doc *d, const struct flow_headers *h,
     const struct flow_body *b)
@@ -207,11 +218,17 @@ build_request(struct doc *d, const struct flow *f)
 		doc_body(d, NULL, &f->up);
 		return;
 	}
-	doc_printf(d, ROLE_KEY, "%s %s %s", r->method ? r->method : "?",
-	    r->path ? r->path : "/", r->version ? r->version : "");
+	if (f->stream_id != 0)
+		doc_printf(d, ROLE_KEY, "%s %s %s (stream %d)", r->method ?
+		    r->method : "?", r->path ? r->path : "/", r->version ?
+		    r->version : "", (int)f->stream_id);
+	else
+		doc_printf(d, ROLE_KEY, "%s %s %s", r->method ? r->method : "?",
+		    r->path ? r->path : "/", r->version ? r->version : "");
 	doc_headers(d, &r->headers);
 	doc_printf(d, ROLE_NORMAL, "%s", "");
 	doc_body(d, &r->headers, &r->body);
+	doc_trailers(d, &r->trailers);
 }
 
 static enum tui_role
@@ -264,6 +281,7 @@ build_response(struct doc *d, const struct flow *f)
 	doc_headers(d, &r->headers);
 	doc_printf(d, ROLE_NORMAL, "%s", "");
 	doc_body(d, &r->headers, &r->body);
+	doc_trailers(d, &r->trailers);
 }
 
 static void

@@ -255,6 +255,11 @@ draw_row(int y, const struct flow *f, int focused, const struct cols *c)
 	}
 	type = rq != NULL && rq->scheme != NULL ? rq->scheme :
 	    core_flow_type_name(f->type);
+	/* HTTP/2 as browsers' devtools name it: h2 over TLS, h2c without. */
+	if (rq != NULL && rq->version != NULL &&
+	    strncmp(rq->version, "HTTP/2", 6) == 0)
+		type = rq->scheme != NULL && strcmp(rq->scheme, "https") == 0 ?
+		    "h2" : "h2c";
 	if (c->type)
 		x = cell(y, x, c->type, type, base, 0);
 	if (rq != NULL) {

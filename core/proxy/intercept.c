@@ -279,10 +279,76 @@ core_intercept_render_response(const struct flow *f, size_t *len)
 	return core_export_response(f, len);
 }
 
+static int	edit_request(struct flow *, const char *, size_t, int, char **);
+static int	edit_response(struct flow *, const char *, size_t, int,
+		    char **);
+
+/*
+ * An HTTP/2 message is edited as HTTP/1-style text whose version says
+ * HTTP/2.0 (as it was rendered); the HTTP/1 parser reads it with the
+ * version swapped. Returns a copy to parse (caller frees) and sets *h2,
+ * or NULL when the text is HTTP/1 already.
+ */
+static char *
+h2_as_h1(const char *text, size_t len, int request, int *h2)
+{
+	const char *eol = memchr(text, '\n', len), *v;
+	size_t line = eol != NULL ? (size_t)(eol - text) : len;
+	char *copy;
+
+	*h2 = 0;
+	while (line > 0 && (text[line - 1] == '\r' || text[line - 1] == ' '))
+		line--;
+	if (request) {
+		if (line < 9 || memcmp(text + line - 8, "HTTP/2.0", 8) != 0)
+			return NULL;
+		v = text + line - 8;
+	} else {
+		if (len < 8 || memcmp(text, "HTTP/2.0", 8) != 0)
+			return NULL;
+		v = text;
+	}
+	if ((copy = malloc(len + 1)) == NULL)
+		abort();
+	memcpy(copy, text, len);
+	memcpy(copy + (v - text), "HTTP/1.1", 8);
+	copy[len] = '\0';
+	*h2 = 1;
+	return copy;
+}
+
 /* Editors may turn CRLF into LF; the parser takes both. Returns the
  * offset of the body. */
 int
 core_intercept_edit_request(struct flow *f, const char *text, size_t len,
+    char **cause)
+{
+	char *h1 = NULL;
+	int h2, rc;
+
+	if ((h1 = h2_as_h1(text, len, 1, &h2)) != NULL)
+		text = h1;
+	rc = edit_request(f, text, len, h2, cause);
+	free(h1);
+	return rc;
+}
+
+int
+core_intercept_edit_response(struct flow *f, const char *text, size_t len,
+    char **cause)
+{
+	char *h1 = NULL;
+	int h2, rc;
+
+	if ((h1 = h2_as_h1(text, len, 0, &h2)) != NULL)
+		text = h1;
+	rc = edit_response(f, text, len, h2, cause);
+	free(h1);
+	return rc;
+}
+
+static int
+edit_request(struct flow *f, const char *text, size_t len, int h2,
     char **cause)
 {
 	struct http1_header hdrs[LIMIT_HTTP_HEADERS];
@@ -304,8 +370,9 @@ core_intercept_edit_request(struct flow *f, const char *text, size_t len,
 		return fail(cause, "the request head is malformed");
 	nr = core_flow_request_new();
 	nr->method = core_flow_strndup(r.method, r.method_len);
-	nr->version = core_flow_strndup(r.minor == 0 ? "HTTP/1.0" :
-	    "HTTP/1.1", 8);
+	nr->version = strdup(h2 ? "HTTP/2.0" : r.minor == 0 ? "HTTP/1.0" :
+	    "HTTP/1.1");
+	core_flow_headers_copy(&nr->trailers, &old->trailers);
 	if (r.target_len > 0 && r.target[0] != '/') {
 		if (core_url_parse_absolute(r.target, r.target_len, &u) == -1) {
 			core_flow_request_free(nr);
@@ -347,8 +414,8 @@ core_intercept_edit_request(struct flow *f, const char *text, size_t len,
 	return 0;
 }
 
-int
-core_intercept_edit_response(struct flow *f, const char *text, size_t len,
+static int
+edit_response(struct flow *f, const char *text, size_t len, int h2,
     char **cause)
 {
 	struct http1_header hdrs[LIMIT_HTTP_HEADERS];
@@ -370,8 +437,10 @@ core_intercept_edit_response(struct flow *f, const char *text, size_t len,
 	nr = core_flow_response_new();
 	nr->status = r.status;
 	nr->reason = core_flow_strndup(r.reason, r.reason_len);
-	nr->version = core_flow_strndup(r.minor == 0 ? "HTTP/1.0" :
-	    "HTTP/1.1", 8);
+	nr->version = strdup(h2 ? "HTTP/2.0" : r.minor == 0 ? "HTTP/1.0" :
+	    "HTTP/1.1");
+	if (old != NULL)
+		core_flow_headers_copy(&nr->trailers, &old->trailers);
 	for (i = 0; i < r.nheaders; i++)
 		core_flow_header_add(&nr->headers, hdrs[i].name,
 		    hdrs[i].name_len, hdrs[i].value, hdrs[i].value_len);
