@@ -38,7 +38,7 @@ start() {
 	RD=$(cat /proc/$PEER/task/*/children | awk '{ print $1 }')
 	[ -n "$RD" ] || fail "no redirector process"
 	bpftool cgroup show "$CG" | grep -q rd_sock_create || fail "not attached"
-	[ "$(sysv ipv4/conf/all/rp_filter)" = 0 ] || fail "all.rp_filter kept"
+	[ "$(sysv ipv4/conf/all/rp_filter)" = 2 ] || fail "strict all.rp_filter not loosened to 2"
 	[ "$(sysv ipv4/conf/$TUN/rp_filter)" = 0 ] || fail "tun rp_filter"
 	[ "$(sysv ipv4/conf/$TUN/accept_local)" = 1 ] || fail "accept_local"
 	[ "$(sysv ipv4/conf/$TUN/route_localnet)" = 1 ] || fail "route_localnet"
