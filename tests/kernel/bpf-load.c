@@ -13,7 +13,7 @@
  * creator; sockops records the 4-tuple of connect()) and a UDP sendto()
  * (sendmsg4). The tun's ingress guard runs through BPF_PROG_TEST_RUN (its
  * tc attachment needs modules the initramfs lacks) on packets for the bound
- * socket, for a listener made before joining (unbound) and for no socket.
+ * socket, for a listener made before attaching (unbound) and for none.
  * Prints "BPF-LOAD-OK <release>" and exits 0, or "BPF-LOAD-FAIL: <reason>"
  * and exits 1.
  */
@@ -388,6 +388,16 @@ main(int argc, char **argv)
 		failed("%s: %s", cg, strerror(errno));
 		goto cleanup;
 	}
+	/* Made before attaching: a listener the program did not bind. */
+	loopback(&unbound, 0);
+	len = sizeof unbound;
+	if ((ufd = socket(AF_INET, SOCK_STREAM, 0)) == -1 ||
+	    bind(ufd, (struct sockaddr *)&unbound, sizeof unbound) == -1 ||
+	    listen(ufd, 1) == -1 ||
+	    getsockname(ufd, (struct sockaddr *)&unbound, &len) == -1) {
+		failed("unbound listener: %s", strerror(errno));
+		goto cleanup;
+	}
 	bpf_object__for_each_program(prog, s->obj) {
 		if (bpf_program__type(prog) == BPF_PROG_TYPE_SCHED_CLS)
 			continue;	/* the guard: test runs only */
@@ -403,16 +413,6 @@ main(int argc, char **argv)
 			goto cleanup;
 		}
 		links[nlinks++] = link;
-	}
-	/* Made outside the cgroup: a listener the program did not bind. */
-	loopback(&unbound, 0);
-	len = sizeof unbound;
-	if ((ufd = socket(AF_INET, SOCK_STREAM, 0)) == -1 ||
-	    bind(ufd, (struct sockaddr *)&unbound, sizeof unbound) == -1 ||
-	    listen(ufd, 1) == -1 ||
-	    getsockname(ufd, (struct sockaddr *)&unbound, &len) == -1) {
-		failed("unbound listener: %s", strerror(errno));
-		goto cleanup;
 	}
 	if (join(cg) != 0) {
 		failed("joining %s: %s", cg, strerror(errno));
