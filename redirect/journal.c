@@ -24,8 +24,10 @@
 #define JOURNAL_FILE_MAX	4096
 
 struct rd_journal {
+	int	top;		/* RD_JOURNAL_DIR */
 	int	dir;		/* RD_JOURNAL_DIR/<netns> */
-	int	lock;		/* its lock file while held, else -1 */
+	char	dirname[32];	/* <netns> */
+	int	lock;		/* RD_JOURNAL_DIR/lock while held, else -1 */
 	int	self;		/* this session's file, flock'ed for life */
 	char	name[32];	/* s.<pid> */
 };
@@ -45,11 +47,12 @@ owned(int fd, const char *path, char **cause)
 	return 0;
 }
 
+/* Opens RD_JOURNAL_DIR into j->top and the namespace's into j->dir. */
 static int
-open_dir(uint64_t netns, char **cause)
+open_dirs(struct rd_journal *j, uint64_t netns, char **cause)
 {
-	char	name[32];
-	int	top, dir = -1;
+	char	*name = j->dirname;
+	int	 top, dir = -1;
 
 	if (mkdir(RD_JOURNAL_DIR, 0700) == -1 && errno != EEXIST) {
 		rd_fail(cause, "%s: %s", RD_JOURNAL_DIR, strerror(errno));
@@ -63,7 +66,7 @@ open_dir(uint64_t netns, char **cause)
 	}
 	if (owned(top, RD_JOURNAL_DIR, cause) != 0)
 		goto out;
-	snprintf(name, sizeof name, "%llu", (unsigned long long)netns);
+	snprintf(name, sizeof j->dirname, "%llu", (unsigned long long)netns);
 	if (mkdirat(top, name, 0700) == -1 && errno != EEXIST) {
 		rd_fail(cause, "%s/%s: %s", RD_JOURNAL_DIR, name,
 		    strerror(errno));
@@ -79,8 +82,24 @@ open_dir(uint64_t netns, char **cause)
 		dir = -1;
 	}
 out:
-	close(top);
-	return dir;
+	if (dir == -1) {
+		close(top);
+		return -1;
+	}
+	j->top = top;
+	j->dir = dir;
+	return 0;
+}
+
+/* Removes the namespace's directory once nothing is journalled in it. */
+static void
+remove_dir(struct rd_journal *j)
+{
+	/* Under the lock: nobody else is between mkdirat and openat. */
+	if (unlinkat(j->top, j->dirname, AT_REMOVEDIR) == 0) {
+		close(j->dir);
+		j->dir = -1;
+	}
 }
 
 static int
@@ -88,7 +107,8 @@ take_lock(struct rd_journal *j, char **cause)
 {
 	int	fd;
 
-	fd = openat(j->dir, "lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
+	/* One lock for every namespace: it never goes away. */
+	fd = openat(j->top, "lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
 	    0600);
 	if (fd == -1)
 		return rd_fail(cause, "%s lock: %s", RD_JOURNAL_DIR,
@@ -218,6 +238,7 @@ scan(struct rd_journal *j, int nl)
 		close(dup_dir);
 		return 0;
 	}
+	rewinddir(d);		/* the offset is shared with j->dir */
 	while ((de = readdir(d)) != NULL) {
 		if (strncmp(de->d_name, "s.", 2) != 0 ||
 		    strcmp(de->d_name, j->name) == 0)
@@ -336,12 +357,25 @@ rd_journal_open(uint64_t netns, int nl, char **cause)
 		rd_fail(cause, "out of memory");
 		return NULL;
 	}
-	j->lock = j->self = -1;
+	j->top = j->dir = j->lock = j->self = -1;
 	snprintf(j->name, sizeof j->name, "s.%d", (int)getpid());
-	if ((j->dir = open_dir(netns, cause)) == -1)
+	if (open_dirs(j, netns, cause) != 0)
 		goto fail;
 	if (take_lock(j, cause) != 0)
 		goto fail;
+	/* Removed by another session's end since we opened it: again. */
+	close(j->dir);
+	j->dir = openat(j->top, j->dirname, O_RDONLY | O_DIRECTORY |
+	    O_NOFOLLOW | O_CLOEXEC);
+	if (j->dir == -1 && errno == ENOENT &&
+	    mkdirat(j->top, j->dirname, 0700) == 0)
+		j->dir = openat(j->top, j->dirname, O_RDONLY | O_DIRECTORY |
+		    O_NOFOLLOW | O_CLOEXEC);
+	if (j->dir == -1) {
+		rd_fail(cause, "%s/%s: %s", RD_JOURNAL_DIR, j->dirname,
+		    strerror(errno));
+		goto fail;
+	}
 	if (scan(j, nl) == 0)
 		restore_shared(j);
 	j->self = openat(j->dir, j->name, O_RDWR | O_CREAT | O_TRUNC |
@@ -363,6 +397,8 @@ fail:
 	rd_journal_unlock(j);
 	if (j->dir != -1)
 		close(j->dir);
+	if (j->top != -1)
+		close(j->top);
 	free(j);
 	return NULL;
 }
@@ -383,10 +419,14 @@ rd_journal_close(struct rd_journal *j, int nl)
 	if (read_session(j->self, &s) == 0)
 		undo(nl, &s, 0);
 	unlinkat(j->dir, j->name, 0);
-	if (scan(j, nl) == 0)
+	if (scan(j, nl) == 0) {
 		restore_shared(j);
+		remove_dir(j);
+	}
 	rd_journal_unlock(j);
 	close(j->self);
-	close(j->dir);
+	if (j->dir != -1)
+		close(j->dir);
+	close(j->top);
 	free(j);
 }

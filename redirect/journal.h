@@ -3,8 +3,9 @@
  * so that it is undone even when the redirector is SIGKILLed, and shared
  * settings counted across the sessions of one network namespace.
  *
- * RD_JOURNAL_DIR/<netns cookie>/ (root's, 0700) holds:
- *   lock      flock'ed by whoever reads or changes the directory;
+ * RD_JOURNAL_DIR (root's, 0700) holds "lock", flock'ed by whoever reads or
+ * changes the journal, and one directory per network namespace (named by
+ * its cookie, removed when empty), holding:
  *   s.<pid>   one per session, flock'ed by it (and its watchdog, which
  *             shares the open file) for its lifetime; names what to undo:
  *             the tun and the IPv6 rule;
