@@ -4,17 +4,21 @@
 # connection end with an error at once (the redirector, or its watchdog
 # when the redirector itself is gone, destroys every socket bound to the
 # tun), long before curl's own timeout; and the tun, the IPv6 rule and the
-# BPF link are gone after each.
+# BPF link are gone after each. Last, the same for a user's trawl whose
+# redirector runs through sudo.
 [ -n "${LOCAL_E2E_TIMED:-}" ] || LOCAL_E2E_TIMED=1 exec timeout -k 5 120 sh "$0" "$@"
 . "$(dirname "$0")/local-common.inc"
 
 start_servers
 
-# redirector: trawl's child trawl-redirector (trawl runs as root here).
+# redirector [PID]: trawl's trawl-redirector, a child (root's trawl) or
+# a grandchild through sudo; never the watchdog (its comm differs).
 redirector() {
-	for c in $(cat /proc/$TRAWL_PID/task/*/children 2>/dev/null); do
-		[ "$(cat /proc/$c/comm 2>/dev/null)" = trawl-redirecto ] &&
-			echo $c && return
+	for c in $(cat /proc/${1:-$TRAWL_PID}/task/*/children 2>/dev/null); do
+		case $(cat /proc/$c/comm 2>/dev/null) in
+		trawl-redirecto) echo $c; return ;;
+		sudo) redirector $c; return ;;
+		esac
 	done
 }
 
@@ -69,6 +73,34 @@ start_trawl curl
 RDP=$(redirector)
 [ -n "$RDP" ] || fail "no trawl-redirector under trawl"
 case_ "SIGKILL of both" $TRAWL_PID $RDP
+wait $TRAWL_PID 2>/dev/null
+TRAWL_PID=
+exec 7>&-
+
+# A user's trawl, its redirector through sudo, the user's curl.
+command -v sudo >/dev/null || fail "sudo missing (make deps)"
+U=trawlrst$$
+useradd -M -r -s /bin/sh "$U" || fail "useradd"
+SUDOERS=/etc/sudoers.d/trawl-e2e-$$
+trap 'rm -f "$SUDOERS"; userdel "$U" 2>/dev/null; cleanup' EXIT
+printf '%s ALL=(root) NOPASSWD: %s\n' "$U" "$(pwd)/$BUILD/trawl-redirector" \
+    >"$SUDOERS.tmp"
+chmod 440 "$SUDOERS.tmp" && mv "$SUDOERS.tmp" "$SUDOERS"
+visudo -cq -f "$SUDOERS" || fail "sudoers entry"
+chmod 755 "$T"
+mkdir "$T/conf" "$T/u" && chown "$U" "$T/conf" "$T/u"
+TRAWL_AS=$U start_trawl curl --confdir "$T/conf"
+RDP=$(redirector)
+[ -n "$RDP" ] || fail "no trawl-redirector under the user's trawl"
+T0=$T T=$T/u
+bgcg() {
+	sh -c 'cg=$1 ns=$2; shift 2; echo $$ > "$cg/cgroup.procs" &&
+	    exec nsenter --net="/run/netns/$ns" setpriv --reuid="$0" \
+	    --regid="$0" --init-groups "$@"' "$U" "$CG" $A "$@" &
+	p=$!
+}
+case_ "a user's trawl: SIGKILL of both" $TRAWL_PID $RDP
+T=$T0
 wait $TRAWL_PID 2>/dev/null
 TRAWL_PID=
 exec 7>&-
