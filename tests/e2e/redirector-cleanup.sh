@@ -3,7 +3,7 @@
 # trawl (here tunpeer) is SIGKILLed, or the redirector gets SIGTERM, no BPF
 # link, tun, IPv6 rule or changed sysctl remains and a captured client
 # reaches its server directly again. Also: a stale rule left by a killed
-# redirector is removed at start, and a strict rp_filter is lowered while
+# redirector is removed at start, and a strict rp_filter is loosened (2) while
 # running and restored after.
 [ -n "$RD_E2E_TIMED" ] || RD_E2E_TIMED=1 exec timeout -k 5 60 sh "$0" "$@"
 . "$(dirname "$0")/redirector-common.inc"
