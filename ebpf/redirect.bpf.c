@@ -7,6 +7,10 @@
  * (bound_dev_if), so every packet it sends reaches trawl. sockops and
  * cgroup/sendmsg4/6 map a captured socket's 4-tuple to its creator so
  * trawl can name the process of a flow after the process has gone.
+ * A redirector started for a user (rd_owner_only) captures only that
+ * user's processes. tc ingress on the tun (rd_tun_ingress) lets the
+ * packets trawl writes reach the socket bound to the tun they belong to
+ * and nothing else on the host.
  *
  * Kept small and verifier-friendly for 6.1+: every map lookup is
  * NULL-checked, the rule loop runs in bpf_loop (5.17+).
@@ -20,12 +24,25 @@
 
 #define AF_INET		2
 #define AF_INET6	10
+#define IPPROTO_ICMPV6	58
+#define ETH_P_IP	0x0800
+#define ETH_P_IPV6	0x86DD
+#define TC_ACT_OK	0
+#define TC_ACT_SHOT	2
 
 /* Set by trawl-redirector before load. */
 const volatile __u64 rd_netns_cookie = 0;
 const volatile __u32 rd_tun_ifindex = 0;
 const volatile __u32 rd_trawl_pid = 0;
 const volatile __u32 rd_self_pid = 0;
+/* 1: capture only processes whose every uid is rd_owner_uid. */
+const volatile __u32 rd_owner_only = 0;
+const volatile __u32 rd_owner_uid = 0;
+/* Where the IP header starts in rd_tun_ingress's packets: 0 on a tun. */
+const volatile __u32 rd_guard_l3off = 0;
+
+/* What rd_tun_ingress did, by RD_GUARD_* reason (bpftool map dump). */
+__u64 rd_guard_count[RD_GUARD_REASONS];
 
 /* Two slots: user space fills the inactive one, then flips rd_active. */
 struct {
@@ -153,6 +170,30 @@ spec_match(const struct rd_config *cfg, struct fold *f)
 	return f->capture;
 }
 
+/*
+ * A user's redirector captures only processes that hold no identity but
+ * the user's: real, effective, saved and filesystem uid. A set-uid program
+ * or a root process that took the user's uid for a moment is not theirs.
+ */
+static __always_inline int
+owner_ok(void)
+{
+	struct task_struct	*task;
+	__u32			 euid, suid, fsuid;
+
+	if (!rd_owner_only)
+		return 1;
+	if ((__u32)bpf_get_current_uid_gid() != rd_owner_uid)
+		return 0;
+	task = (struct task_struct *)bpf_get_current_task();
+	/* A failed read leaves 0, which is never rd_owner_uid here. */
+	euid = BPF_CORE_READ(task, cred, euid.val);
+	suid = BPF_CORE_READ(task, cred, suid.val);
+	fsuid = BPF_CORE_READ(task, cred, fsuid.val);
+	return euid == rd_owner_uid && suid == rd_owner_uid &&
+	    fsuid == rd_owner_uid;
+}
+
 SEC("cgroup/sock_create")
 int
 rd_sock_create(struct bpf_sock *ctx)
@@ -173,6 +214,8 @@ rd_sock_create(struct bpf_sock *ctx)
 	id = bpf_get_current_pid_tgid();
 	if ((__u32)(id >> 32) == rd_trawl_pid ||
 	    (__u32)(id >> 32) == rd_self_pid)
+		return 1;
+	if (!owner_ok())
 		return 1;
 
 	active = bpf_map_lookup_elem(&rd_active, &zero);
@@ -297,6 +340,139 @@ rd_sendmsg6(struct bpf_sock_addr *ctx)
 {
 	udp_sendmsg(ctx, AF_INET6);
 	return 1;
+}
+
+/* Counts the verdict; reason is a constant at every call. */
+static __always_inline int
+verdict(int reason)
+{
+	__sync_fetch_and_add(&rd_guard_count[reason], 1);
+	return reason == RD_GUARD_PASS ? TC_ACT_OK : TC_ACT_SHOT;
+}
+
+/*
+ * The full socket the packet's 4-tuple names, as the stack would look it
+ * up on the tun (the tuple's saddr is the remote end). Caller releases.
+ * Full sockets only (one pointer type for the verifier): a time-wait
+ * socket's late segment is dropped, which costs nothing but a retransmit.
+ */
+static __always_inline struct bpf_sock *
+lookup(struct __sk_buff *skb, struct bpf_sock_tuple *t, __u32 len, int tcp)
+{
+	if (tcp)
+		return bpf_sk_lookup_tcp(skb, t, len, BPF_F_CURRENT_NETNS, 0);
+	return bpf_sk_lookup_udp(skb, t, len, BPF_F_CURRENT_NETNS, 0);
+}
+
+/*
+ * Reads the IP header at *off (IPv4 when v4, else IPv6) into the tuple,
+ * remote end first: the packet's source, or with swap (the packet an ICMP
+ * error quotes, sent by the socket) its destination. Sets *off past it and
+ * returns the protocol, or -1 for a header the guard refuses: unreadable,
+ * a fragment after the first, IPv6 extension headers, a multicast or
+ * broadcast destination.
+ */
+static __always_inline int
+ip_header(struct __sk_buff *skb, __u32 *off, int v4, int swap,
+    struct bpf_sock_tuple *t)
+{
+	__u8	h[40];
+
+	if (v4) {
+		if (bpf_skb_load_bytes(skb, *off, h, 20) != 0 ||
+		    h[0] >> 4 != 4 || (h[0] & 0xf) < 5)
+			return -1;
+		/* Fragments carry no ports (trawl never sends any). */
+		if ((h[6] & 0x3f) != 0 || h[7] != 0)
+			return -1;
+		if (!swap && ((h[16] & 0xf0) == 0xe0 || (h[16] == 0xff &&
+		    h[17] == 0xff && h[18] == 0xff && h[19] == 0xff)))
+			return -1;
+		__builtin_memcpy(&t->ipv4.saddr, &h[swap ? 16 : 12], 4);
+		__builtin_memcpy(&t->ipv4.daddr, &h[swap ? 12 : 16], 4);
+		*off += (__u32)(h[0] & 0xf) * 4;
+		return h[9];
+	}
+	if (bpf_skb_load_bytes(skb, *off, h, 40) != 0 || h[0] >> 4 != 6)
+		return -1;
+	if (!swap && h[24] == 0xff)
+		return -1;
+	__builtin_memcpy(t->ipv6.saddr, &h[swap ? 24 : 8], 16);
+	__builtin_memcpy(t->ipv6.daddr, &h[swap ? 8 : 24], 16);
+	*off += 40;
+	return h[6];
+}
+
+/* ICMP errors a captured socket gets (an unreachable UDP port, ...). */
+static __always_inline int
+icmp_error(int v4, __u8 type)
+{
+	if (v4)		/* unreachable, time exceeded, parameter problem */
+		return type == 3 || type == 11 || type == 12;
+	return type >= 1 && type <= 4;
+}
+
+/*
+ * tc ingress of the tun: whoever holds the tun fd writes packets here. A
+ * packet passes only when it is TCP or UDP for a socket bound to the tun
+ * (a captured one), and bpf_sk_assign hands it to that very socket, so
+ * neither a broadcast nor forwarding nor a listener of the host's can
+ * take it, whatever addresses it claims; an ICMP error passes when the
+ * packet it quotes came from such a socket. Everything else is dropped.
+ */
+SEC("tc")
+int
+rd_tun_ingress(struct __sk_buff *skb)
+{
+	struct bpf_sock_tuple	 t;
+	struct bpf_sock		*sk;
+	__be16			 ports[2];
+	__u32			 off = rd_guard_l3off;
+	__u8			 type;
+	int			 v4, proto, icmp = 0, reason;
+
+	__builtin_memset(&t, 0, sizeof t);
+	if (skb->protocol == bpf_htons(ETH_P_IP))
+		v4 = 1;
+	else if (skb->protocol == bpf_htons(ETH_P_IPV6))
+		v4 = 0;
+	else
+		return verdict(RD_GUARD_NOT_IP);
+	proto = ip_header(skb, &off, v4, 0, &t);
+	if (proto == -1)
+		return verdict(RD_GUARD_NOT_IP);
+	if (proto == (v4 ? IPPROTO_ICMP : IPPROTO_ICMPV6)) {
+		if (bpf_skb_load_bytes(skb, off, &type, 1) != 0 ||
+		    !icmp_error(v4, type))
+			return verdict(RD_GUARD_PROTO);
+		off += 8;
+		icmp = 1;
+		proto = ip_header(skb, &off, v4, 1, &t);
+	}
+	if (proto != IPPROTO_TCP && proto != IPPROTO_UDP)
+		return verdict(RD_GUARD_PROTO);
+	if (bpf_skb_load_bytes(skb, off, ports, sizeof ports) != 0)
+		return verdict(RD_GUARD_PROTO);
+	if (v4) {
+		t.ipv4.sport = ports[icmp];
+		t.ipv4.dport = ports[!icmp];
+		sk = lookup(skb, &t, sizeof t.ipv4, proto == IPPROTO_TCP);
+	} else {
+		t.ipv6.sport = ports[icmp];
+		t.ipv6.dport = ports[!icmp];
+		sk = lookup(skb, &t, sizeof t.ipv6, proto == IPPROTO_TCP);
+	}
+	if (sk == NULL)
+		return verdict(RD_GUARD_NO_SOCKET);
+	/* The stack finds an ICMP error's socket itself, the same way. */
+	if (sk->bound_dev_if != rd_tun_ifindex)
+		reason = RD_GUARD_UNBOUND;
+	else if (!icmp && bpf_sk_assign(skb, sk, 0) != 0)
+		reason = RD_GUARD_ASSIGN;
+	else
+		reason = RD_GUARD_PASS;
+	bpf_sk_release(sk);
+	return verdict(reason);
 }
 
 char LICENSE[] SEC("license") = "GPL";

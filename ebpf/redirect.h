@@ -23,6 +23,18 @@
 #define RD_SOCKS_MAX		16384
 #define RD_TUPLES_MAX		16384
 
+/*
+ * What the tun's ingress guard (rd_tun_ingress) did with a packet trawl
+ * wrote: indexes of its rd_guard_count counters.
+ */
+#define RD_GUARD_PASS		0	/* for a socket bound to the tun */
+#define RD_GUARD_NOT_IP		1	/* not IPv4/IPv6, or unreadable */
+#define RD_GUARD_PROTO		2	/* not TCP/UDP, a fragment, options */
+#define RD_GUARD_NO_SOCKET	3	/* no socket has that 4-tuple */
+#define RD_GUARD_UNBOUND	4	/* a socket not bound to the tun */
+#define RD_GUARD_ASSIGN		5	/* bpf_sk_assign refused */
+#define RD_GUARD_REASONS	6
+
 /* rd_rule.flags */
 #define RD_RULE_EXCLUDE		0x1	/* "!item": AND the non-match out */
 #define RD_RULE_PID		0x2	/* pid rule (tgid); else a comm rule */

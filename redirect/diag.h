@@ -1,6 +1,7 @@
 /*
- * diag.h -- find a socket's cookie from its addresses with sock_diag, for
- * sockets whose 4-tuple the BPF program cannot see (connected UDP).
+ * diag.h -- sock_diag: find a socket's cookie from its addresses, for
+ * sockets whose 4-tuple the BPF program cannot see (connected UDP); and
+ * end every captured socket when capture stops.
  */
 #ifndef REDIRECT_DIAG_H
 #define REDIRECT_DIAG_H
@@ -16,5 +17,14 @@
  */
 int	rd_diag_cookie(const struct rd_tuple *t, const uint8_t *saddr,
 	    int ifindex, uint64_t *cookie);
+
+/*
+ * Destroys (SOCK_DESTROY, CONFIG_INET_DIAG_DESTROY) every TCP connection
+ * and UDP socket of this network namespace bound to ifindex: their
+ * programs see ECONNABORTED at once instead of waiting on a dead tun.
+ * Listeners are left alone. Returns how many, or -1 when none could be
+ * destroyed though some were found (a kernel without the option).
+ */
+int	rd_diag_destroy(int ifindex);
 
 #endif

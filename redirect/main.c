@@ -2,11 +2,14 @@
  * main.c -- trawl-redirector: the root half of trawl's local mode.
  *
  * Creates the tun, sets its sysctls, the IPv6 rule and route, loads the
- * BPF program, hands the tun fd to trawl over the socketpair, then serves
- * spec changes and process look-ups until the socketpair closes or a
- * signal arrives. Every exit path runs teardown(), which undoes all of it.
+ * BPF program and the tun's ingress guard, hands the tun fd to trawl over
+ * the socketpair, then serves spec changes and process look-ups until the
+ * socketpair closes or a signal arrives. Every exit path runs teardown(),
+ * which undoes all of it and ends the captured connections; a watchdog
+ * child does the same when this process is killed (redirect/journal.h).
  */
 #include <sys/poll.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -27,6 +30,7 @@
 #include <unistd.h>
 
 #include "redirect/diag.h"
+#include "redirect/journal.h"
 #include "redirect/msg.h"
 #include "redirect/netlink.h"
 #include "redirect/prog.h"
@@ -54,7 +58,10 @@ struct redirector {
 	uint64_t	 netns;
 	uint8_t		 addr4[4];
 	uint8_t		 addr6[16];
+	struct rd_owner	 owner;
 	struct rd_prog	*prog;
+	struct rd_journal *journal;
+	int		 watchdog;	/* pipe to the watchdog, or -1 */
 };
 
 static void
@@ -93,9 +100,12 @@ parse_uint(const char *s, unsigned long max, unsigned long *out)
 	return 0;
 }
 
-/* The socket must be a SOCK_SEQPACKET socketpair made by trawl itself. */
+/*
+ * The socket must be a SOCK_SEQPACKET socketpair made by trawl itself;
+ * *uid is trawl's (effective) uid.
+ */
 static int
-check_ctl(int fd, uint32_t trawl_pid, char **cause)
+check_ctl(int fd, uint32_t trawl_pid, uint32_t *uid, char **cause)
 {
 	struct ucred	cred;
 	struct stat	st;
@@ -118,6 +128,35 @@ check_ctl(int fd, uint32_t trawl_pid, char **cause)
 	if ((uint32_t)cred.pid != trawl_pid)
 		return asprintf(cause, "socket belongs to pid %d, not %u",
 		    (int)cred.pid, trawl_pid), -1;
+	*uid = (uint32_t)cred.uid;
+	return 0;
+}
+
+/*
+ * Whose sockets this session may capture. trawl running as a user (the
+ * socketpair's uid), or as root started through sudo by a user
+ * (SUDO_UID): only that user's. Root's own trawl: everyone's.
+ */
+static int
+find_owner(uint32_t trawl_uid, struct rd_owner *o, char **cause)
+{
+	const char	*sudo = getenv("SUDO_UID");
+	unsigned long	 v;
+
+	memset(o, 0, sizeof *o);
+	if (trawl_uid != 0) {
+		o->only = 1;
+		o->uid = trawl_uid;
+		return 0;
+	}
+	if (sudo == NULL || *sudo == '\0')
+		return 0;
+	if (parse_uint(sudo, UINT32_MAX - 1, &v) != 0)
+		return asprintf(cause, "SUDO_UID=%s is not a uid", sudo), -1;
+	if (v != 0) {
+		o->only = 1;
+		o->uid = (uint32_t)v;
+	}
 	return 0;
 }
 
@@ -179,15 +218,22 @@ open_cgroup(const char *path, char **cause)
 	return fd;
 }
 
+/*
+ * The tun's own values, and the one shared value: the effective rp_filter
+ * is max(all, dev), and a strict (1) one drops replies from addresses
+ * routed elsewhere (the servers) and from local ones (127.0.0.1), so a
+ * strict all is loosened to 2, which lets them pass and still checks
+ * every other interface's sources; 0 and 2 are left alone. The tun needs
+ * no filtering of its own: its ingress guard admits only packets for its
+ * captured sockets.
+ */
 static int
 set_sysctls(struct redirector *r, char **cause)
 {
-	char	path[128], v[16];
+	char	path[128];
 
-	/* The effective rp_filter is max(all, dev): lower a strict all. */
-	if (rd_sysctl_get("net/ipv4/conf/all/rp_filter", v, sizeof v) == 0 &&
-	    strcmp(v, "0") != 0 &&
-	    rd_sysctl_set("net/ipv4/conf/all/rp_filter", "0", cause) != 0)
+	if (rd_journal_lower(r->journal, "net/ipv4/conf/all/rp_filter", "1",
+	    "2", cause) != 0)
 		return -1;
 #define DEV(fmt, val) do {						\
 	snprintf(path, sizeof path, fmt, r->ifname);			\
@@ -205,6 +251,84 @@ set_sysctls(struct redirector *r, char **cause)
 	return 0;
 }
 
+/*
+ * The watchdog: a child that outlives a killed redirector (and trawl) and
+ * then does its teardown, so captured programs see their connections end
+ * at once. It holds nothing but the pipe and the session file (which keeps
+ * the session alive in the journal's eyes until it is done). A 'd' on the
+ * pipe says the redirector undid everything itself.
+ */
+static void __attribute__((noreturn))
+watchdog(struct redirector *r, int rfd)
+{
+	sigset_t	set;
+	ssize_t		n;
+	char		c = 0, *cause = NULL;
+	int		nl;
+
+	rd_journal_forget_lock(r->journal);
+	close(r->ctl);
+	close(r->sigfd);
+	close(r->nl);
+	/* Out of trawl's session and process group: no hang-up, no ^C. */
+	setsid();
+	prctl(PR_SET_NAME, "trawl-watchdog", 0, 0, 0);
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGINT, SIG_IGN);
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&set);
+	sigprocmask(SIG_SETMASK, &set, NULL);
+	do
+		n = read(rfd, &c, 1);
+	while (n == -1 && errno == EINTR);
+	if (n == 1 && c == 'd')
+		_exit(0);
+	/* The redirector died without its teardown: do it. */
+	if ((nl = rd_netlink_open(&cause)) == -1) {
+		warnx("watchdog: %s", cause != NULL ? cause : "netlink");
+		free(cause);
+	}
+	rd_journal_close(r->journal, nl);
+	_exit(0);
+}
+
+static int
+start_watchdog(struct redirector *r, char **cause)
+{
+	pid_t	pid;
+	int	p[2];
+
+	if (pipe2(p, O_CLOEXEC) == -1)
+		return asprintf(cause, "pipe: %s", strerror(errno)), -1;
+	if ((pid = fork()) == -1) {
+		close(p[0]);
+		close(p[1]);
+		return asprintf(cause, "fork: %s", strerror(errno)), -1;
+	}
+	if (pid == 0) {
+		close(p[1]);
+		watchdog(r, p[0]);
+	}
+	close(p[0]);
+	r->watchdog = p[1];
+	return 0;
+}
+
+/* Writes what teardown must undo into the session's journal file. */
+static int
+record(struct redirector *r, char **cause)
+{
+	struct rd_session	s;
+
+	memset(&s, 0, sizeof s);
+	s.ifindex = r->ifindex;
+	memcpy(s.ifname, r->ifname, sizeof s.ifname);
+	s.ifname[sizeof s.ifname - 1] = '\0';
+	s.table = r->table;
+	s.rule6 = r->rule;
+	return rd_journal_record(r->journal, &s, cause);
+}
+
 /* Everything up to the hello. Returns 0 or -1 with *cause. */
 static int
 setup(struct redirector *r, char **cause)
@@ -214,9 +338,17 @@ setup(struct redirector *r, char **cause)
 	r->have6 = access("/proc/sys/net/ipv6", F_OK) == 0;
 	if ((r->nl = rd_netlink_open(cause)) == -1)
 		return -1;
+	/* Undoes dead sessions; held until the shared values are set. */
+	if ((r->journal = rd_journal_open(r->netns, r->nl, cause)) == NULL)
+		return -1;
+	/* Forked before anything it must not hold: tun, BPF links. */
+	if (start_watchdog(r, cause) != 0)
+		return -1;
 	if (r->have6 && rd_netlink_rule_cleanup(r->nl, cause) == -1)
 		return -1;
 	if ((r->tun = rd_tun_open(r->ifname, &r->ifindex, cause)) == -1)
+		return -1;
+	if (record(r, cause) != 0)
 		return -1;
 	if (set_sysctls(r, cause) != 0)
 		return -1;
@@ -235,12 +367,20 @@ setup(struct redirector *r, char **cause)
 		if (rd_netlink_route_add(r->nl, r->ifindex, r->table,
 		    cause) != 0)
 			return -1;
+		/* Journalled first: a crash in between deletes nothing. */
+		r->rule = 1;
+		if (record(r, cause) != 0)
+			return -1;
 		if (rd_netlink_rule(r->nl, 1, r->ifname, r->table, cause) != 0)
 			return -1;
-		r->rule = 1;
 	}
-	r->prog = rd_prog_load(r->netns, r->ifindex, r->trawl_pid, cause);
+	rd_journal_unlock(r->journal);
+	r->prog = rd_prog_load(r->netns, r->ifindex, r->trawl_pid, &r->owner,
+	    cause);
 	if (r->prog == NULL)
+		return -1;
+	/* Before trawl holds the tun: nothing unguarded ever enters. */
+	if (rd_prog_guard(r->prog, r->ifindex, cause) != 0)
 		return -1;
 	if ((r->cgroup = open_cgroup(r->cgroup_path, cause)) == -1)
 		return -1;
@@ -250,24 +390,17 @@ setup(struct redirector *r, char **cause)
 static void
 teardown(struct redirector *r)
 {
-	char	*cause = NULL;
-
 	rd_prog_free(r->prog);		/* detaches first: no new captures */
 	r->prog = NULL;
-	if (r->rule && rd_netlink_rule(r->nl, 0, r->ifname, r->table,
-	    &cause) != 0) {
-		warnx("%s", cause);
-		free(cause);
-		cause = NULL;
-	}
 	rd_sysctl_restore();
-	/* Deleted even while trawl holds its fd (SIGTERM to us alone). */
-	if (r->ifindex > 0 && r->nl != -1 &&
-	    rd_netlink_link_del(r->nl, r->ifindex, &cause) != 0) {
-		if (if_indextoname((unsigned)r->ifindex,
-		    (char[IF_NAMESIZE]){ 0 }) != NULL)
-			warnx("%s", cause);
-		free(cause);
+	/* Ends the captured connections, deletes the rule and the tun (even
+	 * while trawl holds its fd), restores shared values if last. */
+	rd_journal_close(r->journal, r->nl);
+	r->journal = NULL;
+	if (r->watchdog != -1) {
+		if (write(r->watchdog, "d", 1) != 1)
+			warnx("telling the watchdog: %s", strerror(errno));
+		close(r->watchdog);
 	}
 	if (r->tun != -1)
 		close(r->tun);
@@ -493,11 +626,12 @@ main(int argc, char **argv)
 	struct redirector	 r;
 	sigset_t		 set;
 	unsigned long		 v;
+	uint32_t		 uid = 0;
 	char			*cause = NULL;
 	int			 i, fd = 3, rc = 1;
 
 	memset(&r, 0, sizeof r);
-	r.ctl = r.sigfd = r.nl = r.tun = r.cgroup = -1;
+	r.ctl = r.sigfd = r.nl = r.tun = r.cgroup = r.watchdog = -1;
 	for (i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--fd") == 0 && i + 1 < argc) {
 			if (parse_uint(argv[++i], INT_MAX, &v) != 0)
@@ -516,7 +650,8 @@ main(int argc, char **argv)
 	if (r.trawl_pid == 0)
 		usage();
 
-	if (check_ctl(fd, r.trawl_pid, &cause) != 0) {
+	if (check_ctl(fd, r.trawl_pid, &uid, &cause) != 0 ||
+	    find_owner(uid, &r.owner, &cause) != 0) {
 		warnx("refusing to run: %s", cause != NULL ? cause : "?");
 		free(cause);
 		return 1;

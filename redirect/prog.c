@@ -40,7 +40,7 @@ fail(char **cause, const char *what, int err)
 
 struct rd_prog *
 rd_prog_load(uint64_t netns_cookie, int tun_ifindex, uint32_t trawl_pid,
-    char **cause)
+    const struct rd_owner *owner, char **cause)
 {
 	struct rd_prog		*p;
 	struct rd_config	 nothing;
@@ -61,6 +61,9 @@ rd_prog_load(uint64_t netns_cookie, int tun_ifindex, uint32_t trawl_pid,
 	p->skel->rodata->rd_tun_ifindex = (uint32_t)tun_ifindex;
 	p->skel->rodata->rd_trawl_pid = trawl_pid;
 	p->skel->rodata->rd_self_pid = (uint32_t)getpid();
+	p->skel->rodata->rd_owner_only = owner->only ? 1 : 0;
+	p->skel->rodata->rd_owner_uid = owner->uid;
+	p->skel->rodata->rd_guard_l3off = 0;
 	if ((err = redirect__load(p->skel)) != 0) {
 		fail(cause, "loading the BPF program", err);
 		goto fail;
@@ -142,6 +145,28 @@ rd_prog_attach(struct rd_prog *p, int cgroup_fd, char **cause)
 fail:
 	fail(cause, "attaching the BPF program to the cgroup", errno);
 	return -1;
+}
+
+int
+rd_prog_guard(struct rd_prog *p, int ifindex, char **cause)
+{
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
+	    .attach_point = BPF_TC_INGRESS);
+	LIBBPF_OPTS(bpf_tc_opts, opts,
+	    .prog_fd = bpf_program__fd(p->skel->progs.rd_tun_ingress));
+	int	err;
+
+	/* The clsact qdisc and the filter go with the device. */
+	err = bpf_tc_hook_create(&hook);
+	if (err != 0 && err != -EEXIST) {
+		fail(cause, "adding the tun's clsact qdisc", err);
+		return -1;
+	}
+	if ((err = bpf_tc_attach(&hook, &opts)) != 0) {
+		fail(cause, "attaching the tun's ingress guard", err);
+		return -1;
+	}
+	return 0;
 }
 
 int

@@ -93,6 +93,18 @@ rd_sysctl_set(const char *path, const char *value, char **cause)
 	return 0;
 }
 
+int
+rd_sysctl_put(const char *path, const char *value, char **cause)
+{
+	if (sysctl_write(path, value) != 0) {
+		if (asprintf(cause, "setting %s=%s: %s", path, value,
+		    strerror(errno)) == -1)
+			*cause = NULL;
+		return -1;
+	}
+	return 0;
+}
+
 void
 rd_sysctl_restore(void)
 {

@@ -37,7 +37,7 @@ everything_gone() {
 
 start_trawl '!curl'
 bpftool cgroup show "$CG" | grep -q rd_ || fail "not attached to $CG"
-[ "$(sysv ipv4/conf/all/rp_filter)" = 0 ] || fail "all.rp_filter not lowered"
+[ "$(sysv ipv4/conf/all/rp_filter)" = 2 ] || fail "strict all.rp_filter not loosened to 2"
 bgcg wget -q -T 3 -t 1 -O /dev/null http://192.0.2.1/len/600
 wait $p || fail "wget through trawl"
 waitfor "wget:$p GET http://192\.0\.2\.1/len/600 << 200" ||

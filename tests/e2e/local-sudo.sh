@@ -1,7 +1,8 @@
 #!/bin/sh
 # local-sudo.sh -- trawl run by a user without capabilities starts
-# trawl-redirector through sudo, captures as root would, and cleans up
-# when it goes; without sudo it says what it needs.
+# trawl-redirector through sudo, captures that user's programs, and cleans
+# up when it goes; without sudo it says what it needs. (What it may not
+# capture: tests/e2e/security-capture.sh.)
 [ -n "${LOCAL_E2E_TIMED:-}" ] || LOCAL_E2E_TIMED=1 exec timeout -k 5 90 sh "$0" "$@"
 . "$(dirname "$0")/local-common.inc"
 command -v sudo >/dev/null || fail "sudo missing (make deps)"
@@ -25,11 +26,13 @@ pgrep -f "sudo .*trawl-redirector --fd 0 --trawl-pid $TRAWL_PID" >/dev/null ||
 	fail "the redirector was not started through sudo"
 ok "a user's trawl starts trawl-redirector through sudo"
 
-bgcg curl -sS -m 3 -o /dev/null http://192.0.2.1/len/100
+# The user's own curl: a user's trawl captures that user's processes.
+bgcg setpriv --reuid="$U" --regid="$U" --init-groups \
+    curl -sS -m 3 -o /dev/null http://192.0.2.1/len/100
 wait $p || fail "curl through trawl"
 waitfor "curl:$p GET http://192\.0\.2\.1/len/100 << 200 OK" ||
 	fail "curl's flow missing"
-ok "and captures as root would"
+ok "and captures the user's own programs"
 
 stop_trawl
 i=0

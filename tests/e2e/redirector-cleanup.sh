@@ -3,7 +3,7 @@
 # trawl (here tunpeer) is SIGKILLed, or the redirector gets SIGTERM, no BPF
 # link, tun, IPv6 rule or changed sysctl remains and a captured client
 # reaches its server directly again. Also: a stale rule left by a killed
-# redirector is removed at start, and a strict rp_filter is lowered while
+# redirector is removed at start, and a strict rp_filter is loosened (2) while
 # running and restored after.
 [ -n "$RD_E2E_TIMED" ] || RD_E2E_TIMED=1 exec timeout -k 5 60 sh "$0" "$@"
 . "$(dirname "$0")/redirector-common.inc"
@@ -38,7 +38,7 @@ start() {
 	RD=$(cat /proc/$PEER/task/*/children | awk '{ print $1 }')
 	[ -n "$RD" ] || fail "no redirector process"
 	bpftool cgroup show "$CG" | grep -q rd_sock_create || fail "not attached"
-	[ "$(sysv ipv4/conf/all/rp_filter)" = 0 ] || fail "all.rp_filter kept"
+	[ "$(sysv ipv4/conf/all/rp_filter)" = 2 ] || fail "strict all.rp_filter not loosened to 2"
 	[ "$(sysv ipv4/conf/$TUN/rp_filter)" = 0 ] || fail "tun rp_filter"
 	[ "$(sysv ipv4/conf/$TUN/accept_local)" = 1 ] || fail "accept_local"
 	[ "$(sysv ipv4/conf/$TUN/route_localnet)" = 1 ] || fail "route_localnet"

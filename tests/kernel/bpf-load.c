@@ -6,15 +6,20 @@
  * mount, never the root one).
  *
  * It opens the skeleton, sets the rodata trawl-redirector sets (redirect/
- * prog.c), loads it with the verifier log shown on failure, attaches all
- * four programs to CGROUP-DIR, moves itself in, and drives each program
- * once over loopback: a TCP socket (sock_create binds it to lo and records
- * its creator; sockops records the 4-tuple of connect()) and a UDP sendto()
- * (sendmsg4). Prints "BPF-LOAD-OK <release>" and exits 0, or
- * "BPF-LOAD-FAIL: <reason>" and exits 1.
+ * prog.c; a user's session, the user being this loader's uid), loads it
+ * with the verifier log shown on failure, attaches the four cgroup programs
+ * to CGROUP-DIR, moves itself in, and drives each program once over
+ * loopback: a TCP socket (sock_create binds it to lo and records its
+ * creator; sockops records the 4-tuple of connect()) and a UDP sendto()
+ * (sendmsg4). The tun's ingress guard runs through BPF_PROG_TEST_RUN (its
+ * tc attachment needs modules the initramfs lacks) on packets for the bound
+ * socket, for a listener made before attaching (unbound) and for none.
+ * Prints "BPF-LOAD-OK <release>" and exits 0, or "BPF-LOAD-FAIL: <reason>"
+ * and exits 1.
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <linux/if_ether.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <stdarg.h>
@@ -134,9 +139,82 @@ verified(const struct bpf_program *prog)
 		    info.verified_insns);
 }
 
+/*
+ * Runs the guard on one TCP segment from src to dst (test runs see an
+ * Ethernet header: rd_guard_l3off is ETH_HLEN here). Returns the
+ * RD_GUARD_* reason it counted, or -1.
+ */
+static int
+guard(struct redirect *s, const struct sockaddr_in *src,
+    const struct sockaddr_in *dst)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, opts);
+	uint8_t		pkt[ETH_HLEN + 20 + 20];
+	uint64_t	before[RD_GUARD_REASONS];
+	int		i, reason = -1;
+
+	memset(pkt, 0, sizeof pkt);
+	pkt[12] = 0x08;				/* ETH_P_IP */
+	pkt[ETH_HLEN] = 0x45;
+	pkt[ETH_HLEN + 3] = sizeof pkt - ETH_HLEN;
+	pkt[ETH_HLEN + 8] = 64;
+	pkt[ETH_HLEN + 9] = IPPROTO_TCP;
+	memcpy(pkt + ETH_HLEN + 12, &src->sin_addr, 4);
+	memcpy(pkt + ETH_HLEN + 16, &dst->sin_addr, 4);
+	memcpy(pkt + ETH_HLEN + 20, &src->sin_port, 2);
+	memcpy(pkt + ETH_HLEN + 22, &dst->sin_port, 2);
+	pkt[ETH_HLEN + 32] = 5 << 4;
+	pkt[ETH_HLEN + 33] = 0x10;		/* ACK */
+	memcpy(before, s->bss->rd_guard_count, sizeof before);
+	opts.data_in = pkt;
+	opts.data_size_in = sizeof pkt;
+	if (bpf_prog_test_run_opts(bpf_program__fd(s->progs.rd_tun_ingress),
+	    &opts) != 0)
+		return failed("BPF_PROG_TEST_RUN of the guard: %s",
+		    strerror(errno)), -1;
+	for (i = 0; i < RD_GUARD_REASONS; i++)
+		if (s->bss->rd_guard_count[i] != before[i])
+			reason = i;
+	if ((reason == RD_GUARD_PASS) != (opts.retval == 0))
+		return failed("guard verdict %u for reason %d", opts.retval,
+		    reason), -1;
+	return reason;
+}
+
+/*
+ * The guard: the bound socket's segment passes (or reaches bpf_sk_assign,
+ * which a test run, not at tc ingress, refuses), the unbound listener's
+ * and a socket-less one's are dropped for those reasons.
+ */
+static int
+exercise_guard(struct redirect *s, const struct sockaddr_in *local,
+    const struct sockaddr_in *peer, const struct sockaddr_in *unbound)
+{
+	struct sockaddr_in	nobody;
+	int			r;
+
+	r = guard(s, peer, local);
+	if (r != RD_GUARD_PASS && r != RD_GUARD_ASSIGN)
+		return r == -1 ? 1 : failed("guard: the bound socket's "
+		    "segment counted as %d", r);
+	r = guard(s, local, unbound);
+	if (r != RD_GUARD_UNBOUND)
+		return r == -1 ? 1 : failed("guard: a segment for an unbound "
+		    "listener counted as %d", r);
+	loopback(&nobody, 9);
+	r = guard(s, local, &nobody);
+	if (r != RD_GUARD_NO_SOCKET)
+		return r == -1 ? 1 : failed("guard: a segment for no socket "
+		    "counted as %d", r);
+	printf("bpf-load: guard passes the bound socket's segment (%s), "
+	    "drops the others\n", r == RD_GUARD_PASS ? "assigned" :
+	    "bpf_sk_assign refused outside tc");
+	return 0;
+}
+
 /* Drives the attached programs once each and checks what they recorded. */
 static int
-exercise(struct redirect *s)
+exercise(struct redirect *s, const struct sockaddr_in *unbound)
 {
 	struct sockaddr_in	lsin, tcp_local, tcp_peer, udp_local, udp_peer;
 	struct rd_tuple		t;
@@ -193,6 +271,8 @@ exercise(struct redirect *s)
 		goto out;
 	}
 	if (check_proc(&p, cookie, "rd_tuples (tcp)") != 0)
+		goto out;
+	if (exercise_guard(s, &tcp_local, &tcp_peer, unbound) != 0)
 		goto out;
 
 	/* Port 9 (discard): nobody needs to listen for sendmsg4 to run. */
@@ -256,11 +336,13 @@ main(int argc, char **argv)
 	struct redirect		*s = NULL;
 	struct bpf_program	*prog;
 	struct bpf_link		*link, *links[8];
+	struct sockaddr_in	 unbound;
 	struct utsname		 u;
 	const char		*cg;
 	uint64_t		 netns = 0;
 	socklen_t		 len = sizeof netns;
 	int			 cgfd = -1, fd, err, rc = 1, nlinks = 0;
+	int			 ufd = -1;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (argc > 1 && strcmp(argv[1], "-v") == 0) {
@@ -289,6 +371,10 @@ main(int argc, char **argv)
 	s->rodata->rd_trawl_pid = DUMMY_TRAWL_PID;
 	/* trawl-redirector skips itself; this loader wants to be captured. */
 	s->rodata->rd_self_pid = DUMMY_TRAWL_PID;
+	/* A user's session whose user is this loader (owner_ok runs). */
+	s->rodata->rd_owner_only = 1;
+	s->rodata->rd_owner_uid = (uint32_t)getuid();
+	s->rodata->rd_guard_l3off = ETH_HLEN;
 	if ((err = redirect__load(s)) != 0) {
 		failed("loading the BPF program: %s", strerror(-err));
 		goto cleanup;
@@ -302,7 +388,19 @@ main(int argc, char **argv)
 		failed("%s: %s", cg, strerror(errno));
 		goto cleanup;
 	}
+	/* Made before attaching: a listener the program did not bind. */
+	loopback(&unbound, 0);
+	len = sizeof unbound;
+	if ((ufd = socket(AF_INET, SOCK_STREAM, 0)) == -1 ||
+	    bind(ufd, (struct sockaddr *)&unbound, sizeof unbound) == -1 ||
+	    listen(ufd, 1) == -1 ||
+	    getsockname(ufd, (struct sockaddr *)&unbound, &len) == -1) {
+		failed("unbound listener: %s", strerror(errno));
+		goto cleanup;
+	}
 	bpf_object__for_each_program(prog, s->obj) {
+		if (bpf_program__type(prog) == BPF_PROG_TYPE_SCHED_CLS)
+			continue;	/* the guard: test runs only */
 		link = bpf_program__attach_cgroup(prog, cgfd);
 		if (link == NULL) {
 			failed("attaching %s to %s: %s",
@@ -320,7 +418,7 @@ main(int argc, char **argv)
 		failed("joining %s: %s", cg, strerror(errno));
 		goto cleanup;
 	}
-	if (exercise(s) != 0)
+	if (exercise(s, &unbound) != 0)
 		goto cleanup;
 	printf("BPF-LOAD-OK %s\n", release);
 	rc = 0;
@@ -329,6 +427,8 @@ cleanup:
 		bpf_link__destroy(links[--nlinks]);
 	if (cgfd != -1)
 		close(cgfd);
+	if (ufd != -1)
+		close(ufd);
 	redirect__destroy(s);
 	return rc;
 }
