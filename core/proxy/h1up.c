@@ -75,7 +75,7 @@ op_head(void *side, const struct flow_request *r, const struct xtarget *t,
 	const char *hosthdr = core_flow_header_get(&r->headers, "host");
 	const char *host = r->host != NULL ? r->host : t->host;
 	int port = r->port != 0 ? r->port : t->port;
-	struct buf out = { 0 };
+	struct buf out = { 0 }, hv = { 0 };
 
 	free(h->method);
 	h->method = strdup(r->method);
@@ -86,18 +86,18 @@ op_head(void *side, const struct flow_request *r, const struct xtarget *t,
 	    r->path != NULL && r->path[0] != '\0' ? r->path : "/",
 	    t->minor == 0 ? 0 : 1);
 	/* An absolute-form target wins over Host (RFC 9112 3.2.2); else
-	 * Host goes as the client sent it; a client without (HTTP/2's
-	 * :authority) gets the URL's authority. */
-	if (t->absolute || hosthdr == NULL) {
-		core_buf_printf(&out, strchr(host, ':') ? "Host: [%s]" :
-		    "Host: %s", host);
-		if (port != (strcmp(t->scheme, "https") ? 80 : 443))
-			core_buf_printf(&out, ":%d", port);
-		core_buf_printf(&out, "\r\n");
-	} else
-		core_buf_printf(&out, "Host: %s\r\n", hosthdr);
-	core_h1write_fields(&out, &r->headers, body, len, H1W_NO_HOST |
-	    (t->upgrade ? H1W_KEEP_UPGRADE : 0));
+	 * Host goes as the client sent it, where it sent it; a client
+	 * without one (HTTP/2's :authority) gets the URL's authority. */
+	core_buf_printf(&hv, strchr(host, ':') ? "[%s]" : "%s", host);
+	if (port != (strcmp(t->scheme, "https") ? 80 : 443))
+		core_buf_printf(&hv, ":%d", port);
+	core_buf_append(&hv, "", 1);
+	if (hosthdr == NULL)
+		core_buf_printf(&out, "Host: %s\r\n", core_buf_head(&hv));
+	core_h1write_request_fields(&out, &r->headers, t->absolute ?
+	    core_buf_head(&hv) : NULL, body, len, t->upgrade ?
+	    H1W_KEEP_UPGRADE : 0);
+	core_buf_free(&hv);
 	if (t->upgrade)
 		core_buf_printf(&out, "Connection: Upgrade\r\n");
 	core_buf_printf(&out, "\r\n");

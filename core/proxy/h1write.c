@@ -14,8 +14,15 @@ void
 core_h1write_fields(struct buf *out, const struct flow_headers *h,
     enum xbody kind, uint64_t len, int flags)
 {
+	core_h1write_request_fields(out, h, NULL, kind, len, flags);
+}
+
+void
+core_h1write_request_fields(struct buf *out, const struct flow_headers *h,
+    const char *host, enum xbody kind, uint64_t len, int flags)
+{
 	const char *conn = core_flow_header_get(h, "connection");
-	int have_len = 0, have_te = 0;
+	int have_len = 0, have_te = 0, have_host = 0;
 	size_t i;
 
 	for (i = 0; i < h->n; i++) {
@@ -28,8 +35,13 @@ core_h1write_fields(struct buf *out, const struct flow_headers *h,
 		}
 		if (core_hop_by_hop(f->name, conn))
 			continue;
-		if ((flags & H1W_NO_HOST) && strcasecmp(f->name, "host") == 0)
+		if (strcasecmp(f->name, "host") == 0) {
+			/* One Host, where the sender put it. */
+			if (!have_host++)
+				core_buf_field(out, f->name, host != NULL ? host :
+				    f->value);
 			continue;
+		}
 		if (strcasecmp(f->name, "content-length") == 0) {
 			if (kind == XBODY_NONE)
 				core_buf_field(out, f->name, f->value);

@@ -14,7 +14,6 @@ struct buf;
 struct flow_headers;
 
 #define H1W_KEEP_UPGRADE 0x1	/* an upgrade request keeps Upgrade */
-#define H1W_NO_HOST	 0x2	/* the caller writes Host */
 
 /*
  * Appends "Name: value\r\n" lines (not the empty line). kind and len say
@@ -25,5 +24,9 @@ struct flow_headers;
  */
 void	core_h1write_fields(struct buf *, const struct flow_headers *,
 	    enum xbody kind, uint64_t len, int flags);
+/* The same for a request: host, when not NULL, is the Host value to
+ * write where the client had its Host field (one, the first). */
+void	core_h1write_request_fields(struct buf *, const struct flow_headers *,
+	    const char *host, enum xbody kind, uint64_t len, int flags);
 
 #endif
