@@ -1169,14 +1169,22 @@ test_not_a_file(void **state)
 	assert_int_equal(load(tmpdir, &g, &cause), -1);
 	assert_non_null(strstr(cause, "directory"));
 	free(cause);
-	/* Past LIMIT_HAR_FILE: refused without reading (sparse file). */
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	assert_true(fd != -1);
-	assert_int_equal(ftruncate(fd, LIMIT_HAR_FILE + 1), 0);
-	close(fd);
-	assert_int_equal(load(path, &g, &cause), -1);
-	assert_non_null(strstr(cause, "larger than"));
+	/* Devices and FIFOs are refused at once, before any read: /dev/zero
+	 * never ends, a FIFO without a writer would block the open. */
+	assert_int_equal(load("/dev/zero", &g, &cause), -1);
+	assert_non_null(strstr(cause, "not a regular file"));
 	free(cause);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	assert_int_equal(load(path, &g, &cause), -1);
+	assert_non_null(strstr(cause, "not a regular file"));
+	free(cause);
+	/* One with a writer that never writes: still no read. */
+	fd = open(path, O_RDWR);
+	assert_true(fd != -1);
+	assert_int_equal(load(path, &g, &cause), -1);
+	assert_non_null(strstr(cause, "not a regular file"));
+	free(cause);
+	close(fd);
 	assert_int_equal(g.n, 0);
 	unlink(path);
 	free(path);
