@@ -182,7 +182,8 @@ go_tls(struct sniff *sn, const struct tls_hello *h)
 		go_raw(sn);
 		return;
 	}
-	if (core_ca_leaf(core_mitm_ca(), sni,
+	/* Without SNI the leaf is for the host asked for (CONNECT's name). */
+	if (core_ca_leaf(core_mitm_ca(), sni != NULL ? sni : sn->host,
 	    is_ip(sn->host) ? sn->host : NULL, NULL, &cert, &key, &cause) == -1) {
 		give_up(sn, cause != NULL ? cause : "cannot make a certificate");
 		free(cause);
