@@ -48,10 +48,17 @@ got_free(struct got *g)
 	g->n = 0;
 }
 
+static char dir[] = "/tmp/trawl-har-fuzz-XXXXXX";
+
+static void
+dir_remove(void)
+{
+	rmdir(dir);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static char dir[] = "/tmp/trawl-har-fuzz-XXXXXX";
 	static int made;
 	struct got g = { NULL, 0 }, back = { NULL, 0 };
 	char path[64], out[64], *cause = NULL;
@@ -60,6 +67,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (!made) {
 		CHECK(mkdtemp(dir) != NULL);
+		atexit(dir_remove);
 		made = 1;
 	}
 	snprintf(path, sizeof path, "%s/in.har", dir);
