@@ -6,8 +6,6 @@
  * can be written back (core_har_save) into a file that loads again into
  * as many flows: trawl reads every file it writes.
  */
-#define _GNU_SOURCE
-#include <sys/mman.h>
 
 #include <stddef.h>
 #include <stdint.h>
