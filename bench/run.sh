@@ -266,4 +266,8 @@ if [ "$(id -u)" = 0 ]; then
 else
 	echo "(needs root: skipped)"
 fi
+echo
+echo "## (i) loading a 500 MB HAR (issue 11)"
+echo
+sh bench/har.sh
 } | tee "$OUT"

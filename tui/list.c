@@ -514,10 +514,8 @@ static int
 export_submit(const char *text, void *arg)
 {
 	struct flow *f = core_store_find(L.export_id);
-	char *s = NULL;
+	char *s = NULL, *cause = NULL, *line;
 	size_t len = 0;
-	FILE *fp;
-	int ok;
 
 	if (text[0] == '\0')
 		return 0;
@@ -526,9 +524,13 @@ export_submit(const char *text, void *arg)
 		return 0;
 	}
 	if (L.export_kind == 'c') {
-		s = core_export_curl(f);
-		if (s != NULL)
-			len = strlen(s);
+		/* A command line ends with a newline. */
+		if ((s = core_export_curl(f)) != NULL &&
+		    (line = realloc(s, (len = strlen(s)) + 2)) != NULL) {
+			s = line;
+			s[len++] = '\n';
+			s[len] = '\0';
+		}
 	} else if (L.export_kind == 'r')
 		s = core_export_request(f, &len);
 	else
@@ -538,17 +540,13 @@ export_submit(const char *text, void *arg)
 		    "response" : "request");
 		return 0;
 	}
-	ok = (fp = fopen(text, "w")) != NULL;
-	if (ok) {
-		ok = fwrite(s, 1, len, fp) == len &&
-		    (L.export_kind != 'c' || fputc('\n', fp) != EOF);
-		ok = fclose(fp) == 0 && ok;
-	}
-	if (!ok)
-		tui_screen_error("cannot write %s", text);
+	/* 0600: the export holds the flow's cookies and credentials. */
+	if (core_export_write(text, s, len, &cause) == -1)
+		tui_screen_error("cannot export: %s", cause ? cause : text);
 	else
 		tui_screen_message("exported flow %llu to %s",
 		    (unsigned long long)f->id, text);
+	free(cause);
 	free(s);
 	return 0;
 }

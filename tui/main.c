@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "core/flows/filter.h"
@@ -62,6 +63,22 @@ usage(FILE *out)
 "\n"
 "FILTER selects the flows --dump prints and -w saves; see trawl-filters(7).\n"
 "See trawl(1) for everything else.\n");
+}
+
+/*
+ * Every connection costs a descriptor or two: Debian's soft limit of 1024
+ * would stop trawl near 1,000 clients while the hard limit allows far
+ * more. A process may raise its own soft limit up to the hard one.
+ */
+static void
+raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
 }
 
 static void
@@ -177,6 +194,7 @@ main(int argc, char **argv)
 	int ch, fflags = 0, rc = 1, nrules = 0, i;
 	double secs;
 
+	raise_nofile();
 	memset(&mo, 0, sizeof mo);
 	/* `trawl ca ...` is a subcommand; look for --confdir before it. */
 	for (i = 1; i < argc && argv[i][0] == '-'; i++)

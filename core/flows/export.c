@@ -1,13 +1,19 @@
 /*
  * export.c -- a flow as a curl command line or raw HTTP text.
  */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "core/flows/export.h"
 #include "core/flows/flow.h"
 #include "core/loop/buf.h"
+#include "core/loop/cause.h"
 
 static void
 quote_into(struct buf *b, const char *s, size_t len)
@@ -152,4 +158,54 @@ core_export_response(const struct flow *f, size_t *len)
 	if (r->body.len > 0)
 		core_buf_append(&b, r->body.data, r->body.len);
 	return core_buf_take(&b, len);
+}
+
+int
+core_export_write(const char *path, const void *data, size_t len,
+    char **cause)
+{
+	const char *p = data;
+	struct stat st;
+	ssize_t w;
+	int fd, rv = -1;
+
+	/* No O_TRUNC: the old contents go only once the file is private. */
+	fd = open(path, O_WRONLY | O_CREAT | O_NOCTTY | O_CLOEXEC, 0600);
+	if (fd == -1) {
+		core_cause(cause, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) == -1) {
+		core_cause(cause, "%s: %s", path, strerror(errno));
+		goto out;
+	}
+	/* Only regular files: a FIFO or a device is not the user's. */
+	if (S_ISREG(st.st_mode)) {
+		if ((st.st_mode & 07777) != 0600 && fchmod(fd, 0600) == -1) {
+			core_cause(cause, "%s: cannot make it private (mode "
+			    "0600): %s", path, strerror(errno));
+			goto out;
+		}
+		if (ftruncate(fd, 0) == -1) {
+			core_cause(cause, "%s: %s", path, strerror(errno));
+			goto out;
+		}
+	}
+	while (len > 0) {
+		if ((w = write(fd, p, len)) == -1) {
+			if (errno == EINTR)
+				continue;
+			core_cause(cause, "%s: %s", path, strerror(errno));
+			goto out;
+		}
+		p += w;
+		len -= (size_t)w;
+	}
+	rv = 0;
+out:
+	if (close(fd) == -1 && rv == 0) {
+		core_cause(cause, "%s: %s", path, strerror(errno));
+		rv = -1;
+	}
+	return rv;
 }

@@ -1,6 +1,7 @@
 /*
  * export.h -- one flow as text to take elsewhere: a curl command line, the
- * raw request, the raw response. Pure functions of the flow.
+ * raw request, the raw response (pure functions of the flow), and the
+ * private file they are written to.
  */
 #ifndef CORE_EXPORT_H
 #define CORE_EXPORT_H
@@ -23,5 +24,13 @@ char	*core_export_request(const struct flow *, size_t *len);
 char	*core_export_response(const struct flow *, size_t *len);
 /* s[0..len) as one sh word in single quotes. Caller frees. */
 char	*core_export_shell_quote(const char *s, size_t len);
+/*
+ * Writes data[0..len) into path, created or truncated, mode 0600: an
+ * export holds cookies and Authorization headers. An existing regular
+ * file is narrowed to 0600 before anything is written into it (O_CREAT's
+ * mode applies to new files only). 0, or -1 with *cause (caller frees).
+ */
+int	 core_export_write(const char *path, const void *data, size_t len,
+	    char **cause);
 
 #endif

@@ -2,6 +2,15 @@
  * har.c -- HAR 1.2 export (an append-only writer and a whole-file save) and
  * import, with jansson.
  *
+ * Import streams: a first pass over the file checks the whole text and
+ * finds log.creator and log.entries without keeping anything; a second
+ * pass builds one entry at a time as jansson values, turns it into a flow
+ * and frees it. What a load holds beyond the flows it hands over is one
+ * entry, at most LIMIT_HAR_ENTRY as measured by cost() (strings cut at
+ * LIMIT_HAR_STRING), whatever the size of the file. The writer measures
+ * each entry the same way and refuses one the reader would not take, so
+ * that trawl reads every file it writes.
+ *
  * Strings that are not valid UTF-8 cannot go into JSON as they are: the
  * standard field gets a readable copy (bad bytes as U+FFFD) and a sibling
  * "_<key>_b64" field the exact bytes. Strings HAR requires but trawl does
@@ -26,6 +35,7 @@
 
 #include "core/flows/flow.h"
 #include "core/flows/har.h"
+#include "core/flows/jsonstream.h"
 #include "core/loop/cause.h"
 #include "core/loop/limits.h"
 #include "core/loop/trawl.h"
@@ -40,6 +50,13 @@
 /* Latest time HAR's date format can hold (9999-12-31T23:59:59Z). */
 #define HAR_TIME_MAX	253402300799.0
 
+/*
+ * What one parsed JSON value or object member costs, beyond its string
+ * bytes, in the measure of LIMIT_HAR_ENTRY: about what jansson allocates
+ * for it (a json_t or a hashtable pair, plus malloc's own overhead).
+ */
+#define COST_NODE	64
+
 struct har_writer {
 	int	 fd;
 	off_t	 tail;		/* where HAR_TAIL starts: the next entry */
@@ -47,12 +64,34 @@ struct har_writer {
 	int	 broken;	/* a failed write could not be undone */
 };
 
+/* A string of the entry being read that was longer than it kept. */
+struct har_cut {
+	json_t		*v;		/* holds a reference */
+	uint64_t	 total;		/* bytes of the whole string */
+	uint64_t	 b64;		/* of them in the base64 alphabet */
+};
+
 /* What a load remembers of the problems it met. */
 struct har_load {
-	size_t	 index;		/* entry being read */
-	int	 own;		/* the file was written by trawl */
-	char	*first;		/* first problem, "entry N: ..." */
-	size_t	 problems;
+	size_t		 index;		/* entry being read */
+	int		 own;		/* the file was written by trawl */
+	char		*first;		/* first problem, "entry N: ..." */
+	size_t		 problems;
+	struct har_cut	*cuts;		/* of the entry being read */
+	size_t		 ncuts;
+};
+
+/* What the first pass learnt of the file's shape. */
+struct har_shape {
+	int	 root_object;
+	int	 log_seen;
+	int	 log_object;
+	int	 creator_seen;
+	int	 entries_seen;
+	int	 entries_array;
+	int	 own;		/* log.creator.name is "trawl" */
+	enum { IN_NONE, IN_LOG, IN_CREATOR } in;
+	char	 key[4][16];	/* the last short key at levels 1 to 3 */
 };
 
 struct name {
@@ -223,11 +262,13 @@ b64_value(unsigned char c)
 }
 
 /*
- * Decodes base64, skipping whitespace (some tools wrap lines). Returns a
- * NUL-terminated buffer the caller frees, or NULL on bad input.
+ * Decodes base64, skipping whitespace (some tools wrap lines). With
+ * partial set, s is the first part of a longer text: a last group left
+ * incomplete is dropped rather than refused. Returns a NUL-terminated
+ * buffer the caller frees, or NULL on bad input.
  */
 static char *
-b64_decode(const char *s, size_t n, size_t *outlen)
+b64_decode(const char *s, size_t n, size_t *outlen, int partial)
 {
 	char *out;
 	size_t i, o = 0, pad = 0;
@@ -256,6 +297,8 @@ b64_decode(const char *s, size_t n, size_t *outlen)
 			k = 0;
 		}
 	}
+	if (partial)
+		k = 0;		/* the rest of that group was not kept */
 	if (k == 1 || pad > 2)
 		goto bad;
 	if (k == 2)
@@ -924,6 +967,55 @@ write_all(int fd, off_t off, const char *p, size_t n)
 	return 0;
 }
 
+/*
+ * An existing file keeps its mode through O_CREAT: narrow it to 0600
+ * before anything is written. Only regular files: a FIFO or a device is
+ * not the user's to change.
+ */
+static int
+make_private(int fd, const char *path, char **cause)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) == -1) {
+		core_cause(cause, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (S_ISREG(st.st_mode) && (st.st_mode & 07777) != 0600 &&
+	    fchmod(fd, 0600) == -1) {
+		core_cause(cause, "%s: cannot make it private (mode 0600): %s",
+		    path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * What the reader spends on v once parsed (see build()); *big is set
+ * when a string is longer than the reader keeps.
+ */
+static uint64_t
+cost(json_t *v, int *big)
+{
+	uint64_t c = COST_NODE;
+	const char *k;
+	json_t *m;
+	size_t i;
+
+	if (json_is_string(v)) {
+		if (json_string_length(v) > LIMIT_HAR_STRING)
+			*big = 1;
+		return c + json_string_length(v) + 1;
+	}
+	if (json_is_object(v))
+		json_object_foreach(v, k, m)
+			c += COST_NODE + strlen(k) + 1 + cost(m, big);
+	else if (json_is_array(v))
+		json_array_foreach(v, i, m)
+			c += cost(m, big);
+	return c;
+}
+
 /* Takes ownership of fd on success. */
 static struct har_writer *
 writer_start(int fd, const char *path, char **cause)
@@ -957,8 +1049,11 @@ core_har_writer_open(const char *path, char **cause)
 		core_cause(cause, "%s: %s", path, strerror(errno));
 		return NULL;
 	}
-	if ((w = writer_start(fd, path, cause)) == NULL)
+	if (make_private(fd, path, cause) == -1 ||
+	    (w = writer_start(fd, path, cause)) == NULL) {
 		close(fd);
+		return NULL;
+	}
 	return w;
 }
 
@@ -968,13 +1063,26 @@ core_har_writer_add(struct har_writer *w, const struct flow *f, char **cause)
 	json_t *e = NULL;
 	char *s = NULL, *buf = NULL;
 	size_t sl, len = 0, tl = sizeof HAR_TAIL - 1;
-	int rv = -1;
+	uint64_t c;
+	int rv = -1, big = 0;
 
 	if (w->broken) {
 		core_cause(cause, "HAR file is unusable after a write error");
 		return -1;
 	}
-	if ((e = entry_json(f)) == NULL || (s = json_dumps(e, 0)) == NULL ||
+	if ((e = entry_json(f)) == NULL) {
+		core_cause(cause, "out of memory");
+		goto out;
+	}
+	/* Never an entry that core_har_load would skip. */
+	if ((c = cost(e, &big)) > LIMIT_HAR_ENTRY || big) {
+		core_cause(cause, "flow %llu not saved: too large for a HAR "
+		    "entry trawl can read back (%s)", (unsigned long long)f->id,
+		    big ? "a string over LIMIT_HAR_STRING" :
+		    "over LIMIT_HAR_ENTRY once parsed");
+		goto out;
+	}
+	if ((s = json_dumps(e, 0)) == NULL ||
 	    (buf = malloc(2 + (sl = strlen(s)) + tl)) == NULL) {
 		core_cause(cause, "out of memory");
 		goto out;
@@ -1087,6 +1195,47 @@ warn(struct har_load *l, const char *fmt, ...)
 	free(msg);
 }
 
+/* Remembers that v holds only the first part of a longer string. */
+static int
+cut_add(struct har_load *l, json_t *v, const struct json_tokval *t)
+{
+	struct har_cut *c;
+
+	if ((c = realloc(l->cuts, (l->ncuts + 1) * sizeof *c)) == NULL)
+		return -1;
+	l->cuts = c;
+	c += l->ncuts++;
+	/* The reference keeps v's address from being reused while the
+	 * entry is read, should a duplicate key free it. */
+	c->v = json_incref(v);
+	c->total = t->total;
+	c->b64 = t->b64;
+	return 0;
+}
+
+static const struct har_cut *
+cut_find(const struct har_load *l, const json_t *v)
+{
+	size_t i;
+
+	for (i = 0; i < l->ncuts; i++)
+		if (l->cuts[i].v == v)
+			return &l->cuts[i];
+	return NULL;
+}
+
+static void
+cuts_clear(struct har_load *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->ncuts; i++)
+		json_decref(l->cuts[i].v);
+	free(l->cuts);
+	l->cuts = NULL;
+	l->ncuts = 0;
+}
+
 /* A member; NULL when absent or JSON null (both mean unknown). */
 static json_t *
 get(json_t *o, const char *key)
@@ -1123,7 +1272,7 @@ load_str(struct har_load *l, json_t *o, const char *where, const char *key,
 	b64_key(k, sizeof k, key);
 	if ((v = get(o, k)) != NULL) {
 		if (json_is_string(v) && (raw = b64_decode(json_string_value(v),
-		    json_string_length(v), &n)) != NULL) {
+		    json_string_length(v), &n, 0)) != NULL) {
 			free(*dst);
 			*dst = raw;
 			return;
@@ -1344,9 +1493,11 @@ static void
 body_load(struct har_load *l, json_t *o, const char *where, long long size,
     struct flow_body *b)
 {
+	const struct har_cut *cut;
 	json_t *v, *enc, *mime;
 	char *raw = NULL;
 	size_t n = 0;
+	uint64_t whole = 0;	/* bytes of the whole body, kept or not */
 	const char *s;
 	int have = 0, trunc;
 
@@ -1356,12 +1507,13 @@ body_load(struct har_load *l, json_t *o, const char *where, long long size,
 	}
 	enc = get(o, "encoding");
 	if ((v = get(o, "text")) != NULL) {
+		cut = cut_find(l, v);
 		if (!json_is_string(v))
 			warn(l, "%s.text is not a string", where);
 		else if (enc != NULL && json_is_string(enc) &&
 		    strcasecmp(json_string_value(enc), "base64") == 0) {
 			raw = b64_decode(json_string_value(v),
-			    json_string_length(v), &n);
+			    json_string_length(v), &n, cut != NULL);
 			if (raw == NULL)
 				warn(l, "%s.text is not valid base64", where);
 			else
@@ -1376,6 +1528,11 @@ body_load(struct har_load *l, json_t *o, const char *where, long long size,
 				have = 1;
 			}
 		}
+		/* A text longer than the reader kept: count what it had. */
+		if (have && cut != NULL)
+			whole = enc != NULL && json_is_string(enc) &&
+			    strcasecmp(json_string_value(enc), "base64") == 0 ?
+			    cut->b64 * 3 / 4 : cut->total;
 	} else if (json_is_array(v = get(o, "params"))) {
 		/* A browser left out the text of a form post. */
 		mime = get(o, "mimeType");
@@ -1388,12 +1545,14 @@ body_load(struct har_load *l, json_t *o, const char *where, long long size,
 		core_flow_body_set(b, raw, n);	/* keeps LIMIT_FLOW_BODY */
 		free(raw);
 	}
-	b->total = size > (long long)n ? (uint64_t)size : n;
+	if (whole < n)
+		whole = n;
+	b->total = size > 0 && (uint64_t)size > whole ? (uint64_t)size : whole;
 	trunc = b->total > b->len;
 	if (get(o, "_truncated") != NULL) {
 		trunc = 0;
 		load_bool(l, o, where, "_truncated", &trunc);
-		trunc = trunc || b->len < n;
+		trunc = trunc || b->len < whole;
 	}
 	b->truncated = trunc;
 }
@@ -1804,70 +1963,240 @@ entry_load(struct har_load *l, json_t *e)
 
 /* --- reading: the file ----------------------------------------------- */
 
-/* The whole file, at most LIMIT_HAR_FILE bytes. Caller frees *data. */
+/* Whether a key token is exactly word. */
 static int
-read_all(const char *path, char **data, size_t *len, char **cause)
+key_is(const char *key, const char *word)
+{
+	return strcmp(key, word) == 0;
+}
+
+/*
+ * Reads tokens and notes the file's shape: the first log object, its
+ * creator's name, its entries array. With stop set, returns 1 right
+ * after the '[' of log.entries; else reads to the end of the text.
+ * Returns 0 at the end of the text, -1 on a syntax error.
+ */
+static int
+walk(struct jsonstream *js, struct har_shape *sh, int stop)
+{
+	struct json_tokval v;
+	enum json_tok t;
+	int first = 1, lv;
+
+	for (;;) {
+		if ((t = core_jsonstream_next(js, &v)) == JT_ERROR)
+			return -1;
+		if (t == JT_END)
+			return 0;
+		lv = v.level;
+		if (first) {
+			sh->root_object = t == JT_OBJECT;
+			first = 0;
+			continue;
+		}
+		if (!sh->root_object)
+			continue;
+		if (t == JT_KEY) {
+			if (lv >= 1 && lv <= 3)
+				snprintf(sh->key[lv], sizeof sh->key[lv], "%s",
+				    v.total == v.len && v.len < sizeof
+				    sh->key[lv] ? v.s : "");
+			continue;
+		}
+		if (t == JT_OBJECT_END || t == JT_ARRAY_END) {
+			if (sh->in == IN_CREATOR && lv == 2)
+				sh->in = IN_LOG;
+			else if (sh->in == IN_LOG && lv == 1)
+				sh->in = IN_NONE;
+			continue;
+		}
+		/* A value, inside lv containers. */
+		if (lv == 1 && !sh->log_seen && key_is(sh->key[1], "log")) {
+			sh->log_seen = 1;
+			sh->log_object = t == JT_OBJECT;
+			if (t == JT_OBJECT)
+				sh->in = IN_LOG;
+		} else if (lv == 2 && sh->in == IN_LOG) {
+			if (!sh->entries_seen && key_is(sh->key[2], "entries")) {
+				sh->entries_seen = 1;
+				sh->entries_array = t == JT_ARRAY;
+				if (t == JT_ARRAY && stop)
+					return 1;
+			} else if (!sh->creator_seen &&
+			    key_is(sh->key[2], "creator")) {
+				sh->creator_seen = 1;
+				if (t == JT_OBJECT)
+					sh->in = IN_CREATOR;
+			}
+		} else if (lv == 3 && sh->in == IN_CREATOR && t == JT_STRING &&
+		    key_is(sh->key[3], "name"))
+			sh->own = v.total == v.len && strcmp(v.s, "trawl") == 0;
+	}
+}
+
+/* Reads to the end of the value whose first token was at level. */
+static int
+skip_to_level(struct jsonstream *js, int level)
+{
+	struct json_tokval v;
+	enum json_tok t;
+
+	for (;;) {
+		if ((t = core_jsonstream_next(js, &v)) == JT_ERROR ||
+		    t == JT_END)
+			return -1;
+		if ((t == JT_OBJECT_END || t == JT_ARRAY_END) &&
+		    v.level == level)
+			return 0;
+	}
+}
+
+/*
+ * Builds the value whose first token t (in *v) was just read, as jansson
+ * values. Returns it; or NULL with *err set on a syntax error, or NULL
+ * with *err clear when it would cost more than LIMIT_HAR_ENTRY (then it
+ * is read past and a problem is noted).
+ */
+static json_t *
+build(struct har_load *l, struct jsonstream *js, enum json_tok t,
+    struct json_tokval *v, int *err)
+{
+	json_t *stack[JSONSTREAM_DEPTH], *root = NULL, *node, *top;
+	char *keys[JSONSTREAM_DEPTH];
+	uint64_t cost = 0;
+	int depth = 0, level = v->level;
+
+	*err = 0;
+	for (;;) {
+		switch (t) {
+		case JT_OBJECT:
+			node = json_object();
+			break;
+		case JT_ARRAY:
+			node = json_array();
+			break;
+		case JT_STRING:
+			node = json_stringn_nocheck(v->s, v->len);
+			cost += v->len + 1;
+			break;
+		case JT_INTEGER:
+			node = json_integer((json_int_t)v->i);
+			break;
+		case JT_REAL:
+			node = json_real(v->d);
+			break;
+		case JT_TRUE:
+			node = json_true();
+			break;
+		case JT_FALSE:
+			node = json_false();
+			break;
+		case JT_NULL:
+			node = json_null();
+			break;
+		case JT_KEY:
+			free(keys[depth - 1]);
+			if ((keys[depth - 1] = strdup(v->s)) == NULL)
+				goto oom;
+			cost += COST_NODE + v->len + 1;
+			goto next;
+		case JT_OBJECT_END:
+		case JT_ARRAY_END:
+			free(keys[--depth]);
+			if (depth == 0)
+				return root;
+			goto next;
+		default:
+			*err = 1;
+			goto fail;
+		}
+		if (node == NULL)
+			goto oom;
+		cost += COST_NODE;
+		if (t == JT_STRING && v->total > v->len &&
+		    cut_add(l, node, v) == -1) {
+			json_decref(node);
+			goto oom;
+		}
+		if (depth == 0)
+			root = node;
+		else if (json_is_array(top = stack[depth - 1]))
+			json_array_append_new(top, node);
+		else
+			json_object_set_new_nocheck(top, keys[depth - 1], node);
+		if (t == JT_OBJECT || t == JT_ARRAY) {
+			stack[depth] = node;
+			keys[depth++] = NULL;
+		} else if (depth == 0)
+			return root;
+		if (cost > LIMIT_HAR_ENTRY) {
+			warn(l, "larger than %llu bytes once parsed, skipped",
+			    (unsigned long long)LIMIT_HAR_ENTRY);
+			if (skip_to_level(js, level) == -1)
+				*err = 1;
+			goto fail;
+		}
+next:
+		t = core_jsonstream_next(js, v);
+	}
+oom:
+	warn(l, "out of memory, skipped");
+	if (skip_to_level(js, level) == -1)
+		*err = 1;
+fail:
+	while (depth > 0)
+		free(keys[--depth]);
+	json_decref(root);
+	return NULL;
+}
+
+/*
+ * The file, checked to be a regular file (a FIFO or a device would block
+ * or never end), past a byte order mark some Windows tools write.
+ */
+static int
+open_har(const char *path, char **cause)
 {
 	struct stat st;
-	char *buf = NULL, *p;
-	size_t cap, n = 0;
-	ssize_t r;
-	int fd, rv = -1;
+	int fd, flags;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+	/* O_NONBLOCK: opening a FIFO must not wait for a writer. */
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd == -1) {
 		core_cause(cause, "%s: %s", path, strerror(errno));
 		return -1;
 	}
 	if (fstat(fd, &st) == -1) {
 		core_cause(cause, "%s: %s", path, strerror(errno));
-		goto out;
+		goto bad;
 	}
 	if (S_ISDIR(st.st_mode)) {
 		core_cause(cause, "%s: is a directory", path);
-		goto out;
+		goto bad;
 	}
-	/* Refuse big files before reading; pipes are counted as they come. */
-	if (S_ISREG(st.st_mode) &&
-	    (unsigned long long)st.st_size > LIMIT_HAR_FILE)
-		goto big;
-	cap = S_ISREG(st.st_mode) ? (size_t)st.st_size + 1 : 65536;
-	if ((buf = malloc(cap)) == NULL)
-		goto oom;
-	for (;;) {
-		if (n == cap) {
-			cap = cap * 2 > LIMIT_HAR_FILE + 1 ?
-			    LIMIT_HAR_FILE + 1 : cap * 2;
-			if ((p = realloc(buf, cap)) == NULL)
-				goto oom;
-			buf = p;
-		}
-		if ((r = read(fd, buf + n, cap - n)) == -1) {
-			if (errno == EINTR)
-				continue;
-			core_cause(cause, "%s: %s", path, strerror(errno));
-			goto out;
-		}
-		if (r == 0)
-			break;
-		n += r;
-		if (n > LIMIT_HAR_FILE)
-			goto big;
+	if (!S_ISREG(st.st_mode)) {
+		core_cause(cause, "%s: not a regular file (a HAR file is read "
+		    "twice, from the start)", path);
+		goto bad;
 	}
-	*data = buf;
-	*len = n;
-	buf = NULL;
-	rv = 0;
-	goto out;
-oom:
-	core_cause(cause, "%s: out of memory", path);
-	goto out;
-big:
-	core_cause(cause, "%s: larger than %llu bytes", path,
-	    (unsigned long long)LIMIT_HAR_FILE);
-out:
-	free(buf);
+	if ((flags = fcntl(fd, F_GETFL)) != -1)
+		fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+	return fd;
+bad:
 	close(fd);
-	return rv;
+	return -1;
+}
+
+/* Puts fd at the start of the JSON text. */
+static int
+rewind_har(int fd)
+{
+	unsigned char bom[3];
+	off_t start = 0;
+
+	if (pread(fd, bom, 3, 0) == 3 && memcmp(bom, "\xef\xbb\xbf", 3) == 0)
+		start = 3;
+	return lseek(fd, start, SEEK_SET) == -1 ? -1 : 0;
 }
 
 int
@@ -1875,52 +2204,86 @@ core_har_load(const char *path, void (*each)(struct flow *, void *),
     void *arg, char **cause)
 {
 	struct har_load l;
-	json_error_t err;
-	json_t *root, *log, *entries, *e, *creator, *v;
-	char *data = NULL;
-	const char *p;
-	size_t len = 0, i;
-	int rv = -1;
+	struct har_shape sh;
+	struct jsonstream *js = NULL;
+	struct json_tokval v;
+	enum json_tok t;
+	json_t *e;
+	size_t i;
+	int fd, rv = -1, err;
 
 	memset(&l, 0, sizeof l);
-	if (read_all(path, &data, &len, cause) == -1)
+	memset(&sh, 0, sizeof sh);
+	if ((fd = open_har(path, cause)) == -1)
 		return -1;
-	p = data;
-	/* Some Windows tools start the file with a byte order mark. */
-	if (len >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0) {
-		p += 3;
-		len -= 3;
+	/* First pass: the whole text is valid JSON and a HAR file. */
+	if (rewind_har(fd) == -1 ||
+	    (js = core_jsonstream_new(fd, 64)) == NULL) {
+		core_cause(cause, "%s: %s", path, strerror(errno ? errno :
+		    ENOMEM));
+		goto out;
 	}
-	root = json_loadb(p, len, JSON_ALLOW_NUL, &err);
-	free(data);
-	if (root == NULL) {
-		core_cause(cause, "%s: line %d, column %d: %s", path, err.line,
-		    err.column, err.text);
-		return -1;
+	if (walk(js, &sh, 0) == -1) {
+		core_cause(cause, "%s: %s", path, core_jsonstream_error(js));
+		goto out;
 	}
-	if (!json_is_object(root) || !json_is_object(log = get(root, "log"))) {
+	if (!sh.root_object || !sh.log_object) {
 		core_cause(cause, "%s: not a HAR file (no \"log\" object)",
 		    path);
 		goto out;
 	}
-	if (!json_is_array(entries = get(log, "entries"))) {
+	if (!sh.entries_array) {
 		core_cause(cause, "%s: not a HAR file (no \"log.entries\" "
 		    "array)", path);
 		goto out;
 	}
-	creator = get(log, "creator");
-	l.own = json_is_object(creator) &&
-	    json_is_string(v = get(creator, "name")) &&
-	    strcmp(json_string_value(v), "trawl") == 0;
-	json_array_foreach(entries, i, e) {
-		l.index = i;
-		if (!json_is_object(e)) {
-			warn(&l, "not an object, skipped");
-			continue;
-		}
-		each(entry_load(&l, e), arg);
+	l.own = sh.own;
+
+	/* Second pass: one entry at a time. */
+	core_jsonstream_free(js);
+	memset(&sh, 0, sizeof sh);
+	if (rewind_har(fd) == -1 ||
+	    (js = core_jsonstream_new(fd, LIMIT_HAR_STRING)) == NULL) {
+		core_cause(cause, "%s: %s", path, strerror(errno ? errno :
+		    ENOMEM));
+		goto out;
 	}
 	rv = 0;
+	if (walk(js, &sh, 1) != 1) {
+		warn(&l, "the file changed while it was read");
+		goto done;
+	}
+	for (i = 0;; i++) {
+		l.index = i;
+		t = core_jsonstream_next(js, &v);
+		if (t == JT_ARRAY_END)
+			break;
+		if (t == JT_ERROR || t == JT_END) {
+			warn(&l, "%s (the file changed while it was read)",
+			    core_jsonstream_error(js));
+			break;
+		}
+		if (t != JT_OBJECT) {
+			warn(&l, "not an object, skipped");
+			if (core_jsonstream_skip(js, t) == -1) {
+				warn(&l, "%s (the file changed while it was "
+				    "read)", core_jsonstream_error(js));
+				break;
+			}
+			continue;
+		}
+		e = build(&l, js, t, &v, &err);
+		if (e != NULL)
+			each(entry_load(&l, e), arg);
+		json_decref(e);
+		cuts_clear(&l);
+		if (err) {
+			warn(&l, "%s (the file changed while it was read)",
+			    core_jsonstream_error(js));
+			break;
+		}
+	}
+done:
 	if (l.problems > 0) {
 		rv = 1;
 		if (l.problems == 1)
@@ -1932,7 +2295,9 @@ core_har_load(const char *path, void (*each)(struct flow *, void *),
 			    l.problems - 1);
 	}
 out:
+	cuts_clear(&l);
 	free(l.first);
-	json_decref(root);
+	core_jsonstream_free(js);
+	close(fd);
 	return rv;
 }

@@ -26,7 +26,9 @@ struct har_writer;
 
 /*
  * Creates or truncates path and writes an empty, valid HAR into it at once.
- * Returns NULL and sets *cause on error. Free with core_har_writer_close.
+ * The file is made 0600 (an existing regular file too: it will hold
+ * captured cookies and tokens). Returns NULL and sets *cause on error.
+ * Free with core_har_writer_close.
  */
 struct har_writer *core_har_writer_open(const char *path, char **cause);
 
@@ -35,7 +37,10 @@ struct har_writer *core_har_writer_open(const char *path, char **cause);
  * valid JSON (the closing brackets are rewritten behind the new entry), so
  * a trawl killed between two calls leaves a readable file. Returns -1 and
  * sets *cause on a write error; the writer then refuses further entries.
- * Does not take ownership of the flow.
+ * An entry core_har_load would not take whole (past LIMIT_HAR_STRING or
+ * LIMIT_HAR_ENTRY, only possible for flows loaded from other files) is
+ * refused with -1 and *cause, and the writer goes on. Does not take
+ * ownership of the flow.
  */
 int	 core_har_writer_add(struct har_writer *, const struct flow *,
 	    char **cause);
@@ -44,25 +49,32 @@ int	 core_har_writer_add(struct har_writer *, const struct flow *,
 void	 core_har_writer_close(struct har_writer *);
 
 /*
- * Writes flows[0..n) into path as one HAR file. The file is replaced
- * atomically (a temporary file beside it, then rename), so path holds
- * either the old contents or the whole new file. Returns 0, or -1 with
- * *cause set.
+ * Writes flows[0..n) into path as one HAR file, mode 0600. The file is
+ * replaced atomically (a temporary file beside it, then rename), so path
+ * holds either the old contents or the whole new file. Returns 0, or -1
+ * with *cause set.
  */
 int	 core_har_save(const char *path, struct flow *const *flows, size_t n,
 	    char **cause);
 
 /*
  * Reads a HAR file and hands each entry to each() as a new flow, in file
- * order; each() owns the flow (core_flow_free). Files larger than
- * LIMIT_HAR_FILE are refused.
+ * order; each() owns the flow (core_flow_free). The file is read twice,
+ * as a stream: once to check it, once to load it entry by entry, so a
+ * load holds one entry at a time beyond what each() keeps, whatever the
+ * file's size. Only regular files are read (a FIFO or a device is
+ * refused at once). A string longer than LIMIT_HAR_STRING is cut there
+ * (a body keeps its prefix and its whole size).
  *
  * Returns 0 when every entry loaded cleanly. Returns 1 when some entries
- * had unusable fields (wrong type, out of range, bad base64) or were not
- * objects: those fields were left unset (such entries skipped), the rest
- * was loaded, and *cause names the first problem with its entry index.
- * Returns -1 with *cause set when the file cannot be read or is not a HAR
- * file at all; each() has then not been called.
+ * had unusable fields (wrong type, out of range, bad base64), were not
+ * objects or were larger than LIMIT_HAR_ENTRY once parsed: those fields
+ * were left unset (such entries skipped), the rest was loaded, and *cause
+ * names the first problem with its entry index. Also 1 when the file
+ * changed between the two passes (the entries read until then stay
+ * loaded). Returns -1 with *cause set when the file cannot be read or is
+ * not a HAR file at all (not JSON, cut short, no log.entries); each() has
+ * then not been called.
  * cause may be NULL when the caller does not want the message.
  */
 int	 core_har_load(const char *path, void (*each)(struct flow *, void *),

@@ -49,8 +49,15 @@
 /* Concurrent client connections. */
 #define LIMIT_CONNECTIONS	8192
 
-/* A HAR file that trawl will read. */
-#define LIMIT_HAR_FILE		(1024ULL * 1024 * 1024)
+/*
+ * HAR files are read entry by entry, whatever their size. One string of
+ * an entry keeps at most LIMIT_HAR_STRING bytes (a body of
+ * LIMIT_FLOW_BODY in base64 fits), one parsed entry at most
+ * LIMIT_HAR_ENTRY (core/flows/har.c measures it); the writer refuses an
+ * entry past either, so that trawl reads every file it writes.
+ */
+#define LIMIT_HAR_STRING	(8 * 1024 * 1024)
+#define LIMIT_HAR_ENTRY		(128ULL * 1024 * 1024)
 /* Decoded (decompressed) body trawl produces for display or filters. */
 #define LIMIT_DECODED_BODY	(16 * 1024 * 1024)
 

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/bio.h>
@@ -61,6 +62,7 @@ struct ca {
 	X509		*cert;
 	EVP_PKEY	*leaf_key;	/* shared by every leaf, memory only */
 	int		 created;
+	char		*warning;	/* what is wrong with a loaded cert */
 	struct leaf	*head;		/* most recently used first */
 	struct leaf	*tail;
 	size_t		 nleaves;
@@ -74,6 +76,12 @@ join(const char *dir, const char *name)
 	if (asprintf(&s, "%s/%s", dir, name) == -1)
 		return NULL;
 	return s;
+}
+
+static int
+missing(const char *path)
+{
+	return access(path, F_OK) == -1 && errno == ENOENT;
 }
 
 char *
@@ -134,8 +142,10 @@ out:
 
 /*
  * Reads a whole regular file of at most LIMIT_CA_FILE bytes. With private
- * set, refuses a file other users can access (checked on the open fd, so
- * the file checked is the file read). Caller wipes and frees *buf.
+ * set, refuses a file other users can access or that another user owns
+ * (the owner could widen its mode or swap its contents at any time);
+ * checked on the open fd, so the file checked is the file read. Caller
+ * wipes and frees *buf.
  */
 static int
 read_file(const char *path, int private, unsigned char **buf, size_t *len,
@@ -153,6 +163,13 @@ read_file(const char *path, int private, unsigned char **buf, size_t *len,
 	}
 	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
 		core_cause(cause, "%s is not a regular file", path);
+		goto out;
+	}
+	if (private && st.st_uid != geteuid()) {
+		core_cause(cause, "%s is owned by uid %u, not by you (uid %u): "
+		    "the CA private key must belong to the user who runs trawl "
+		    "(chown it, run trawl as its owner, or use --confdir)", path,
+		    (unsigned)st.st_uid, (unsigned)geteuid());
 		goto out;
 	}
 	if (private && (st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
@@ -454,7 +471,7 @@ load_cert(struct ca *ca, char **cause)
 	size_t		 len;
 	BIO		*bio;
 
-	if (access(ca->cert_path, F_OK) == -1 && errno == ENOENT)
+	if (missing(ca->cert_path))
 		return 1;
 	if (read_file(ca->cert_path, 0, &buf, &len, cause) == -1)
 		return -1;
@@ -476,13 +493,70 @@ load_cert(struct ca *ca, char **cause)
 	return 0;
 }
 
+/* seconds from now to t: negative in the past. */
+static long long
+from_now(const ASN1_TIME *t)
+{
+	ASN1_TIME	*now = ASN1_TIME_set(NULL, time(NULL));
+	int		 days = 0, secs = 0;
+
+	if (now == NULL || !ASN1_TIME_diff(&days, &secs, now, t))
+		days = secs = 0;
+	ASN1_TIME_free(now);
+	return (long long)days * 86400 + secs;
+}
+
+/*
+ * What would make clients refuse the leaves of this CA certificate,
+ * though trawl can still sign with it: expired or not yet valid, not a
+ * CA, or not allowed to sign certificates. NULL when nothing is wrong.
+ */
+static char *
+cert_problem(struct ca *ca)
+{
+	X509	*x = ca->cert;
+	char	*s = NULL;
+	int	 r;
+
+	if (from_now(X509_get0_notAfter(x)) < 0)
+		r = asprintf(&s, "the CA certificate %s has expired: clients "
+		    "will refuse every certificate trawl makes (remove %s and "
+		    "%s to make a new CA, then trust it again)", ca->cert_path,
+		    ca->cert_path, ca->der_path);
+	else if (from_now(X509_get0_notBefore(x)) > 0)
+		r = asprintf(&s, "the CA certificate %s is not valid yet "
+		    "(check the clock)", ca->cert_path);
+	else if (X509_check_ca(x) != 1)
+		r = asprintf(&s, "the certificate %s is not a CA certificate "
+		    "(no basicConstraints CA:TRUE with keyCertSign): clients "
+		    "will refuse every certificate trawl makes", ca->cert_path);
+	else
+		return NULL;
+	return r == -1 ? NULL : s;
+}
+
 /* Called with the confdir locked, so two trawls never make two CAs. */
 static int
 load_or_create(struct ca *ca, char **cause)
 {
 	int	rc;
 
-	if (access(ca->key_path, F_OK) == -1 && errno == ENOENT) {
+	if (missing(ca->key_path)) {
+		/*
+		 * A new key means a new CA that no client trusts yet: only
+		 * when there is no CA at all. A certificate without its key
+		 * is a CA the user may have trusted; never replace it.
+		 */
+		if (!missing(ca->cert_path) || !missing(ca->der_path)) {
+			core_cause(cause, "the CA key %s is missing but its "
+			    "certificate is there (%s): trawl will not replace "
+			    "a CA that clients may trust. Restore the key, or "
+			    "remove %s and %s to make a new CA (and trust the "
+			    "new one)", ca->key_path, !missing(ca->cert_path) ?
+			    ca->cert_path : ca->der_path, ca->cert_path,
+			    ca->der_path);
+			return -1;
+		}
 		if ((ca->key = make_key()) == NULL ||
 		    (ca->cert = make_ca_cert(ca->key)) == NULL) {
 			core_cause(cause, "cannot make a CA: %s", core_tls_reason());
@@ -497,6 +571,8 @@ load_or_create(struct ca *ca, char **cause)
 		return -1;
 	if ((rc = load_cert(ca, cause)) == -1)
 		return -1;
+	if (rc == 0)
+		ca->warning = cert_problem(ca);
 	if (rc == 1) {
 		/* The key is the CA's identity; re-issue a lost certificate. */
 		if ((ca->cert = make_ca_cert(ca->key)) == NULL) {
@@ -507,7 +583,7 @@ load_or_create(struct ca *ca, char **cause)
 		ca->created = 1;
 		return export_cert(ca, 1, 1, cause);
 	}
-	if (access(ca->der_path, F_OK) == -1 && errno == ENOENT)
+	if (missing(ca->der_path))
 		return export_cert(ca, 0, 1, cause);
 	return 0;
 }
@@ -576,6 +652,7 @@ core_ca_free(struct ca *ca)
 	EVP_PKEY_free(ca->key);
 	EVP_PKEY_free(ca->leaf_key);
 	X509_free(ca->cert);
+	free(ca->warning);
 	free(ca->dir);
 	free(ca->key_path);
 	free(ca->cert_path);
@@ -587,6 +664,12 @@ int
 core_ca_created(const struct ca *ca)
 {
 	return ca->created;
+}
+
+const char *
+core_ca_warning(const struct ca *ca)
+{
+	return ca->warning;
 }
 
 const char *
@@ -801,7 +884,7 @@ list_add(const char **list, size_t *n, const char *name)
 }
 
 int
-core_ca_leaf(struct ca *ca, const char *sni, const char *ip,
+core_ca_leaf(struct ca *ca, const char *sni, const char *host,
     const char *const *extra_sans, X509 **cert, EVP_PKEY **key, char **cause)
 {
 	const char	*names[LEAF_SANS];
@@ -819,14 +902,17 @@ core_ca_leaf(struct ca *ca, const char *sni, const char *ip,
 		core_cause(cause, "invalid server name in the ClientHello");
 		return -1;
 	}
-	if (sni == NULL && (ip == NULL || !parse_ip(ip, buf))) {
-		core_cause(cause, "no server name and no IP address to make a "
+	/* No SNI (RFC 6066 makes it optional): the name the client asked
+	 * for in its CONNECT, or the address it connected to. */
+	if (sni == NULL && (host == NULL || (!parse_ip(host, buf) &&
+	    !valid_dns(host)))) {
+		core_cause(cause, "no server name and no host to make a "
 		    "certificate for");
 		return -1;
 	}
-	list_add(names, &n, sni != NULL ? sni : ip);
-	if (ip != NULL && parse_ip(ip, buf))
-		list_add(names, &n, ip);
+	list_add(names, &n, sni != NULL ? sni : host);
+	if (host != NULL && parse_ip(host, buf))
+		list_add(names, &n, host);
 	for (i = 0; extra_sans != NULL && extra_sans[i] != NULL; i++)
 		if (parse_ip(extra_sans[i], buf) || valid_dns(extra_sans[i]))
 			list_add(names, &n, extra_sans[i]);
@@ -880,14 +966,14 @@ out:
 }
 
 int
-core_ca_use_leaf(struct ca *ca, SSL *ssl, const char *sni, const char *ip,
+core_ca_use_leaf(struct ca *ca, SSL *ssl, const char *sni, const char *host,
     const char *const *extra_sans, char **cause)
 {
 	X509		*cert;
 	EVP_PKEY	*key;
 	int		 rc = 0;
 
-	if (core_ca_leaf(ca, sni, ip, extra_sans, &cert, &key, cause) == -1)
+	if (core_ca_leaf(ca, sni, host, extra_sans, &cert, &key, cause) == -1)
 		return -1;
 	if (!SSL_use_certificate(ssl, cert) || !SSL_use_PrivateKey(ssl, key)) {
 		core_cause(cause, "cannot use the certificate: %s",

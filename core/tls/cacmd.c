@@ -94,6 +94,8 @@ core_cacmd(const char *action, const char *confdir, FILE *out)
 	if ((ca = core_ca_load_or_create(confdir ? confdir : dir, &cause)) == NULL)
 		goto fail;
 	core_ca_fingerprint(ca, fp);
+	if (core_ca_warning(ca) != NULL)
+		fprintf(out, "trawl: warning: %s\n", core_ca_warning(ca));
 	if (action == NULL) {
 		fprintf(out,
 		    "CA certificate: %s\n"

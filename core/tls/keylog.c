@@ -1,6 +1,8 @@
 /*
  * keylog.c -- append NSS key log lines to a file.
  */
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -33,6 +35,7 @@ struct keylog *
 core_keylog_open(const char *path, char **cause)
 {
 	struct keylog	*kl;
+	struct stat	 st;
 
 	if ((kl = calloc(1, sizeof *kl)) == NULL ||
 	    (kl->path = strdup(path)) == NULL) {
@@ -41,16 +44,33 @@ core_keylog_open(const char *path, char **cause)
 			*cause = NULL;
 		return NULL;
 	}
-	kl->fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	kl->fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOCTTY |
+	    O_CLOEXEC, 0600);
 	if (kl->fd == -1) {
 		if (cause != NULL && asprintf(cause, "cannot open key log %s: "
 		    "%s", path, strerror(errno)) == -1)
 			*cause = NULL;
-		free(kl->path);
-		free(kl);
-		return NULL;
+		goto fail;
+	}
+	/*
+	 * O_CREAT's mode is for new files only: a key log that already
+	 * exists (SSLKEYLOGFILE shared with browsers) is narrowed to 0600
+	 * before a secret goes in. A FIFO (Wireshark reading live) or a
+	 * device is left alone.
+	 */
+	if (fstat(kl->fd, &st) == -1 || (S_ISREG(st.st_mode) &&
+	    (st.st_mode & 07777) != 0600 && fchmod(kl->fd, 0600) == -1)) {
+		if (cause != NULL && asprintf(cause, "cannot make key log %s "
+		    "private (mode 0600): %s", path, strerror(errno)) == -1)
+			*cause = NULL;
+		close(kl->fd);
+		goto fail;
 	}
 	return kl;
+fail:
+	free(kl->path);
+	free(kl);
+	return NULL;
 }
 
 void

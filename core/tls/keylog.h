@@ -4,7 +4,8 @@
  *
  * Lines are appended to the file, one write(2) each on an O_APPEND fd, so
  * they interleave whole with other programs logging to the same file.
- * The file holds session secrets: it is created with mode 0600.
+ * The file holds session secrets: it is created with mode 0600, and an
+ * existing regular file is narrowed to 0600 before anything is written.
  */
 #ifndef CORE_KEYLOG_H
 #define CORE_KEYLOG_H

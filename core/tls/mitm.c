@@ -42,6 +42,9 @@ core_mitm_init(const struct mitm_options *o, char **cause)
 	free(dir);
 	if (m.ca == NULL)
 		return -1;
+	/* Before the screen takes the terminal, so the user sees it. */
+	if (core_ca_warning(m.ca) != NULL)
+		fprintf(stderr, "trawl: warning: %s\n", core_ca_warning(m.ca));
 	memset(&v, 0, sizeof v);
 	v.insecure = o->insecure;
 	v.extra_roots = o->upstream_ca;

@@ -9,6 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <cmocka.h>
 
 #include "core/flows/export.h"
@@ -153,6 +156,56 @@ test_raw(void **state)
 	core_flow_free(f);
 }
 
+/* Exports hold credentials: always 0600, an existing file narrowed. */
+static void
+test_write_private(void **state)
+{
+	char dir[] = "/tmp/trawl-export-XXXXXX", path[64], buf[64];
+	struct stat st;
+	char *cause = NULL;
+	mode_t old = umask(0);
+	FILE *fp;
+	int fd;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof path, "%s/flow-1.sh", dir);
+	assert_int_equal(core_export_write(path, "curl -H 'Authorization: x'\n",
+	    27, &cause), 0);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0600);
+	/* An existing 0644 file, longer than the new text. */
+	assert_int_equal(chmod(path, 0644), 0);
+	assert_int_equal(core_export_write(path, "short\n", 6, &cause), 0);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0600);
+	assert_int_equal(st.st_size, 6);
+	fp = fopen(path, "r");
+	assert_non_null(fp);
+	assert_non_null(fgets(buf, sizeof buf, fp));
+	fclose(fp);
+	assert_string_equal(buf, "short\n");
+	/* Errors name the file. */
+	snprintf(path, sizeof path, "%s/no/such", dir);
+	assert_int_equal(core_export_write(path, "x", 1, &cause), -1);
+	assert_non_null(strstr(cause, path));
+	free(cause);
+	/* A FIFO is written to, not chmod'ed. */
+	snprintf(path, sizeof path, "%s/fifo", dir);
+	assert_int_equal(mkfifo(path, 0644), 0);
+	fd = open(path, O_RDONLY | O_NONBLOCK);
+	assert_true(fd != -1);
+	assert_int_equal(core_export_write(path, "abc", 3, &cause), 0);
+	assert_int_equal(read(fd, buf, sizeof buf), 3);
+	close(fd);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0644);
+	unlink(path);
+	snprintf(path, sizeof path, "%s/flow-1.sh", dir);
+	unlink(path);
+	rmdir(dir);
+	umask(old);
+}
+
 int
 main(void)
 {
@@ -161,6 +214,7 @@ main(void)
 		cmocka_unit_test(test_curl),
 		cmocka_unit_test(test_curl_nul_body),
 		cmocka_unit_test(test_raw),
+		cmocka_unit_test(test_write_private),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1169,14 +1169,22 @@ test_not_a_file(void **state)
 	assert_int_equal(load(tmpdir, &g, &cause), -1);
 	assert_non_null(strstr(cause, "directory"));
 	free(cause);
-	/* Past LIMIT_HAR_FILE: refused without reading (sparse file). */
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	assert_true(fd != -1);
-	assert_int_equal(ftruncate(fd, LIMIT_HAR_FILE + 1), 0);
-	close(fd);
-	assert_int_equal(load(path, &g, &cause), -1);
-	assert_non_null(strstr(cause, "larger than"));
+	/* Devices and FIFOs are refused at once, before any read: /dev/zero
+	 * never ends, a FIFO without a writer would block the open. */
+	assert_int_equal(load("/dev/zero", &g, &cause), -1);
+	assert_non_null(strstr(cause, "not a regular file"));
 	free(cause);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	assert_int_equal(load(path, &g, &cause), -1);
+	assert_non_null(strstr(cause, "not a regular file"));
+	free(cause);
+	/* One with a writer that never writes: still no read. */
+	fd = open(path, O_RDWR);
+	assert_true(fd != -1);
+	assert_int_equal(load(path, &g, &cause), -1);
+	assert_non_null(strstr(cause, "not a regular file"));
+	free(cause);
+	close(fd);
 	assert_int_equal(g.n, 0);
 	unlink(path);
 	free(path);
@@ -1313,6 +1321,285 @@ test_tolerated(void **state)
 	free(path);
 }
 
+/* --- streaming, limits, modes --------------------------------------- */
+
+struct keep_last {
+	struct flow	*f;
+	size_t		 n;
+	const char	*path;
+	off_t		 at;
+};
+
+static void
+rewrite_keep(struct flow *f, void *arg)
+{
+	struct keep_last *k = arg;
+	int fd;
+
+	if (k->n++ == 0) {
+		fd = open(k->path, O_WRONLY);
+		assert_true(fd != -1);
+		assert_int_equal(pwrite(fd, "BBBB", 4, k->at), 4);
+		close(fd);
+		core_flow_free(f);
+		return;
+	}
+	core_flow_free(k->f);
+	k->f = f;
+}
+
+/*
+ * Entries are read after the ones before them were handed over: a change
+ * to entry 1 made on disk while entry 0 is being taken shows in entry 1.
+ * A load that read the whole file first would still see the old bytes.
+ */
+static void
+test_streams(void **state)
+{
+	static const char head[] = "{\"log\": {\"entries\": [\n"
+	    "{\"request\": {\"url\": \"http://a/\"}},\n";
+	static const char e1[] = "{\"request\": {\"url\": \"http://a/\"}, "
+	    "\"comment\": \"AAAA\"}]}}";
+	char *path = tmp_path("late.har"), *cause = NULL, *data;
+	struct keep_last k;
+	size_t pad = 1024 * 1024, n;
+
+	n = sizeof head - 1 + pad + sizeof e1 - 1;
+	data = malloc(n);
+	assert_non_null(data);
+	memcpy(data, head, sizeof head - 1);
+	memset(data + sizeof head - 1, '\n', pad);
+	memcpy(data + sizeof head - 1 + pad, e1, sizeof e1 - 1);
+	write_file(path, data, n);
+	free(data);
+	memset(&k, 0, sizeof k);
+	k.path = path;
+	k.at = (off_t)(sizeof head - 1 + pad + sizeof e1 - 1 -
+	    strlen("AAAA\"}]}}"));
+	assert_int_equal(core_har_load(path, rewrite_keep, &k, &cause), 0);
+	assert_int_equal(k.n, 2);
+	assert_non_null(k.f);
+	assert_string_equal(k.f->comment, "BBBB");
+	core_flow_free(k.f);
+	unlink(path);
+	free(path);
+}
+
+/* A file made of a head, n copies of one entry, and the tail. */
+static void
+write_entries(const char *path, const char *entry, size_t n)
+{
+	FILE *f = fopen(path, "w");
+	size_t i;
+
+	assert_non_null(f);
+	fputs("{\"log\": {\"creator\": {\"name\": \"x\"}, \"entries\": [", f);
+	for (i = 0; i < n; i++) {
+		if (i > 0)
+			fputs(",\n", f);
+		fputs(entry, f);
+	}
+	fputs("]}}\n", f);
+	assert_int_equal(fclose(f), 0);
+}
+
+/* Strings past LIMIT_HAR_STRING: a body keeps its prefix and its size. */
+static void
+test_long_strings(void **state)
+{
+	char *path = tmp_path("long.har"), *cause = NULL, *e, *p;
+	size_t big = 3 * (size_t)LIMIT_HAR_STRING, i;
+	struct got g = { 0 };
+	const struct flow_body *b;
+	FILE *f;
+
+	e = malloc(big + 1);
+	assert_non_null(e);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("{\"log\": {\"entries\": [{\"request\": {\"url\": \"http://a/\", "
+	    "\"headers\": [{\"name\": \"X-Long\", \"value\": \"", f);
+	memset(e, 'h', big);
+	fwrite(e, 1, big, f);
+	fputs("\"}]}, \"response\": {\"status\": 200, \"content\": "
+	    "{\"text\": \"", f);
+	/* Text with escapes: the counts are of the unescaped bytes. */
+	for (i = 0; i < big / 2; i++)
+		fputs("\\n", f);
+	fputs("\"}}, \"_up\": {\"encoding\": \"base64\", \"text\": \"", f);
+	/* base64 of big bytes 0xff, wrapped like a mail. */
+	for (i = 0; i < big / 3; i++) {
+		fputs("////", f);
+		if (i % 19 == 18)
+			fputs("\\r\\n", f);
+	}
+	fputs("\"}}]}}", f);
+	assert_int_equal(fclose(f), 0);
+	free(e);
+
+	assert_int_equal(load(path, &g, &cause), 0);
+	assert_int_equal(g.n, 1);
+	p = (char *)core_flow_header_get(&g.v[0]->request->headers, "x-long");
+	assert_non_null(p);
+	assert_int_equal(strlen(p), LIMIT_HAR_STRING);
+	b = &g.v[0]->response->body;
+	assert_int_equal(b->len, LIMIT_FLOW_BODY);
+	assert_int_equal(b->total, big / 2);
+	assert_true(b->truncated);
+	assert_int_equal(b->data[0], '\n');
+	b = &g.v[0]->up;
+	assert_int_equal(b->len, LIMIT_FLOW_BODY);
+	assert_int_equal(b->total, big);
+	assert_true(b->truncated);
+	assert_int_equal((unsigned char)b->data[LIMIT_FLOW_BODY - 1], 0xff);
+	got_free(&g);
+	unlink(path);
+	free(path);
+}
+
+/* An entry past LIMIT_HAR_ENTRY once parsed is skipped, not held. */
+static void
+test_entry_cap(void **state)
+{
+	char *path = tmp_path("cap.har"), *cause = NULL;
+	size_t i, n = LIMIT_HAR_ENTRY / 64 + 1000;
+	struct got g = { 0 };
+	FILE *f;
+
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("{\"log\": {\"entries\": [{\"request\": {\"url\": \"http://a/\"},"
+	    " \"comment\": \"first\"},\n{\"comment\": \"huge\", \"_x\": [", f);
+	/* Two bytes of file, a json_t each once parsed. */
+	for (i = 0; i < n; i++)
+		fputs(i ? ",0" : "0", f);
+	fputs("]},\n{\"request\": {\"url\": \"http://a/\"}, \"comment\": "
+	    "\"last\"}]}}", f);
+	assert_int_equal(fclose(f), 0);
+	assert_int_equal(load(path, &g, &cause), 1);
+	assert_non_null(strstr(cause, "entry 1: larger than"));
+	free(cause);
+	assert_int_equal(g.n, 2);
+	assert_string_equal(g.v[0]->comment, "first");
+	assert_string_equal(g.v[1]->comment, "last");
+	got_free(&g);
+	unlink(path);
+	free(path);
+}
+
+/*
+ * The writer never writes what the reader would skip: a flow with a
+ * string past LIMIT_HAR_STRING is refused with a message, and the file
+ * stays whole and loads.
+ */
+static void
+test_writer_refuses(void **state)
+{
+	char *path = tmp_path("refuse.har"), *cause = NULL, *v;
+	struct flow *ok = flow_full(1), *big = flow_full(2), *max = flow_full(3);
+	struct har_writer *w;
+	struct got g = { 0 };
+	size_t n = LIMIT_HAR_STRING + 1;
+
+	v = malloc(n);
+	assert_non_null(v);
+	memset(v, 'v', n);
+	core_flow_header_add(&big->request->headers, "X-Big", 5, v, n);
+	free(v);
+	w = core_har_writer_open(path, &cause);
+	assert_non_null(w);
+	assert_int_equal(core_har_writer_add(w, ok, &cause), 0);
+	assert_int_equal(core_har_writer_add(w, big, &cause), -1);
+	assert_non_null(strstr(cause, "flow 2 not saved"));
+	free(cause);
+	cause = NULL;
+	assert_int_equal(core_har_writer_add(w, ok, &cause), 0);
+	core_har_writer_close(w);
+	assert_int_equal(load(path, &g, &cause), 0);
+	assert_int_equal(g.n, 2);
+	cmp_flow(ok, g.v[1]);
+	got_free(&g);
+	assert_int_equal(core_har_save(path, &big, 1, &cause), -1);
+	assert_non_null(strstr(cause, "not saved"));
+	free(cause);
+
+	/* The largest flow trawl captures goes through: every body at
+	 * LIMIT_FLOW_BODY, as escaped text and as base64. */
+	v = malloc(LIMIT_FLOW_BODY);
+	assert_non_null(v);
+	memset(v, 1, LIMIT_FLOW_BODY);		/* \u0001 in JSON */
+	core_flow_body_set(&max->request->body, v, LIMIT_FLOW_BODY);
+	core_flow_body_set(&max->up, v, LIMIT_FLOW_BODY);
+	memset(v, 0xfe, LIMIT_FLOW_BODY);	/* base64 */
+	core_flow_body_set(&max->response->body, v, LIMIT_FLOW_BODY);
+	core_flow_body_set(&max->down, v, LIMIT_FLOW_BODY);
+	free(v);
+	assert_int_equal(core_har_save(path, &max, 1, &cause), 0);
+	assert_int_equal(load(path, &g, &cause), 0);
+	assert_int_equal(g.n, 1);
+	cmp_flow(max, g.v[0]);
+	got_free(&g);
+	core_flow_free(ok);
+	core_flow_free(big);
+	core_flow_free(max);
+	unlink(path);
+	free(path);
+}
+
+/* Files with captured data are 0600, whatever the umask or the file. */
+static void
+test_private_files(void **state)
+{
+	char *path = tmp_path("mode.har"), *cause = NULL;
+	struct flow *f = flow_full(1);
+	struct har_writer *w;
+	struct stat st;
+	mode_t old = umask(0);
+
+	/* New file. */
+	w = core_har_writer_open(path, &cause);
+	assert_non_null(w);
+	core_har_writer_close(w);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0600);
+	/* Existing file that others could read. */
+	assert_int_equal(chmod(path, 0644), 0);
+	w = core_har_writer_open(path, &cause);
+	assert_non_null(w);
+	core_har_writer_close(w);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0600);
+	/* Whole-file save over a 0666 file. */
+	assert_int_equal(chmod(path, 0666), 0);
+	assert_int_equal(core_har_save(path, &f, 1, &cause), 0);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0600);
+	umask(old);
+	core_flow_free(f);
+	unlink(path);
+	free(path);
+}
+
+/* Many entries, each handed over and freed: they come in file order. */
+static void
+test_many_entries(void **state)
+{
+	char *path = tmp_path("many.har"), *cause = NULL;
+	struct got g = { 0 };
+	size_t i;
+
+	write_entries(path, "{\"request\": {\"method\": \"GET\", \"url\": "
+	    "\"http://m.example/x\"}, \"_junk\": [1, 2.5, true, false, null, "
+	    "{\"a\": [\"\\u00e9\\ud83d\\ude00\"]}]}", 5000);
+	assert_int_equal(load(path, &g, &cause), 0);
+	assert_int_equal(g.n, 5000);
+	for (i = 0; i < g.n; i++)
+		assert_string_equal(g.v[i]->request->host, "m.example");
+	got_free(&g);
+	unlink(path);
+	free(path);
+}
+
 static int
 setup(void **state)
 {
@@ -1361,6 +1648,12 @@ main(void)
 		cmocka_unit_test(test_not_a_file),
 		cmocka_unit_test(test_malformed_fields),
 		cmocka_unit_test(test_tolerated),
+		cmocka_unit_test(test_streams),
+		cmocka_unit_test(test_long_strings),
+		cmocka_unit_test(test_entry_cap),
+		cmocka_unit_test(test_writer_refuses),
+		cmocka_unit_test(test_private_files),
+		cmocka_unit_test(test_many_entries),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

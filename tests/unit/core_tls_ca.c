@@ -5,6 +5,7 @@
  */
 #include <sys/stat.h>
 
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -18,6 +19,8 @@
 #include <cmocka.h>
 
 #include <openssl/bn.h>
+#include <openssl/ec_key.h>
+#include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
@@ -303,6 +306,19 @@ test_leaf_ip(void **state)
 	    &cause), -1);
 	assert_non_null(cause);
 	free(cause);
+	cause = NULL;
+
+	/* No SNI, a CONNECT to a name: the leaf is for that name. */
+	assert_int_equal(core_ca_leaf(ca, NULL, "nosni.example", NULL, &leaf,
+	    &key, &cause), 0);
+	assert_int_equal(verify(ca, leaf, "nosni.example", NULL), 0);
+	X509_free(leaf);
+	EVP_PKEY_free(key);
+	/* A host that is no DNS name is still refused. */
+	assert_int_equal(core_ca_leaf(ca, NULL, "bad host", NULL, &leaf,
+	    &key, &cause), -1);
+	assert_non_null(strstr(cause, "no server name"));
+	free(cause);
 	core_ca_free(ca);
 }
 
@@ -393,6 +409,141 @@ test_lost_cert(void **state)
 	core_ca_free(ca);
 }
 
+/*
+ * A lost key is never silently replaced: a new key is a new CA that the
+ * clients which trust the old certificate do not know. Only when the
+ * whole CA is gone is a new one made.
+ */
+static void
+test_lost_key(void **state)
+{
+	struct ca	*ca = load();
+	char		 fp1[96], fp2[96], *cause = NULL;
+	struct stat	 st1, st2;
+
+	core_ca_fingerprint(ca, fp1);
+	core_ca_free(ca);
+	assert_int_equal(stat(path_in(CA_CERT_FILE), &st1), 0);
+	assert_int_equal(unlink(path_in(CA_KEY_FILE)), 0);
+	assert_null(core_ca_load_or_create(confdir, &cause));
+	assert_non_null(cause);
+	assert_non_null(strstr(cause, "is missing"));
+	assert_non_null(strstr(cause, "will not replace"));
+	assert_non_null(strstr(cause, path_in(CA_CERT_FILE)));
+	free(cause);
+	cause = NULL;
+	/* Nothing was written: no key, the same certificate. */
+	assert_int_equal(access(path_in(CA_KEY_FILE), F_OK), -1);
+	assert_int_equal(stat(path_in(CA_CERT_FILE), &st2), 0);
+	assert_int_equal(st1.st_ino, st2.st_ino);
+	/* The DER export alone is still a CA someone may trust. */
+	assert_int_equal(unlink(path_in(CA_CERT_FILE)), 0);
+	assert_null(core_ca_load_or_create(confdir, &cause));
+	assert_non_null(strstr(cause, "will not replace"));
+	free(cause);
+	/* All gone: a new CA, as on first use. */
+	assert_int_equal(unlink(path_in(CA_CERT_DER)), 0);
+	ca = load();
+	assert_int_equal(core_ca_created(ca), 1);
+	core_ca_fingerprint(ca, fp2);
+	assert_string_not_equal(fp1, fp2);
+	core_ca_free(ca);
+}
+
+/* A key file that another user owns is refused, whatever its mode. */
+static void
+test_key_owner(void **state)
+{
+	struct ca	*ca = load();
+	char		*cause = NULL;
+
+	core_ca_free(ca);
+	/* The test runs as root (CI does), which may give files away. */
+	assert_int_equal(geteuid(), 0);
+	assert_int_equal(chown(path_in(CA_KEY_FILE), 12345, 12345), 0);
+	assert_null(core_ca_load_or_create(confdir, &cause));
+	assert_non_null(cause);
+	assert_non_null(strstr(cause, "owned by uid 12345"));
+	assert_null(strstr(cause, "PRIVATE"));
+	free(cause);
+	assert_int_equal(chown(path_in(CA_KEY_FILE), 0, 0), 0);
+	ca = load();
+	assert_null(core_ca_warning(ca));
+	core_ca_free(ca);
+}
+
+/* A CA of the test's own making, written into the confdir. */
+static void
+write_ca(long not_after_days, int is_ca)
+{
+	EC_KEY		*ec = EC_KEY_new_by_curve_name(NID_X9_62_prime256v1);
+	EVP_PKEY	*key = EVP_PKEY_new();
+	X509		*x = X509_new();
+	X509_EXTENSION	*ext;
+	X509V3_CTX	 v3;
+	FILE		*f;
+	char		 p[256];
+	int		 fd;
+
+
+	snprintf(p, sizeof p, "%s/config", tmpdir);
+	mkdir(p, 0700);
+	mkdir(confdir, 0700);
+	assert_true(EC_KEY_generate_key(ec));
+	assert_true(EVP_PKEY_assign_EC_KEY(key, ec));
+	assert_true(X509_set_version(x, X509_VERSION_3));
+	ASN1_INTEGER_set(X509_get_serialNumber(x), 7);
+	X509_NAME_add_entry_by_txt(X509_get_subject_name(x), "CN",
+	    MBSTRING_UTF8, (const uint8_t *)"test CA", -1, -1, 0);
+	X509_set_issuer_name(x, X509_get_subject_name(x));
+	X509_time_adj_ex(X509_getm_notBefore(x), -30, 0, NULL);
+	X509_time_adj_ex(X509_getm_notAfter(x), not_after_days, 0, NULL);
+	X509_set_pubkey(x, key);
+	X509V3_set_ctx(&v3, x, x, NULL, NULL, 0);
+	ext = X509V3_EXT_nconf_nid(NULL, &v3, NID_basic_constraints,
+	    is_ca ? "critical,CA:TRUE" : "critical,CA:FALSE");
+	assert_non_null(ext);
+	X509_add_ext(x, ext, -1);
+	X509_EXTENSION_free(ext);
+	assert_true(X509_sign(x, key, EVP_sha256()));
+	fd = open(path_in(CA_KEY_FILE), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	assert_true(fd != -1);
+	f = fdopen(fd, "w");
+	assert_true(PEM_write_PrivateKey(f, key, NULL, NULL, 0, NULL, NULL));
+	fclose(f);
+	f = fopen(path_in(CA_CERT_FILE), "w");
+	assert_non_null(f);
+	assert_true(PEM_write_X509(f, x));
+	fclose(f);
+	X509_free(x);
+	EVP_PKEY_free(key);
+}
+
+/* A certificate that still signs but that clients refuse: a warning. */
+static void
+test_cert_warnings(void **state)
+{
+	struct ca	*ca;
+
+	write_ca(-1, 1);
+	ca = load();
+	assert_int_equal(core_ca_created(ca), 0);
+	assert_non_null(core_ca_warning(ca));
+	assert_non_null(strstr(core_ca_warning(ca), "has expired"));
+	core_ca_free(ca);
+
+	write_ca(365, 0);
+	ca = load();
+	assert_non_null(core_ca_warning(ca));
+	assert_non_null(strstr(core_ca_warning(ca), "not a CA certificate"));
+	core_ca_free(ca);
+
+	write_ca(365, 1);
+	ca = load();
+	assert_null(core_ca_warning(ca));
+	core_ca_free(ca);
+}
+
 static void
 test_use_leaf(void **state)
 {
@@ -454,6 +605,12 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_refuse_open_key, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_lost_cert, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_lost_key, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_key_owner, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_cert_warnings, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_use_leaf, setup,
 		    teardown),
