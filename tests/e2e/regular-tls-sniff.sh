@@ -106,5 +106,13 @@ for f in "$TMP"/split "$TMP"/bad-*; do
 	check "$(basename "$f") ($c) is never shown as plain tcp" \
 	    sh -c "! grep -q '^[^ ]* $c tcp ' '$D'"
 done
+# KNOWN FAILURE on 69d6bf4: the flows of a hello that was cut or stalled
+# carry client TLS (the HAR says so) but --dump names them by type only,
+# "tcp" (tui/dump.c shows tls only for a passthrough).
+for f in "$TMP"/cut "$TMP"/stall; do
+	c=$(sed -n 's/^client //p' "$f")
+	check "$(basename "$f") ($c) is never shown as plain tcp" \
+	    sh -c "! grep -q '^[^ ]* $c tcp ' '$D'"
+done
 check "trawl is still alive" kill -0 "$TRAWL_PID"
 finish
