@@ -1016,6 +1016,9 @@ request_start(struct client *c)
 		client_free(c, 0);
 		return -1;
 	}
+	/* The head is complete: its deadline is over, the exchange has the
+	 * idle time (a slow server is waited for). */
+	core_loop_timer_set(c->idle, LIMIT_IDLE_CLIENT_SEC);
 	fr->method = core_flow_strndup(r.method, r.method_len);
 	fr->version = strdup(r.minor == 0 ? "HTTP/1.0" : "HTTP/1.1");
 	for (i = 0; i < r.nheaders; i++)
@@ -1573,7 +1576,9 @@ core_proxy_accept(struct stream *s, const struct proxy_origin *o)
 		    c->scheme, c->dest_host, c->dest_port,
 		    c->sni != NULL ? c->sni : c->dest_host, o->upstream_addr));
 	c->idle = core_loop_timer_new(core_loop, client_idle, c);
-	core_loop_timer_set(c->idle, LIMIT_IDLE_CLIENT_SEC);
+	/* Bytes the sniffer already read start a head: its deadline runs. */
+	core_loop_timer_set(c->idle, o->prelen > 0 ? LIMIT_HEAD_SEC :
+	    LIMIT_IDLE_CLIENT_SEC);
 	core_stream_set_cbs(s, &cbs);
 	core_stream_pause(s, 0);
 	if (o->prelen > 0) {
