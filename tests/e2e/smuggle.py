@@ -176,6 +176,13 @@ def req_corpus(t, h):
         head("POST", "/q30/a", [H, "Connection: Content-Length",
                                 "Content-Length: 0"]) + smug("q30"),
         forward=[("POST", "/q30/a", ""), ("GET", "/q30/smuggled", "")])
+    # Method names are case-sensitive tokens (RFC 9110 9.1): any a
+    # server may take is a request, and so a flow.
+    add("q31", "a lower-case method",
+        head("get", "/q31/a", [H]), forward=[("get", "/q31/a", "")])
+    add("q32", "a method with a hyphen",
+        head("VERSION-CONTROL", "/q32/a", [H]),
+        forward=[("VERSION-CONTROL", "/q32/a", "")])
     return cs
 
 
