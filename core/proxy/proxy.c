@@ -301,7 +301,7 @@ up_drain(void *arg)
 	client_process(x->c);
 }
 
-static void	up_connect(struct exchange *);
+static int	up_connect(struct exchange *);
 static void	request_head_out(struct exchange *, const char *, int);
 
 /*
@@ -476,7 +476,8 @@ on_connected(void *arg, const struct connect_result *r)
 	client_process(x->c);
 }
 
-static void
+/* Returns -1 when the exchange failed at once and its client is gone. */
+static int
 up_connect(struct exchange *x)
 {
 	x->f->t.dns_start = core_now();
@@ -487,17 +488,18 @@ up_connect(struct exchange *x)
 	if (x->up != NULL) {
 		x->f->t.dns_end = x->f->t.connect_end = x->f->t.dns_start;
 		up_ready(x);
-		return;
+		return 0;
 	}
 	if (x->c->up_error != NULL) {
 		/* The program's connection to the server is gone: a new one
 		 * would be a connection it never made. */
 		x->c->close_after = 1;
 		exchange_fail(x, 502, "Bad Gateway", "%s", x->c->up_error);
-		return;
+		return -1;
 	}
 	x->connecting = core_connect_start(core_loop, x->host, x->port,
 	    on_connected, x);
+	return 0;
 }
 
 /* --- response ---------------------------------------------------------- */
@@ -1127,8 +1129,7 @@ request_start(struct client *c)
 		return 0;
 	}
 	request_head_out(x, fr->path, r.minor);
-	up_connect(x);
-	return 0;
+	return up_connect(x);	/* -1: c is gone */
 }
 
 /* --- intercept ---------------------------------------------------------- */
