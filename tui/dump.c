@@ -64,6 +64,11 @@ tui_dump_line(const struct flow *f, char *buf, size_t len)
 			snprintf(kind, sizeof kind, "tls-passthrough%s%s",
 			    f->client_tls.sni ? " sni=" : "",
 			    f->client_tls.sni ? f->client_tls.sni : "");
+		else if (f->client_tls.present)
+			/* It started TLS: never shown as plain TCP. */
+			snprintf(kind, sizeof kind, "tls%s%s",
+			    f->client_tls.sni ? " sni=" : "",
+			    f->client_tls.sni ? f->client_tls.sni : "");
 		else
 			snprintf(kind, sizeof kind, "%s",
 			    core_flow_type_name(f->type));

@@ -254,7 +254,7 @@ draw_row(int y, const struct flow *f, int focused, const struct cols *c)
 		x = cell(y, x, c->proc, proc, base, 0);
 	}
 	type = rq != NULL && rq->scheme != NULL ? rq->scheme :
-	    core_flow_type_name(f->type);
+	    f->client_tls.present ? "tls" : core_flow_type_name(f->type);
 	/* HTTP/2 as browsers' devtools name it: h2 over TLS, h2c without. */
 	if (rq != NULL && rq->version != NULL &&
 	    strncmp(rq->version, "HTTP/2", 6) == 0)

@@ -863,7 +863,9 @@ core_h1down_start(struct conn *c, const char *pre, size_t prelen)
 	c->codec_ops = &h1down_codec;
 	c->codec = h;
 	h->idle = core_loop_timer_new(core_loop, client_idle, h);
-	core_loop_timer_set(h->idle, LIMIT_IDLE_CLIENT_SEC);
+	/* Bytes the sniffer read are the start of a head: its deadline runs. */
+	core_loop_timer_set(h->idle, prelen > 0 ? LIMIT_HEAD_SEC :
+	    LIMIT_IDLE_CLIENT_SEC);
 	core_stream_set_cbs(c->s, &cbs);
 	core_stream_pause(c->s, 0);
 	if (prelen > 0) {

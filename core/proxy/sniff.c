@@ -381,19 +381,49 @@ go_tls(struct sniff *sn, const struct tls_hello *h)
 	    tls_connected, sn);
 }
 
-/* An HTTP/1 request line starts with a method token and a space. */
+static int
+is_tchar(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9') || (c != '\0' && strchr("!#$%&'*+-.^_`|~",
+	    c) != NULL);
+}
+
+/*
+ * An HTTP/1 request line starts with a method token and a space. An
+ * upper-case method (GET, POST) says so at once; any other token (get,
+ * VERSION-CONTROL) only with a line that ends in HTTP/1.x, so that other
+ * protocols' first lines (an SSH banner) are not taken for HTTP. Returns
+ * 1, 0, or -1 when it cannot tell yet.
+ */
 static int
 looks_like_http(const char *p, size_t n)
 {
-	size_t i;
+	const char *eol;
+	size_t i, line;
+	int upper = 1;
 
 	for (i = 0; i < n && i < 20; i++) {
 		if (p[i] == ' ')
-			return i > 0;
-		if (p[i] < 'A' || p[i] > 'Z')
+			break;
+		if (!is_tchar((unsigned char)p[i]))
 			return 0;
+		if (p[i] < 'A' || p[i] > 'Z')
+			upper = 0;
 	}
-	return n < 20 ? -1 : 0;	/* -1: cannot tell yet */
+	if (i == n)
+		return n < 20 ? -1 : 0;
+	if (i == 0 || i == 20)
+		return 0;
+	if (upper)
+		return 1;
+	if ((eol = memchr(p, '\n', n)) == NULL)
+		return n < LIMIT_HTTP_CHUNK_LINE ? -1 : 0;
+	line = (size_t)(eol - p);
+	if (line > 0 && p[line - 1] == '\r')
+		line--;
+	return line > 9 + i && (memcmp(p + line - 9, " HTTP/1.1", 9) == 0 ||
+	    memcmp(p + line - 9, " HTTP/1.0", 9) == 0);
 }
 
 static void
