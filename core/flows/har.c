@@ -608,6 +608,8 @@ request_json(const struct flow_request *r)
 	put_str(o, "_path", r->path);
 	put(o, "_tStart", jnum(r->t_start));
 	put(o, "_tEnd", jnum(r->t_end));
+	if (r->trailers.n > 0)
+		put(o, "_trailers", headers_json(&r->trailers));
 	return o;
 }
 
@@ -639,6 +641,8 @@ response_json(const struct flow_response *r)
 	put(o, "bodySize", jint((long long)r->body.total));
 	put(o, "_tStart", jnum(r->t_start));
 	put(o, "_tEnd", jnum(r->t_end));
+	if (r->trailers.n > 0)
+		put(o, "_trailers", headers_json(&r->trailers));
 	return o;
 }
 
@@ -926,6 +930,8 @@ entry_json(const struct flow *f)
 	put_str(e, "_marker", f->marker);
 	put(e, "_replay", json_string(name_of(replay_names, f->replay)));
 	put(e, "_replayOf", jint((long long)f->replay_of));
+	if (f->stream_id != 0)
+		put(e, "_streamId", jint(f->stream_id));
 	put(e, "_clientGone", json_boolean(f->client_gone));
 	put(e, "_modified", json_boolean(f->modified));
 	if (f->dns != NULL) {
@@ -1659,6 +1665,8 @@ request_load(struct har_load *l, json_t *o, const char *where)
 		    &r->body);
 	load_num(l, o, where, "_tStart", &r->t_start);
 	load_num(l, o, where, "_tEnd", &r->t_end);
+	if ((v = get(o, "_trailers")) != NULL)
+		headers_load(l, v, where, &r->trailers);
 	return r;
 }
 
@@ -1686,6 +1694,8 @@ response_load(struct har_load *l, json_t *o, const char *where)
 		    load_size(l, v, lbl, "size") : -1, &r->body);
 	load_num(l, o, where, "_tStart", &r->t_start);
 	load_num(l, o, where, "_tEnd", &r->t_end);
+	if ((v = get(o, "_trailers")) != NULL)
+		headers_load(l, v, where, &r->trailers);
 	return r;
 }
 
@@ -1889,6 +1899,12 @@ entry_load(struct har_load *l, json_t *e)
 	load_name(l, e, "entry", "_replay", replay_names, &replay);
 	f->replay = replay;
 	load_u64(l, e, "entry", "_replayOf", &f->replay_of);
+	{
+		int sid = 0;
+
+		load_int32(l, e, "entry", "_streamId", &sid);
+		f->stream_id = sid;
+	}
 	load_bool(l, e, "entry", "_clientGone", &f->client_gone);
 	load_bool(l, e, "entry", "_modified", &f->modified);
 	if ((o = get_obj(l, e, "", "_dns")) != NULL) {

@@ -150,6 +150,7 @@ cmp_request(const struct flow_request *a, const struct flow_request *b,
 	cmp_str(a->path, b->path, "path");
 	cmp_str(a->version, b->version, "request version");
 	cmp_headers(&a->headers, &b->headers, "request headers");
+	cmp_headers(&a->trailers, &b->trailers, "request trailers");
 	cmp_body(&a->body, &b->body, "request body");
 	cmp_num(a->t_start, b->t_start, "request t_start");
 	cmp_num(a->t_end, b->t_end, "request t_end");
@@ -167,6 +168,7 @@ cmp_response(const struct flow_response *a, const struct flow_response *b,
 	cmp_str(a->reason, b->reason, "reason");
 	cmp_str(a->version, b->version, "response version");
 	cmp_headers(&a->headers, &b->headers, "response headers");
+	cmp_headers(&a->trailers, &b->trailers, "response trailers");
 	cmp_body(&a->body, &b->body, "response body");
 	cmp_num(a->t_start, b->t_start, "response t_start");
 	cmp_num(a->t_end, b->t_end, "response t_end");
@@ -187,6 +189,8 @@ cmp_tls(const struct flow_tls *a, const struct flow_tls *b)
 	cmp_num(a->cert_not_after, b->cert_not_after, "cert not after");
 	cmp_str(a->cert_sha256, b->cert_sha256, "cert sha256");
 	cmp_int(a->passthrough, b->passthrough, "tls passthrough");
+	cmp_str(a->passthrough_reason, b->passthrough_reason,
+	    "tls passthrough reason");
 }
 
 /* Every field a HAR round trip must keep (not mem, not front). */
@@ -194,6 +198,7 @@ static void
 cmp_flow(const struct flow *a, const struct flow *b)
 {
 	cmp_int((long long)a->id, (long long)b->id, "id");
+	cmp_int(a->stream_id, b->stream_id, "stream id");
 	cmp_int(a->type, b->type, "type");
 	cmp_int(a->state, b->state, "state");
 	cmp_str(a->client, b->client, "client");
@@ -297,9 +302,13 @@ flow_full(uint64_t id)
 	r->t_start = t0 + 0.0001;
 	r->t_end = t0 + 0.0002;
 
+	f->stream_id = 5;
+	hdr(&r->trailers, "x-request-checksum", "abc");
 	s = f->response = core_flow_response_new();
 	s->status = 201;
 	core_flow_set(&s->reason, "Created");
+	hdr(&s->trailers, "grpc-status", "0");
+	hdr(&s->trailers, "grpc-message", "");
 	core_flow_set(&s->version, "HTTP/1.1");
 	hdr(&s->headers, "Content-Type", "image/png");
 	hdr(&s->headers, "Set-Cookie", "sid=xyz; Path=/; Domain=example.com; "
@@ -373,8 +382,10 @@ flow_stream(enum flow_type type, uint64_t id)
 		    "2606:2800:21f:cb07:6820:80da:af6b:8b2c\n"
 		    "example.com. 300 IN AAAA 2001:db8::1");
 	}
-	if (type == FLOW_UDP)
+	if (type == FLOW_UDP) {
 		f->server_tls.passthrough = 1;
+		core_flow_set(&f->server_tls.passthrough_reason, "--ignore-hosts");
+	}
 	return f;
 }
 
