@@ -587,10 +587,15 @@ request_start(struct h1down *h)
 		const char *conn = core_flow_header_get(&fr->headers,
 		    "connection");
 
-		/* WebSocket and other upgrades: passed on, then relayed. */
+		const char *up = core_flow_header_get(&fr->headers, "upgrade");
+
+		/* WebSocket and other upgrades: passed on, then relayed. An
+		 * upgrade to h2c is declined (RFC 9113 3.2 lets a server): the
+		 * request goes on as HTTP/1.1 without it, so the streams it
+		 * would carry are never relayed unparsed. */
 		t.upgrade = r.minor == 1 && conn != NULL &&
 		    core_http1_list_has(conn, strlen(conn), "upgrade") &&
-		    core_flow_header_get(&fr->headers, "upgrade") != NULL;
+		    up != NULL && !core_http1_list_has(up, strlen(up), "h2c");
 	}
 	h->minor = r.minor;
 	h->is_head = strcmp(fr->method, "HEAD") == 0;
