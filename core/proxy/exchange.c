@@ -559,6 +559,17 @@ core_exchange_response_end(struct exchange *x, const struct flow_headers *tr)
 }
 
 void
+core_exchange_timeout(struct exchange *x)
+{
+	char why[64];
+
+	snprintf(why, sizeof why, "idle timeout after %d s: the server did "
+	    "not answer in time", LIMIT_IDLE_CLIENT_SEC);
+	fail(x, x->state == XS_RESPONDING ? 0 : 504, "Gateway Timeout", "%s",
+	    why);
+}
+
+void
 core_exchange_server_gone(struct exchange *x, const char *why, int retry)
 {
 	/* A reused connection the server closed just as the request went

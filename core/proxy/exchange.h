@@ -133,6 +133,9 @@ void		 core_exchange_response_end(struct exchange *,
 void		 core_exchange_server_gone(struct exchange *, const char *why,
 		    int retry);
 void		 core_exchange_up_drained(struct exchange *);
+/* Nothing moved for LIMIT_IDLE_CLIENT_SEC: the client gets 504 (or a
+ * reset once a response started), the flow the reason. */
+void		 core_exchange_timeout(struct exchange *);
 /* The up side's TLS handshake is done (for the flow's record). */
 void		 core_exchange_up_tls(struct exchange *, struct stream *);
 

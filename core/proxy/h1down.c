@@ -830,15 +830,8 @@ client_idle(void *arg)
 
 	h->busy++;
 	if (h->x != NULL) {
-		struct exchange *x = h->x;
-
-		h->x = NULL;
-		core_flow_error(core_exchange_flow(x), "idle timeout after %d s",
-		    LIMIT_IDLE_CLIENT_SEC);
 		/* The exchange answers 504 (or resets) through op_fail. */
-		h->x = x;
-		core_exchange_server_gone(x, "server did not answer in time",
-		    0);
+		core_exchange_timeout(h->x);
 	} else if (h->connecting == NULL && h->in.len > 0) {
 		/* Part of a head, and no more of it in time (slowloris). */
 		struct flow *f = core_conn_flow(h->c, FLOW_HTTP);

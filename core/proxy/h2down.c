@@ -161,6 +161,7 @@ flush_timer(void *arg)
 static void
 dirty(struct h2down *h)
 {
+	core_loop_timer_set(h->idle, LIMIT_IDLE_CLIENT_SEC);
 	if (!core_loop_timer_pending(h->flush_later))
 		core_loop_timer_set(h->flush_later, 0);
 }
@@ -507,6 +508,7 @@ client_data(void *arg, const char *p, size_t n)
 	struct h2down *h = arg;
 	char *cause = NULL;
 
+	core_loop_timer_set(h->idle, LIMIT_IDLE_CLIENT_SEC);
 	h->busy++;
 	if (core_h2_feed(h->h2, p, n, &cause) == -1) {
 		/* A flood or a broken session: the client is cut off, and
@@ -572,9 +574,22 @@ static void
 client_idle(void *arg)
 {
 	struct h2down *h = arg;
+	struct dstream *s;
 
 	if (h->streams != NULL) {
+		/* Nothing moved on any stream for that long: their servers
+		 * did not answer in time (each fails with 504 or a reset). */
+		h->busy++;
+		for (;;) {
+			for (s = h->streams; s != NULL && s->x == NULL;
+			    s = s->next)
+				;
+			if (s == NULL)
+				break;
+			core_exchange_timeout(s->x);
+		}
 		core_loop_timer_set(h->idle, LIMIT_IDLE_CLIENT_SEC);
+		settle(h);
 		return;
 	}
 	core_h2_goaway(h->h2, H2_NO_ERROR);
