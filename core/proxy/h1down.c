@@ -35,6 +35,7 @@ struct h1down {
 	struct conn		*c;
 	struct buf		 in;		/* client bytes not parsed yet */
 	struct loop_timer	*idle;
+	struct loop_timer	*resume;	/* reading again, from the loop */
 	struct exchange		*x;		/* the exchange now, if any */
 	int			 minor;		/* its client's HTTP/1.<minor> */
 	int			 is_head;	/* it is a HEAD */
@@ -77,6 +78,7 @@ h_free(struct h1down *h)
 	if (h->handed_off) {
 		/* The connection went on as HTTP/2: only this codec goes. */
 		core_loop_timer_free(h->idle);
+		core_loop_timer_free(h->resume);
 		core_buf_free(&h->in);
 		core_buf_free(&h->cout);
 		free(h);
@@ -101,6 +103,7 @@ h_free(struct h1down *h)
 		c->s = NULL;
 	}
 	core_loop_timer_free(h->idle);
+	core_loop_timer_free(h->resume);
 	core_http1_chunked_free(&h->req_ch);
 	core_buf_free(&h->in);
 	core_buf_free(&h->cout);
@@ -284,16 +287,28 @@ op_pending(void *side)
 	return core_stream_pending(h->c->s) + h->cout.len;
 }
 
+/* Reading resumes from the loop, never inside the exchange's call (its
+ * ops must not call back into it). */
+static void
+resume_reading(void *arg)
+{
+	struct h1down *h = arg;
+
+	h->busy++;
+	client_process(h);
+	settle(h);
+}
+
 static void
 op_pause(void *side, int paused)
 {
 	struct h1down *h = side;
 
 	h->x_paused = paused;
-	if (h->busy == 0 && !paused)
-		client_process(h);
-	else if (paused)
+	if (paused)
 		core_stream_pause(h->c->s, 1);
+	else if (!core_loop_timer_pending(h->resume))
+		core_loop_timer_set(h->resume, 0);
 }
 
 /* The exchange is over: the next request, or the end. */
@@ -861,6 +876,7 @@ core_h1down_start(struct conn *c, const char *pre, size_t prelen)
 	c->codec_ops = &h1down_codec;
 	c->codec = h;
 	h->idle = core_loop_timer_new(core_loop, client_idle, h);
+	h->resume = core_loop_timer_new(core_loop, resume_reading, h);
 	/* Bytes the sniffer read are the start of a head: its deadline runs. */
 	core_loop_timer_set(h->idle, prelen > 0 ? LIMIT_HEAD_SEC :
 	    LIMIT_IDLE_CLIENT_SEC);
