@@ -17,6 +17,7 @@
 #include <brotli/encode.h>
 #include <zlib.h>
 
+#include "core/flows/bodyfmt.h"
 #include "core/flows/flow.h"
 #include "core/flows/search.h"
 #include "core/flows/store.h"
@@ -394,6 +395,62 @@ test_stop_and_where(void **state)
 	core_flow_free(f);
 }
 
+/* Bodies are searched as text or hex by core_bodyfmt_is_text, which
+ * skips plain ASCII eight bytes at a time: every byte that stops it, at
+ * every place in and across a word, gives the answer a byte loop does. */
+static int
+is_text_bytewise(const unsigned char *s, size_t len)
+{
+	size_t i, ctl = 0;
+
+	for (i = 0; i < len; i++) {
+		if (s[i] == 0 || s[i] >= 0x80)
+			return -1;	/* decided by other rules: skip */
+		if (s[i] < 0x20 && s[i] != '\n' && s[i] != '\r' &&
+		    s[i] != '\t' && s[i] != '\f' && s[i] != 0x1b)
+			ctl++;
+	}
+	return ctl * 20 <= len;
+}
+
+static void
+test_is_text_words(void **state)
+{
+	static const unsigned char odd[] = { 0x00, 0x01, 0x1f, 0x7f, 0x80,
+	    0xc3, 0xff, '\n', '\t', 0x1b };
+	unsigned char buf[40];
+	size_t k, p, len;
+	int want;
+
+	for (len = 1; len <= sizeof buf; len++)
+		for (p = 0; p < len; p++)
+			for (k = 0; k < sizeof odd; k++) {
+				memset(buf, 'x', sizeof buf);
+				buf[p] = odd[k];
+				want = is_text_bytewise(buf, len);
+				if (odd[k] == 0 || (odd[k] >= 0x80 &&
+				    odd[k] != 0xc3))
+					want = 0;	/* NUL, bad UTF-8 */
+				else if (odd[k] == 0xc3)
+					/* a lead byte: text only before
+					 * a continuation, or cut at the end */
+					want = 0;
+				if (want == -1)
+					continue;
+				assert_int_equal(core_bodyfmt_is_text(
+				    (const char *)buf, len, 0), want);
+			}
+	/* Valid UTF-8 across a word boundary, and controls past 1 in 20. */
+	memcpy(buf, "abcdef\xc3\xa9ghijklmnop", 18);
+	assert_true(core_bodyfmt_is_text((const char *)buf, 18, 0));
+	memset(buf, 1, 16);
+	memset(buf + 16, 'a', 24);
+	assert_false(core_bodyfmt_is_text((const char *)buf, 40, 0));
+	buf[0] = 1;
+	memset(buf + 1, 'a', 39);
+	assert_true(core_bodyfmt_is_text((const char *)buf, 40, 0));
+}
+
 int
 main(void)
 {
@@ -407,6 +464,7 @@ main(void)
 		cmocka_unit_test(test_hex_and_raw),
 		cmocka_unit_test(test_evicted_counted),
 		cmocka_unit_test(test_stop_and_where),
+		cmocka_unit_test(test_is_text_words),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
