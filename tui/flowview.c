@@ -63,7 +63,7 @@ static const struct tui_keyhelp keys[] = {
 	{ "PgUp PgDn space", "scroll a page" },
 	{ "g G", "top, bottom" },
 	{ "/", "search (case-insensitive)" },
-	{ "n N", "next, previous match" },
+	{ "n N", "next, previous match (from the hit list: hit)" },
 	{ "e", "edit this tab's request or response in $EDITOR" },
 	{ "a A X V r D m d ; x", "as in the flow list" },
 	{ "i I R w L", "as in the flow list" },
