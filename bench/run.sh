@@ -270,4 +270,5 @@ echo
 echo "## (i) loading a 500 MB HAR (issue 11)"
 echo
 sh bench/har.sh
+echo; sh bench/search.sh
 } | tee "$OUT"

@@ -13,8 +13,10 @@
 
 #include "core/flows/bodyfmt.h"
 #include "core/flows/flow.h"
+#include "core/flows/search.h"
 #include "core/flows/store.h"
 #include "core/loop/buf.h"
+#include "tui/hits.h"
 #include "tui/screen.h"
 #include "tui/tui.h"
 
@@ -23,7 +25,11 @@ enum { TAB_REQUEST, TAB_RESPONSE, TAB_DETAIL, NTABS };
 struct line {
 	size_t		 off, len;
 	enum tui_role	 role;
+	int		 cont;		/* a wrapped line's continuation */
 };
+
+/* Where a tab's sections start, for landing on a search hit. */
+enum { MARK_HEAD, MARK_BODY, MARK_TRAIL, MARK_URL, NMARKS };
 
 struct doc {
 	struct buf	 text;
@@ -32,6 +38,7 @@ struct doc {
 	struct bodyfmt	 body;		/* kept for hex lines */
 	size_t		 hex_n;		/* hex lines after the text lines */
 	int		 width;		/* wrapped for this many columns */
+	size_t		 mark[NMARKS];	/* first line, or SIZE_MAX */
 };
 
 static struct {
@@ -43,6 +50,10 @@ static struct {
 	struct doc	 doc;
 	char		 search[256];
 	int		 rows;
+	int		 hit;		/* opened from the hit list: n N */
+	int		 hit_pending;	/* scroll to it at the next build */
+	enum search_where hit_where;
+	size_t		 hit_line;
 } V;
 
 static const struct tui_keyhelp keys[] = {
@@ -52,7 +63,7 @@ static const struct tui_keyhelp keys[] = {
 	{ "PgUp PgDn space", "scroll a page" },
 	{ "g G", "top, bottom" },
 	{ "/", "search (case-insensitive)" },
-	{ "n N", "next, previous match" },
+	{ "n N", "next, previous match (from the hit list: hit)" },
 	{ "e", "edit this tab's request or response in $EDITOR" },
 	{ "a A X V r D m d ; x", "as in the flow list" },
 	{ "i I R w L", "as in the flow list" },
@@ -74,6 +85,7 @@ doc_clear(struct doc *d)
 	core_bodyfmt_free(&d->body);
 	d->n = 0;
 	d->hex_n = 0;
+	memset(d->mark, 0xff, sizeof d->mark);
 }
 
 static void
@@ -88,6 +100,7 @@ doc_line(struct doc *d, const char *s, size_t len, enum tui_role role)
 	d->v[d->n].off = d->text.len;
 	d->v[d->n].len = len;
 	d->v[d->n].role = role;
+	d->v[d->n].cont = 0;
 	d->n++;
 	core_buf_append(&d->text, s, len);
 }
@@ -113,12 +126,12 @@ doc_text(struct doc *d, const char *s, size_t len, enum tui_role role)
 					j++;
 				while (j < i && ((unsigned char)s[j] & 0xc0) ==
 				    0x80);
+			doc_line(d, s + cut, (j < i ? j : i) - cut, role);
+			d->v[d->n - 1].cont = cut > start;
 			if (j < i) {
-				doc_line(d, s + cut, j - cut, role);
 				cut = j;
 				continue;
 			}
-			doc_line(d, s + cut, i - cut, role);
 			break;
 		}
 		if (i == len)
@@ -168,6 +181,7 @@ doc_trailers(struct doc *d, const struct flow_headers *t)
 		return;
 	doc_printf(d, ROLE_NORMAL, "%s", "");
 	doc_printf(d, ROLE_DIM, "[trailers]");
+	d->mark[MARK_TRAIL] = d->n;
 	doc_headers(d, t);
 }
 
@@ -196,6 +210,7 @@ doc_body(struct doc *d, const struct flow_headers *h,
 	    d->body.note != NULL ? ", cannot decode" : "");
 	if (d->body.note != NULL)
 		doc_printf(d, ROLE_ERROR, "%s", d->body.note);
+	d->mark[MARK_BODY] = d->n;
 	if (d->body.kind == BODYFMT_HEX)
 		d->hex_n = core_bodyfmt_hex_lines(d->body.len);
 	else
@@ -225,6 +240,7 @@ build_request(struct doc *d, const struct flow *f)
 	else
 		doc_printf(d, ROLE_KEY, "%s %s %s", r->method ? r->method : "?",
 		    r->path ? r->path : "/", r->version ? r->version : "");
+	d->mark[MARK_HEAD] = d->n;
 	doc_headers(d, &r->headers);
 	doc_printf(d, ROLE_NORMAL, "%s", "");
 	doc_body(d, &r->headers, &r->body);
@@ -253,6 +269,7 @@ build_response(struct doc *d, const struct flow *f)
 			doc_printf(d, ROLE_DIM, "no answer yet");
 		else
 			doc_printf(d, ROLE_KEY, "rcode %d", f->dns->rcode);
+		d->mark[MARK_BODY] = d->n;
 		if (f->dns->answers != NULL)
 			doc_text(d, f->dns->answers, strlen(f->dns->answers),
 			    ROLE_NORMAL);
@@ -278,6 +295,7 @@ build_response(struct doc *d, const struct flow *f)
 		    "the client (a resumes, e edits)");
 	doc_printf(d, status_role_line(r->status), "%s %d %s",
 	    r->version ? r->version : "", r->status, r->reason ? r->reason : "");
+	d->mark[MARK_HEAD] = d->n;
 	doc_headers(d, &r->headers);
 	doc_printf(d, ROLE_NORMAL, "%s", "");
 	doc_body(d, &r->headers, &r->body);
@@ -417,6 +435,7 @@ build_detail(struct doc *d, const struct flow *f)
 
 	doc_printf(d, ROLE_KEY, "Flow %llu: %s", (unsigned long long)f->id,
 	    core_flow_type_name(f->type));
+	d->mark[MARK_URL] = d->n;
 	doc_printf(d, ROLE_NORMAL, "  URL       %s", url);
 	free(url);
 	doc_printf(d, ROLE_NORMAL, "  state     %s%s%s",
@@ -544,6 +563,7 @@ tui_flowview_done(void)
 void
 tui_flowview_open(struct flow *f)
 {
+	V.hit = V.hit_pending = 0;
 	V.f = f;
 	V.gone = 0;
 	memset(V.scroll, 0, sizeof V.scroll);
@@ -557,6 +577,62 @@ struct flow *
 tui_flowview_flow(void)
 {
 	return V.f;
+}
+
+/* The doc line of the pending hit: the line-th unwrapped line of its
+ * section (a hex dump's lines follow the text lines). */
+static void
+land_on_hit(void)
+{
+	int m;
+	size_t i, k = 0;
+
+	V.hit_pending = 0;
+	switch (V.hit_where) {
+	case SEARCH_URL:
+		m = MARK_URL;
+		break;
+	case SEARCH_REQ_BODY:
+	case SEARCH_RESP_BODY:
+		m = MARK_BODY;
+		break;
+	case SEARCH_REQ_TRAILER:
+	case SEARCH_RESP_TRAILER:
+		m = MARK_TRAIL;
+		break;
+	default:
+		m = MARK_HEAD;
+		break;
+	}
+	if (V.doc.mark[m] == SIZE_MAX)
+		return;
+	if (m == MARK_BODY && V.doc.body.kind == BODYFMT_HEX) {
+		V.scroll[V.tab] = V.doc.n + V.hit_line;
+		return;
+	}
+	for (i = V.doc.mark[m]; i < V.doc.n; i++) {
+		if (V.doc.v[i].cont)
+			continue;
+		if (k++ == V.hit_line)
+			break;
+	}
+	V.scroll[V.tab] = i < V.doc.n ? i : V.doc.mark[m];
+}
+
+void
+tui_flowview_open_hit(struct flow *f, int where, size_t line,
+    const char *match, size_t mlen)
+{
+	tui_flowview_open(f);
+	V.tab = where == SEARCH_URL ? TAB_DETAIL :
+	    where <= SEARCH_REQ_TRAILER ? TAB_REQUEST : TAB_RESPONSE;
+	if (mlen >= sizeof V.search)
+		mlen = sizeof V.search - 1;
+	memcpy(V.search, match, mlen);
+	V.search[mlen] = '\0';
+	V.hit = V.hit_pending = 1;
+	V.hit_where = (enum search_where)where;
+	V.hit_line = line;
 }
 
 static void
@@ -599,6 +675,8 @@ tui_flowview_draw(int top, int rows)
 	draw_tabs(top + 1);
 	if (V.stale || V.doc.width != COLS)
 		build();
+	if (V.hit_pending)
+		land_on_hit();
 	V.rows = rows - 2;
 	n = doc_lines();
 	if (V.rows < 1)
@@ -650,6 +728,7 @@ search_step(int dir, int from_current)
 static int
 search_submit(const char *text, void *arg)
 {
+	V.hit = 0;	/* n and N now search this flow */
 	snprintf(V.search, sizeof V.search, "%s", text);
 	if (V.stale || V.doc.width != COLS)
 		build();
@@ -715,10 +794,11 @@ tui_flowview_key(int key)
 		    search_submit, NULL);
 		break;
 	case 'n':
-		search_step(1, 0);
-		break;
 	case 'N':
-		search_step(-1, 0);
+		if (V.hit)
+			flags |= tui_hits_step(key == 'n' ? 1 : -1);
+		else
+			search_step(key == 'n' ? 1 : -1, 0);
 		break;
 	case 'e':
 		if (V.tab == TAB_DETAIL)

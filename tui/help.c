@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "core/flows/filter.h"
+#include "tui/hits.h"
 #include "tui/screen.h"
 #include "tui/tui.h"
 
@@ -42,6 +43,8 @@ title_of(enum tui_screen_id id)
 		return "flow view";
 	case TUI_RULES:
 		return "intercept rules";
+	case TUI_HITS:
+		return "search hits";
 	case TUI_HELP:
 		break;
 	}
@@ -58,6 +61,8 @@ keys_of(enum tui_screen_id id, size_t *n)
 		return tui_flowview_keys(n);
 	case TUI_RULES:
 		return tui_rules_keys(n);
+	case TUI_HITS:
+		return tui_hits_keys(n);
 	case TUI_HELP:
 		break;
 	}

@@ -19,6 +19,7 @@
 #include "core/proxy/local.h"
 #include "core/proxy/replay.h"
 #include "tui/format.h"
+#include "tui/hits.h"
 #include "tui/screen.h"
 #include "tui/tui.h"
 
@@ -40,6 +41,7 @@ static const struct tui_keyhelp keys[] = {
 	{ "PgUp PgDn space", "a page up, down" },
 	{ "Enter", "open the flow" },
 	{ "f", "view filter (Enter on empty clears)" },
+	{ "/", "search every shown flow: text, or re:REGEX; smart case" },
 	{ "F", "follow new flows on/off" },
 	{ "o", "sort order: time size duration status host method" },
 	{ "v", "reverse the order" },
@@ -760,6 +762,9 @@ tui_list_key(int key)
 		tui_prompt_open("filter: ", core_view_filter_text(v) ?
 		    core_view_filter_text(v) : "", HIST_FILTER, filter_change,
 		    filter_submit, NULL);
+		break;
+	case '/':
+		tui_hits_prompt();
 		break;
 	case 'F':
 		L.follow = !L.follow;

@@ -13,6 +13,7 @@
 #include "core/flows/filter.h"
 #include "core/flows/flow.h"
 #include "core/flows/har.h"
+#include "core/flows/search.h"
 #include "core/flows/store.h"
 #include "core/loop/loop.h"
 #include "core/loop/trawl.h"
@@ -25,6 +26,7 @@
 #include "tui/dump.h"
 #include "tui/dumpcmd.h"
 #include "tui/screen.h"
+#include "tui/searchcmd.h"
 
 static struct har_writer	*har_out;
 static struct filter		*save_filter;
@@ -44,6 +46,8 @@ usage(FILE *out)
 "  --listen-host HOST            address to listen on in regular mode\n"
 "  -p, --listen-port PORT        port to listen on in regular mode\n"
 "  --dump                        no screen: print one line per finished flow\n"
+"  --search TEXT                 no screen: print the hits of TEXT (re:REGEX),\n"
+"                                exit 0 with hits, 1 without\n"
 "  -q, --quiet                   print nothing (with --dump)\n"
 "  -w, --save FILE               save flows (matching FILTER) to a HAR file\n"
 "  -r, --read FILE               load flows from a HAR file\n"
@@ -156,7 +160,7 @@ load_one(struct flow *f, void *unused)
 enum {
 	OPT_MODE = 256, OPT_LISTEN_HOST, OPT_DUMP, OPT_CASE, OPT_INTERCEPT,
 	OPT_INTERCEPT_TIMEOUT, OPT_VIEW_FILTER, OPT_CONFDIR, OPT_UPSTREAM_CA,
-	OPT_IGNORE_HOSTS, OPT_TLS_AUTO_IGNORE, OPT_KEYLOG, OPT_CGROUP
+	OPT_IGNORE_HOSTS, OPT_TLS_AUTO_IGNORE, OPT_KEYLOG, OPT_CGROUP, OPT_SEARCH
 };
 
 int
@@ -183,11 +187,14 @@ main(int argc, char **argv)
 		{ "tls-auto-ignore", no_argument, NULL, OPT_TLS_AUTO_IGNORE },
 		{ "keylog", required_argument, NULL, OPT_KEYLOG },
 		{ "cgroup", required_argument, NULL, OPT_CGROUP },
+		{ "search", required_argument, NULL, OPT_SEARCH },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'v' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct filter *filter = NULL, *vf;
+	struct search *search = NULL;
+	const char *search_text = NULL;
 	struct sigaction sa;
 	char *cause = NULL, *end, **rules = NULL;
 	struct mitm_options mo;
@@ -288,6 +295,10 @@ main(int argc, char **argv)
 		case OPT_CGROUP:
 			opts.cgroup = optarg;
 			break;
+		case OPT_SEARCH:
+			search_text = optarg;
+			opts.dump = 1;	/* the hits are the output */
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -330,6 +341,12 @@ main(int argc, char **argv)
 		}
 	}
 	free(rules);
+	if (search_text != NULL &&
+	    (search = core_search_compile(search_text, &cause)) == NULL) {
+		fprintf(stderr, "trawl: bad --search: %s\n", cause);
+		free(cause);
+		return 2;
+	}
 	if (opts.view_filter != NULL) {
 		vf = core_filter_compile(opts.view_filter, fflags, &cause);
 		if (vf == NULL) {
@@ -369,7 +386,9 @@ main(int argc, char **argv)
 		fprintf(stderr, "trawl: cannot create the event loop\n");
 		return 1;
 	}
-	if (opts.dump && !opts.quiet)
+	if (search != NULL)
+		tui_searchcmd_start(stdout, search, filter, opts.quiet);
+	else if (opts.dump && !opts.quiet)
 		tui_dump_start(stdout, filter);
 	if (opts.write_file != NULL) {
 		har_out = core_har_writer_open(opts.write_file, &cause);
@@ -431,6 +450,12 @@ out:
 		rc = 1;
 	}
 	core_local_stop();
+	if (search != NULL) {
+		/* Like grep: 0 with a hit, 1 without, 2 when it failed. */
+		tui_searchcmd_done(stderr);
+		rc = rc != 0 ? 2 : tui_searchcmd_hits() > 0 ? 0 : 1;
+	}
+	core_search_free(search);
 	free(cause);
 	if (har_out != NULL)
 		core_har_writer_close(har_out);

@@ -20,6 +20,7 @@
 #include "core/flows/view.h"
 #include "core/loop/loop.h"
 #include "core/loop/trawl.h"
+#include "tui/hits.h"
 #include "tui/screen.h"
 #include "tui/tui.h"
 
@@ -330,6 +331,7 @@ tui_screen_attach(void)
 	tui_screen_push(TUI_LIST);
 	tui_list_init();
 	tui_flowview_init();
+	tui_hits_init();
 	tui_statusbar_init();
 	core_store_subscribe(on_store, NULL);
 	scr.attached = 1;
@@ -345,6 +347,7 @@ tui_screen_detach(void)
 	core_store_unsubscribe(on_store, NULL);
 	tui_prompt_done();
 	tui_statusbar_done();
+	tui_hits_done();
 	tui_flowview_done();
 	tui_list_done();
 	core_view_free(scr.view);
@@ -374,6 +377,9 @@ tui_screen_key(int key)
 		break;
 	case TUI_RULES:
 		flags |= tui_rules_key(key);
+		break;
+	case TUI_HITS:
+		flags |= tui_hits_key(key);
 		break;
 	}
 	return flags;
@@ -416,6 +422,9 @@ tui_screen_draw(void)
 			break;
 		case TUI_RULES:
 			tui_rules_draw(0, rows);
+			break;
+		case TUI_HITS:
+			tui_hits_draw(0, rows);
 			break;
 		}
 		tui_statusbar_draw(LINES - 2);

@@ -29,7 +29,8 @@ enum tui_screen_id {
 	TUI_LIST,
 	TUI_FLOW,
 	TUI_HELP,
-	TUI_RULES
+	TUI_RULES,
+	TUI_HITS	/* search hits across flows (hits.h) */
 };
 
 /* Drawing roles; the attributes follow NO_COLOR and the terminal. */

@@ -14,6 +14,7 @@
 #include "core/loop/trawl.h"
 #include "core/proxy/intercept.h"
 #include "core/proxy/regular.h"
+#include "tui/hits.h"
 #include "tui/screen.h"
 #include "tui/tui.h"
 
@@ -124,7 +125,7 @@ tui_statusbar_draw(int y)
 	struct view *v = tui_screen_view();
 	const char *ft = core_view_filter_text(v), *addr, *notice;
 	double said;
-	char left[1024], right[256], rate[32], spark[64];
+	char left[1024], right[256], rate[32], spark[64], work[128];
 	size_t nr = core_intercept_count(), i, on = 0;
 	int n, prev = (sb.now + SECONDS - 1) % SECONDS, rw;
 
@@ -142,6 +143,8 @@ tui_statusbar_draw(int y)
 		    opts.spec != NULL ? opts.spec : "");
 	else
 		n += snprintf(left + n, sizeof left - n, "no proxy");
+	if (tui_hits_status(work, sizeof work) && (size_t)n < sizeof left)
+		n += snprintf(left + n, sizeof left - n, " | %s", work);
 	if ((notice = core_notice_text(&said)) != NULL &&
 	    core_now() - said < NOTICE_SEC && (size_t)n < sizeof left)
 		n += snprintf(left + n, sizeof left - n, " | %s", notice);

@@ -32,6 +32,11 @@ void	 tui_flowview_open(struct flow *);
 void	 tui_flowview_draw(int top, int rows);
 int	 tui_flowview_key(int key);
 struct flow *tui_flowview_flow(void);
+/* Opens f on the tab of a search hit (an enum search_where) scrolled to
+ * its line, the match highlighted; n and N then step through the hit
+ * list (hits.h) instead of this flow's text. */
+void	 tui_flowview_open_hit(struct flow *, int where, size_t line,
+	    const char *match, size_t mlen);
 const struct tui_keyhelp *tui_flowview_keys(size_t *n);
 
 /* help.c: the keys of the screen below. */

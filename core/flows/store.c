@@ -107,15 +107,27 @@ remove_at(size_t i)
 	core_flow_free(f);
 }
 
+/* The bytes go, the size stays: the list still shows it, and a search
+ * can say which bodies it could not read. */
+static void
+drop_body(struct flow_body *b)
+{
+	uint64_t total = b->total;
+
+	core_flow_body_clear(b);
+	b->total = total;
+	b->truncated = total > 0;
+}
+
 static void
 drop_bodies(struct flow *f)
 {
 	if (f->request != NULL)
-		core_flow_body_clear(&f->request->body);
+		drop_body(&f->request->body);
 	if (f->response != NULL)
-		core_flow_body_clear(&f->response->body);
-	core_flow_body_clear(&f->up);
-	core_flow_body_clear(&f->down);
+		drop_body(&f->response->body);
+	drop_body(&f->up);
+	drop_body(&f->down);
 	account(f);
 }
 
