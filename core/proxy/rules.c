@@ -900,6 +900,14 @@ header_set(struct flow_headers *h, const char *name, const char *value)
 	*h = out;
 }
 
+/* A field's name is the rule's: the first letter decides most. */
+static int
+name_is(const char *name, const struct rule *r)
+{
+	return (name[0] | 0x20) == (r->name[0] | 0x20) &&
+	    strcasecmp(name, r->name) == 0;
+}
+
 /* Whether a modify-headers rule would change h. */
 static int
 header_differs(const struct flow_headers *h, const struct rule *r)
@@ -908,7 +916,7 @@ header_differs(const struct flow_headers *h, const struct rule *r)
 	int same = 0;
 
 	for (i = 0; i < h->n; i++) {
-		if (strcasecmp(h->v[i].name, r->name) == 0) {
+		if (name_is(h->v[i].name, r)) {
 			n++;
 			same = r->value != NULL && strcmp(h->v[i].value,
 			    r->value) == 0;
@@ -927,14 +935,18 @@ modify_headers(struct flow *f, int side)
 {
 	struct flow_headers *h = side == SIDE_REQUEST ? &f->request->headers :
 	    &f->response->headers;
-	size_t i;
-	int any = 0;
+	struct flow_headers out = { 0 };
+	struct rule *m[64];
+	size_t i, nm = 0, j;
+	int any = 0, differs[64];
 
-	for (i = 0; i < nrules; i++) {
-		if (applies(rules[i], RULES_MODIFY_HEADERS, side, f) &&
-		    header_differs(h, rules[i])) {
-			any = 1;
-			break;
+	/* Matching again after a change would see changed headers (~h):
+	 * the set of rules is decided once, on the message as it came. */
+	for (i = 0; i < nrules && nm < 64; i++) {
+		if (applies(rules[i], RULES_MODIFY_HEADERS, side, f)) {
+			differs[nm] = header_differs(h, rules[i]);
+			any |= differs[nm];
+			m[nm++] = rules[i];
 		}
 	}
 	if (!any)
@@ -943,27 +955,24 @@ modify_headers(struct flow *f, int side)
 		keep_request(f);
 	else
 		keep_response(f);
-	h = side == SIDE_REQUEST ? &f->request->headers : &f->response->headers;
-	/* Matching again after each change would see changed headers
-	 * (~h): decide the set of rules once. */
-	{
-		struct rule *m[64];
-		size_t nm = 0, j;
-
-		for (i = 0; i < nrules && nm < 64; i++)
-			if (applies(rules[i], RULES_MODIFY_HEADERS, side, f))
-				m[nm++] = rules[i];
-		for (j = 0; j < nm; j++) {
-			if (header_differs(h, m[j]))
-				note(f, m[j]);
-			core_flow_header_remove(h, m[j]->name);
-		}
-		for (j = 0; j < nm; j++)
-			if (m[j]->value != NULL)
-				core_flow_header_add(h, m[j]->name,
-				    strlen(m[j]->name), m[j]->value,
-				    strlen(m[j]->value));
+	for (j = 0; j < nm; j++)
+		if (differs[j])
+			note(f, m[j]);
+	/* One new list: the fields no rule names, then the rules' own. */
+	for (i = 0; i < h->n; i++) {
+		for (j = 0; j < nm && !name_is(h->v[i].name, m[j]); j++)
+			;
+		if (j == nm)
+			core_flow_header_add(&out, h->v[i].name,
+			    strlen(h->v[i].name), h->v[i].value,
+			    strlen(h->v[i].value));
 	}
+	for (j = 0; j < nm; j++)
+		if (m[j]->value != NULL)
+			core_flow_header_add(&out, m[j]->name, strlen(m[j]->name),
+			    m[j]->value, strlen(m[j]->value));
+	core_flow_headers_clear(h);
+	*h = out;
 }
 
 static void
