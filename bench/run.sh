@@ -271,4 +271,8 @@ echo "## (i) loading a 500 MB HAR (issue 11)"
 echo
 sh bench/har.sh
 echo; sh bench/search.sh
+echo
+echo "## (j) 20 active rules (issue 14)"
+echo
+sh bench/rules.sh
 } | tee "$OUT"

@@ -16,6 +16,7 @@
 #include "core/flows/search.h"
 #include "core/flows/store.h"
 #include "core/loop/buf.h"
+#include "core/proxy/rules.h"
 #include "tui/hits.h"
 #include "tui/screen.h"
 #include "tui/tui.h"
@@ -426,6 +427,35 @@ waterfall(struct doc *d, const struct flow *f)
 	bar(d, "response", t->response_start, t->end, t0, end - t0);
 }
 
+/* Which rules changed the flow, and the URL asked for when a rule
+ * (map-remote) sent the request elsewhere. */
+static void
+rules_line(struct doc *d, const struct flow *f)
+{
+	const struct flow_request *o = f->orig_request, *r = f->request;
+	struct buf b = { 0 };
+	char one[64];
+	int i;
+
+	if (f->nrule_ids == 0)
+		return;
+	for (i = 0; i < f->nrule_ids && i < FLOW_RULE_IDS; i++)
+		core_buf_printf(&b, "%s%s", i > 0 ? ", " : "",
+		    core_rules_describe(f->rule_ids[i], one, sizeof one));
+	if (f->nrule_ids > FLOW_RULE_IDS)
+		core_buf_printf(&b, " and %d more", f->nrule_ids - FLOW_RULE_IDS);
+	core_buf_append(&b, "", 1);
+	doc_printf(d, ROLE_NORMAL, "  rules     %s", core_buf_head(&b));
+	core_buf_free(&b);
+	if (o != NULL && r != NULL && (o->port != r->port ||
+	    strcmp(o->host ? o->host : "", r->host ? r->host : "") != 0 ||
+	    strcmp(o->path ? o->path : "", r->path ? r->path : "") != 0 ||
+	    strcmp(o->scheme ? o->scheme : "", r->scheme ? r->scheme : "")))
+		doc_printf(d, ROLE_NORMAL, "  asked     %s://%s:%d%s",
+		    o->scheme ? o->scheme : "http", o->host ? o->host : "",
+		    o->port, o->path ? o->path : "/");
+}
+
 static void
 build_detail(struct doc *d, const struct flow *f)
 {
@@ -442,6 +472,7 @@ build_detail(struct doc *d, const struct flow *f)
 	    (unsigned)f->state < 4 ? states[f->state] : "?",
 	    f->modified ? ", edited" : "", f->client_gone ?
 	    ", client left" : "");
+	rules_line(d, f);
 	if (f->error != NULL)
 		doc_printf(d, ROLE_ERROR, "  error     %s", f->error);
 	if (f->replay != REPLAY_NONE)

@@ -21,6 +21,7 @@
 #include "core/proxy/local.h"
 #include "core/proxy/proxy.h"
 #include "core/proxy/regular.h"
+#include "core/proxy/rules.h"
 #include "core/tls/cacmd.h"
 #include "core/tls/mitm.h"
 #include "tui/dump.h"
@@ -55,6 +56,14 @@ usage(FILE *out)
 "  --intercept EXPR              pause flows matching EXPR (repeatable)\n"
 "  --intercept-timeout SECONDS   resume paused flows after SECONDS\n"
 "  --view-filter EXPR            show only flows matching EXPR\n"
+"  --modify-headers [/F]/NAME/[@]VALUE   set (or remove) a header\n"
+"  --modify-body [/F]/REGEX/[@]REPL      substitute in decoded bodies\n"
+"  --map-remote [/F]/URL-REGEX/URL       send requests elsewhere\n"
+"  --map-local [/F]/URL-REGEX/PATH       answer from a file or directory\n"
+"  --block-list [/F]/STATUS      answer matching requests with STATUS\n"
+"  --anticache                   strip If-None-Match, If-Modified-Since\n"
+"  --anticomp                    ask servers for identity encoding\n"
+"  --config FILE                 options from FILE ($XDG_CONFIG_HOME/trawl/config)\n"
 "  --case-sensitive-filters      regexes in filters match case-sensitively\n"
 "  --confdir DIR                 where trawl's CA lives (~/.config/trawl)\n"
 "  -k, --ssl-insecure            do not verify servers' certificates\n"
@@ -160,8 +169,175 @@ load_one(struct flow *f, void *unused)
 enum {
 	OPT_MODE = 256, OPT_LISTEN_HOST, OPT_DUMP, OPT_CASE, OPT_INTERCEPT,
 	OPT_INTERCEPT_TIMEOUT, OPT_VIEW_FILTER, OPT_CONFDIR, OPT_UPSTREAM_CA,
-	OPT_IGNORE_HOSTS, OPT_TLS_AUTO_IGNORE, OPT_KEYLOG, OPT_CGROUP, OPT_SEARCH
+	OPT_IGNORE_HOSTS, OPT_TLS_AUTO_IGNORE, OPT_KEYLOG, OPT_CGROUP, OPT_SEARCH,
+	OPT_CONFIG,
+	/* One per rules kind, in enum rules_kind's order. */
+	OPT_RULE_FIRST
 };
+
+/* A rule option, compiled after every option was read. */
+struct rule_opt {
+	enum rules_kind	 kind;
+	const char	*spec;
+};
+
+/* Static, so that an early exit leaves nothing a leak checker sees. */
+static struct rule_opt	*ropts;
+static char		**cargs, **nargv;
+
+static int
+add_rules(const struct rule_opt *ro, int n)
+{
+	char *cause = NULL;
+	int i;
+
+	for (i = 0; i < n; i++) {
+		if (core_rules_add(ro[i].kind, ro[i].spec, &cause) == -1) {
+			fprintf(stderr, "trawl: bad --%s: %s\n",
+			    core_rules_kind_name(ro[i].kind), cause);
+			free(cause);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Options the config file may not hold. */
+static int
+config_refuses(const char *name)
+{
+	return strcmp(name, "config") == 0 || strcmp(name, "help") == 0 ||
+	    strcmp(name, "version") == 0;
+}
+
+/*
+ * Reads a config file of long options, one a line ("name = value",
+ * "name value", or "name" for a switch; '#' starts a comment), into
+ * args as "--name=value" words (caller frees each and the array).
+ * must: a missing file is an error (--config), else nothing to read.
+ * Rule specs are compiled once here, so an error names the line.
+ */
+static int
+read_config(const char *path, int must, const struct option *longopts,
+    char ***args, int *nargs)
+{
+	FILE *fp;
+	char *line = NULL, *cause = NULL;
+	size_t cap = 0;
+	int lineno = 0, rc = -1;
+
+	if ((fp = fopen(path, "r")) == NULL) {
+		if (!must && errno == ENOENT)
+			return 0;
+		fprintf(stderr, "trawl: %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	while (getline(&line, &cap, fp) != -1) {
+		char *p = line, *name, *val = NULL, *e, *word;
+		const struct option *o;
+		int kind;
+
+		lineno++;
+		p += strspn(p, " \t");
+		e = p + strlen(p);
+		while (e > p && strchr(" \t\r\n", e[-1]) != NULL)
+			*--e = '\0';
+		if (*p == '\0' || *p == '#')
+			continue;
+		if (strncmp(p, "--", 2) == 0)
+			p += 2;
+		name = p;
+		p += strcspn(p, " \t=");
+		if (*p != '\0') {
+			*p++ = '\0';
+			p += strspn(p, " \t");
+			if (*p == '=')
+				p++;
+			p += strspn(p, " \t");
+			val = p;
+			e = val + strlen(val);
+			if (e - val >= 2 && val[0] == '"' && e[-1] == '"') {
+				e[-1] = '\0';
+				val++;
+			}
+		}
+		for (o = longopts; o->name != NULL; o++)
+			if (strcmp(o->name, name) == 0)
+				break;
+		if (o->name == NULL || config_refuses(name)) {
+			fprintf(stderr, "trawl: %s:%d: %s option '%s'\n", path,
+			    lineno, o->name == NULL ? "unknown" : "no config "
+			    "file may hold the", name);
+			goto out;
+		}
+		if (o->has_arg == required_argument && val == NULL) {
+			fprintf(stderr, "trawl: %s:%d: '%s' needs a value\n",
+			    path, lineno, name);
+			goto out;
+		}
+		if (o->has_arg == no_argument && val != NULL && *val != '\0') {
+			fprintf(stderr, "trawl: %s:%d: '%s' takes no value\n",
+			    path, lineno, name);
+			goto out;
+		}
+		kind = core_rules_kind_of(name);
+		if (kind >= 0 && core_rules_kind_has_spec(kind)) {
+			int id = core_rules_add(kind, val, &cause);
+
+			if (id == -1) {
+				fprintf(stderr, "trawl: %s:%d: bad %s: %s\n",
+				    path, lineno, name, cause);
+				free(cause);
+				goto out;
+			}
+			core_rules_remove(id);	/* compiled for real later */
+		}
+		if (asprintf(&word, o->has_arg == no_argument ? "--%s" :
+		    "--%s=%s", name, val) == -1)
+			abort();
+		*args = realloc(*args, (*nargs + 1) * sizeof **args);
+		if (*args == NULL)
+			abort();
+		(*args)[(*nargs)++] = word;
+	}
+	rc = 0;
+out:
+	free(line);
+	fclose(fp);
+	return rc;
+}
+
+/* The config file: --config FILE (or --config=FILE) on the command
+ * line, else $XDG_CONFIG_HOME/trawl/config (~/.config/trawl/config). */
+static int
+config_args(int argc, char **argv, const struct option *longopts,
+    char ***args, int *nargs)
+{
+	const char *file = NULL, *xdg = getenv("XDG_CONFIG_HOME"),
+	    *home = getenv("HOME");
+	char *def = NULL;
+	int i, rc;
+
+	for (i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
+		if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
+			file = argv[++i];
+		else if (strncmp(argv[i], "--config=", 9) == 0)
+			file = argv[i] + 9;
+	}
+	if (file != NULL)
+		return read_config(file, 1, longopts, args, nargs);
+	if (xdg != NULL && xdg[0] != '\0') {
+		if (asprintf(&def, "%s/trawl/config", xdg) == -1)
+			abort();
+	} else if (home != NULL) {
+		if (asprintf(&def, "%s/.config/trawl/config", home) == -1)
+			abort();
+	} else
+		return 0;
+	rc = read_config(def, 0, longopts, args, nargs);
+	free(def);
+	return rc;
+}
 
 int
 main(int argc, char **argv)
@@ -188,6 +364,21 @@ main(int argc, char **argv)
 		{ "keylog", required_argument, NULL, OPT_KEYLOG },
 		{ "cgroup", required_argument, NULL, OPT_CGROUP },
 		{ "search", required_argument, NULL, OPT_SEARCH },
+		{ "config", required_argument, NULL, OPT_CONFIG },
+		{ "modify-headers", required_argument, NULL,
+		    OPT_RULE_FIRST + RULES_MODIFY_HEADERS },
+		{ "modify-body", required_argument, NULL,
+		    OPT_RULE_FIRST + RULES_MODIFY_BODY },
+		{ "map-remote", required_argument, NULL,
+		    OPT_RULE_FIRST + RULES_MAP_REMOTE },
+		{ "map-local", required_argument, NULL,
+		    OPT_RULE_FIRST + RULES_MAP_LOCAL },
+		{ "block-list", required_argument, NULL,
+		    OPT_RULE_FIRST + RULES_BLOCK_LIST },
+		{ "anticache", no_argument, NULL,
+		    OPT_RULE_FIRST + RULES_ANTICACHE },
+		{ "anticomp", no_argument, NULL,
+		    OPT_RULE_FIRST + RULES_ANTICOMP },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'v' },
 		{ NULL, 0, NULL, 0 }
@@ -198,7 +389,7 @@ main(int argc, char **argv)
 	struct sigaction sa;
 	char *cause = NULL, *end, **rules = NULL;
 	struct mitm_options mo;
-	int ch, fflags = 0, rc = 1, nrules = 0, i;
+	int ch, fflags = 0, rc = 1, nrules = 0, i, nropts = 0, ncargs = 0;
 	double secs;
 
 	raise_nofile();
@@ -210,6 +401,20 @@ main(int argc, char **argv)
 	if (i < argc && strcmp(argv[i], "ca") == 0 && i + 2 >= argc)
 		return core_cacmd(i + 1 < argc ? argv[i + 1] : NULL, mo.confdir,
 		    stdout);
+
+	/* The config file's options come first: the command line's win
+	 * where an option is given once, and add where it repeats. */
+	if (config_args(argc, argv, longopts, &cargs, &ncargs) == -1)
+		return 2;
+	if ((nargv = calloc(argc + ncargs + 1, sizeof *nargv)) == NULL)
+		abort();
+	nargv[0] = argv[0];
+	for (i = 0; i < ncargs; i++)
+		nargv[1 + i] = cargs[i];
+	for (i = 1; i < argc; i++)
+		nargv[ncargs + i] = argv[i];
+	argc += ncargs;
+	argv = nargv;
 
 	opts.mode = MODE_REGULAR;
 	opts.listen_host = strdup("127.0.0.1");
@@ -299,6 +504,21 @@ main(int argc, char **argv)
 			search_text = optarg;
 			opts.dump = 1;	/* the hits are the output */
 			break;
+		case OPT_CONFIG:
+			break;		/* read before the others */
+		case OPT_RULE_FIRST + RULES_MODIFY_HEADERS:
+		case OPT_RULE_FIRST + RULES_MODIFY_BODY:
+		case OPT_RULE_FIRST + RULES_MAP_REMOTE:
+		case OPT_RULE_FIRST + RULES_MAP_LOCAL:
+		case OPT_RULE_FIRST + RULES_BLOCK_LIST:
+		case OPT_RULE_FIRST + RULES_ANTICACHE:
+		case OPT_RULE_FIRST + RULES_ANTICOMP:
+			ropts = realloc(ropts, (nropts + 1) * sizeof *ropts);
+			if (ropts == NULL)
+				abort();
+			ropts[nropts].kind = ch - OPT_RULE_FIRST;
+			ropts[nropts++].spec = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -347,6 +567,10 @@ main(int argc, char **argv)
 		free(cause);
 		return 2;
 	}
+	core_rules_set_filter_flags(fflags);
+	if (add_rules(ropts, nropts) == -1)
+		return 2;
+	free(ropts);
 	if (opts.view_filter != NULL) {
 		vf = core_filter_compile(opts.view_filter, fflags, &cause);
 		if (vf == NULL) {
@@ -463,6 +687,11 @@ out:
 	core_mitm_free();
 	core_filter_free(filter);
 	core_loop_free(core_loop);
+	core_rules_clear();
+	for (i = 0; i < ncargs; i++)
+		free(cargs[i]);
+	free(cargs);
+	free(nargv);
 	free(opts.listen_host);
 	free(opts.spec);
 	free(opts.filter);

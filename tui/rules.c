@@ -1,10 +1,12 @@
 /*
- * rules.c -- the intercept rule list: toggle, delete, add rules and
- * switch interception on and off.
+ * rules.c -- the rule list: intercept rules (toggle, delete, add, switch
+ * interception on and off), then the modify, map and block rules of
+ * core/proxy/rules.h with how many flows each changed (toggle, delete).
  */
 #include <string.h>
 
 #include "core/proxy/intercept.h"
+#include "core/proxy/rules.h"
 #include "tui/screen.h"
 #include "tui/tui.h"
 
@@ -14,7 +16,7 @@ static const struct tui_keyhelp keys[] = {
 	{ "j k Down Up", "move" },
 	{ "space Enter", "enable / disable the rule" },
 	{ "d", "delete the rule" },
-	{ "i", "add a rule" },
+	{ "i", "add an intercept rule" },
 	{ "I", "interception on/off" },
 	{ "q Esc", "back" },
 	{ "?", "this help" },
@@ -30,20 +32,20 @@ tui_rules_keys(size_t *n)
 void
 tui_rules_draw(int top, int rows)
 {
-	size_t n = core_intercept_count(), i;
+	size_t ni = core_intercept_count(), nr = core_rules_count(), i;
 	int y;
 
 	tui_screen_fill(top, 0, ROLE_TITLE);
 	tui_screen_putf(top, 0, COLS, ROLE_TITLE, " Intercept rules: "
 	    "interception is %s", core_intercept_enabled() ? "on" : "OFF");
-	if (n == 0) {
+	if (ni + nr == 0) {
 		tui_screen_putf(top + 2, 3, COLS - 3, ROLE_DIM, "%s",
 		    "no rules: i adds one");
 		return;
 	}
-	if (cur >= n)
-		cur = n - 1;
-	for (i = 0, y = top + 1; i < n && y < top + rows; i++, y++) {
+	if (cur >= ni + nr)
+		cur = ni + nr - 1;
+	for (i = 0, y = top + 1; i < ni && y < top + rows; i++, y++) {
 		const struct intercept_rule *r = core_intercept_rule(i);
 		enum tui_role role = i == cur ? ROLE_FOCUS : ROLE_NORMAL;
 
@@ -52,14 +54,36 @@ tui_rules_draw(int top, int rows)
 		tui_screen_putf(y, 1, COLS - 1, role, "[%c] %s",
 		    r->enabled ? 'x' : ' ', r->text);
 	}
+	if (nr == 0)
+		return;
+	if (ni == 0 && y < top + rows)
+		tui_screen_putf(y++, 3, COLS - 3, ROLE_DIM, "%s", "none");
+	if (y + 1 < top + rows) {
+		y++;
+		tui_screen_fill(y, 0, ROLE_TITLE);
+		tui_screen_putf(y++, 0, COLS, ROLE_TITLE, "%s", " Modify, "
+		    "map and block rules (flows changed)");
+	}
+	for (i = 0; i < nr && y < top + rows; i++, y++) {
+		const struct rules_rule *r = core_rules_rule(i);
+		enum tui_role role = ni + i == cur ? ROLE_FOCUS : ROLE_NORMAL;
+
+		if (ni + i == cur)
+			tui_screen_fill(y, 0, ROLE_FOCUS);
+		tui_screen_putf(y, 1, COLS - 1, role, "[%c] %-14s #%-3d %6llu  "
+		    "%s", r->enabled ? 'x' : ' ', core_rules_kind_name(r->kind),
+		    r->id, (unsigned long long)r->flows, r->text);
+	}
 }
 
 int
 tui_rules_key(int key)
 {
-	size_t n = core_intercept_count();
-	const struct intercept_rule *r = cur < n ? core_intercept_rule(cur) :
+	size_t ni = core_intercept_count(), n = ni + core_rules_count();
+	const struct intercept_rule *r = cur < ni ? core_intercept_rule(cur) :
 	    NULL;
+	const struct rules_rule *mr = cur >= ni && cur < n ?
+	    core_rules_rule(cur - ni) : NULL;
 	int flags;
 
 	switch (key) {
@@ -83,10 +107,14 @@ tui_rules_key(int key)
 	case TUI_FN(KEY_ENTER):
 		if (r != NULL)
 			core_intercept_set_rule(r->id, !r->enabled);
+		else if (mr != NULL)
+			core_rules_set_enabled(mr->id, !mr->enabled);
 		break;
 	case 'd':
 		if (r != NULL)
 			core_intercept_remove(r->id);
+		else if (mr != NULL)
+			core_rules_remove(mr->id);
 		break;
 	case 'i':
 	case 'I':

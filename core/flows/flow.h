@@ -117,6 +117,8 @@ struct flow_dns {
 	char	*answers;	/* one answer per line, text form */
 };
 
+#define FLOW_RULE_IDS	6
+
 struct flow {
 	uint64_t		 id;		/* unique in the store, from 1 */
 	enum flow_type		 type;
@@ -148,7 +150,11 @@ struct flow {
 	uint64_t		 replay_of;	/* id of the original flow, or 0 */
 	int32_t			 stream_id;	/* HTTP/2 stream, 0 for HTTP/1 */
 	int			 client_gone;	/* client left before the end */
-	int			 modified;	/* edited by the user */
+	int			 modified;	/* edited by the user or a rule */
+	/* Rules (core/proxy/rules.h) that changed the flow, by id, in the
+	 * order they did; more than FLOW_RULE_IDS are counted, not kept. */
+	int			 rule_ids[FLOW_RULE_IDS];
+	int			 nrule_ids;
 
 	size_t			 mem;		/* bytes accounted by the store */
 	void			*front;		/* the front end's per-flow data */

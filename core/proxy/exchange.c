@@ -16,6 +16,7 @@
 #include "core/proxy/conn.h"
 #include "core/proxy/exchange.h"
 #include "core/proxy/intercept.h"
+#include "core/proxy/rules.h"
 #include "core/proxy/tlsrecord.h"
 
 enum xstate {
@@ -46,6 +47,12 @@ struct exchange {
 	int			 retried;
 	int			 held;		/* registered with intercept */
 	struct loop_timer	*pause_timer;	/* --intercept-timeout */
+	/* Rules (rules.h): held for modify-body, not for the user; a
+	 * response of a rule's own, sent from the loop. */
+	int			 rules_held;
+	enum xbody		 resp_body;	/* a held response's framing */
+	uint64_t		 resp_len;
+	struct loop_timer	*rules_timer;
 };
 
 static int nexchanges;
@@ -123,6 +130,7 @@ static void
 x_free(struct exchange *x)
 {
 	unhold(x);
+	core_loop_timer_free(x->rules_timer);
 	release_up(x, 0);
 	if (x->f != NULL) {
 		if (!x->stored)
@@ -379,6 +387,77 @@ x_kill(void *arg, char **cause)
 	return 0;
 }
 
+/* --- rules (rules.h) ------------------------------------------------------- */
+
+/* A block-list or map-local rule answered: sent from the loop, since
+ * the codec that made the exchange is still in core_exchange_new. */
+static void
+rules_answer(void *arg)
+{
+	struct exchange *x = arg;
+	struct flow *f = x->f;
+
+	core_loop_timer_free(x->rules_timer);
+	x->rules_timer = NULL;
+	if (f->response == NULL) {	/* 444: no answer at all */
+		fail(x, 0, "Blocked", "%s", "closed by a --block-list rule");
+		return;
+	}
+	f->response->t_start = f->response->t_end = core_now();
+	f->t.response_start = f->response->t_start;
+	answer_from_flow(x);
+	x->resp_done = 1;
+	core_store_update(f);
+	finish(x, x->req_done);
+}
+
+static void
+rules_answer_later(struct exchange *x)
+{
+	x->state = XS_HELD;
+	x->rules_timer = core_loop_timer_new(core_loop, rules_answer, x);
+	core_loop_timer_set(x->rules_timer, 0);
+}
+
+/* A held message is too large for modify-body: it goes on as it came,
+ * the held bytes (the flow's whole prefix so far) first. p, n: the
+ * piece that made it too large, already counted in the flow. */
+static void
+rules_release_request(struct exchange *x, const char *p, size_t n)
+{
+	struct flow_body *b = &x->f->request->body;
+
+	x->rules_held = 0;
+	core_buf_append(&x->upq, b->data, (size_t)(b->total - n));
+	core_buf_append(&x->upq, p, n);
+	ask_upstream(x, 0);
+	x->dops->pause(x->down, 1);	/* send_request resumes it */
+}
+
+static void
+rules_release_response(struct exchange *x, const char *p, size_t n)
+{
+	struct flow_response *r = x->f->response;
+
+	x->rules_held = 0;
+	x->state = XS_RESPONDING;
+	x->dops->head(x->down, r, x->resp_body, x->resp_len);
+	x->sent_any = 1;
+	x->dops->data(x->down, r->body.data, (size_t)(r->body.total - n));
+	x->dops->data(x->down, p, n);
+}
+
+/* A response held for modify-body ended: it goes whole, reframed. */
+static void
+rules_answer_held(struct exchange *x)
+{
+	x->rules_held = 0;
+	x->f->state = FLOW_ACTIVE;
+	answer_from_flow(x);
+	core_store_update(x->f);
+	finish(x, x->req_done);
+}
+
 /* --- the request ------------------------------------------------------------ */
 
 struct exchange *
@@ -404,11 +483,24 @@ core_exchange_new(struct conn *c, const struct down_ops *dops, void *down,
 	if (x->req_done)
 		req->t_end = req->t_start;
 	store(x);
+	switch (core_rules_request_head(f, &x->t)) {
+	case RULES_FORWARD:
+		break;
+	default:		/* answered or closed by a rule */
+		rules_answer_later(x);
+		return x;
+	}
 	if (core_intercept_wants(f, INTERCEPT_REQUEST)) {
 		/* Nothing goes upstream until the user lets it. */
 		x->state = XS_HELD;
 		if (x->req_done)
 			hold(x, FLOW_PAUSED_REQUEST);
+		return x;
+	}
+	if (!x->req_done && core_rules_request_body_wanted(f)) {
+		/* modify-body: the body is kept back until it ended. */
+		x->state = XS_HELD;
+		x->rules_held = 1;
 		return x;
 	}
 	ask_upstream(x, 0);
@@ -421,6 +513,12 @@ core_exchange_request_data(struct exchange *x, const char *p, size_t n)
 	core_flow_body_append(&x->f->request->body, p, n);
 	switch (x->state) {
 	case XS_HELD:
+		if (x->rules_timer != NULL)
+			return;		/* a rule answers anyway */
+		if (x->f->request->body.truncated && x->rules_held) {
+			rules_release_request(x, p, n);
+			return;
+		}
 		if (x->f->request->body.truncated)
 			fail(x, 413, "Content Too Large", "%s", "request body "
 			    "over 4 MiB is too large to intercept");
@@ -449,8 +547,17 @@ core_exchange_request_end(struct exchange *x, const struct flow_headers *tr)
 		core_flow_headers_copy(&x->req_trailers, tr);
 		core_flow_headers_copy(&x->f->request->trailers, tr);
 	}
+	core_rules_request_end(x->f, x->state == XS_HELD &&
+	    x->rules_timer == NULL);
 	switch (x->state) {
 	case XS_HELD:
+		if (x->rules_timer != NULL)
+			return;		/* rules_answer goes on */
+		if (x->rules_held) {
+			x->rules_held = 0;
+			x_resume(x, NULL);
+			return;
+		}
 		hold(x, FLOW_PAUSED_REQUEST);
 		return;
 	case XS_WAITING:
@@ -505,10 +612,19 @@ core_exchange_response_head(struct exchange *x, struct flow_response *r,
 		x_free(x);
 		return;
 	}
+	core_rules_response_head(x->f);
 	core_store_update(x->f);
 	if (core_intercept_wants(x->f, INTERCEPT_RESPONSE)) {
 		/* Kept back until the user lets it go. */
 		x->state = XS_HELD_RESPONSE;
+		return;
+	}
+	if (body != XBODY_NONE && core_rules_response_body_wanted(x->f)) {
+		/* modify-body: kept back until it ended. */
+		x->state = XS_HELD_RESPONSE;
+		x->rules_held = 1;
+		x->resp_body = body;
+		x->resp_len = len;
 		return;
 	}
 	x->dops->head(x->down, r, body, len);
@@ -519,6 +635,11 @@ void
 core_exchange_response_data(struct exchange *x, const char *p, size_t n)
 {
 	core_flow_body_append(&x->f->response->body, p, n);
+	if (x->state == XS_HELD_RESPONSE && x->rules_held &&
+	    x->f->response->body.truncated) {
+		rules_release_response(x, p, n);
+		return;
+	}
 	if (x->state == XS_HELD_RESPONSE) {
 		if (x->f->response->body.truncated)
 			fail(x, 502, "Bad Gateway", "%s", "response body over "
@@ -545,9 +666,14 @@ core_exchange_response_end(struct exchange *x, const struct flow_headers *tr)
 	x->f->response->t_end = core_now();
 	if (tr != NULL)
 		core_flow_headers_copy(&x->f->response->trailers, tr);
+	core_rules_response_end(x->f, x->state == XS_HELD_RESPONSE);
 	if (x->state == XS_HELD_RESPONSE) {
 		/* The server's part is done; the user decides the rest. */
 		release_up(x, x->req_done);
+		if (x->rules_held) {
+			rules_answer_held(x);
+			return;
+		}
 		hold(x, FLOW_PAUSED_RESPONSE);
 		return;
 	}

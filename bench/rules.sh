@@ -1,0 +1,102 @@
+#!/bin/sh
+# rules.sh -- what 20 active rules cost (issue 14): 1 KiB GETs through
+# regular mode with wrk, trawl without rules beside trawl with 20
+# modify-headers rules that match no flow (each for one side, ~q or ~s,
+# and each for both sides, which evaluates its filter twice per flow),
+# and with 20 that change every flow (10 on requests, 10 on responses). Runs alternate, three rounds,
+# the median of each is reported. Prints Markdown table rows.
+set -u
+cd "$(dirname "$0")/.." || exit 1
+BUILD=${BUILD:-build}
+TRAWL=$(pwd)/$BUILD/trawl
+TMP=$(mktemp -d /tmp/trawl-bench-rules.XXXXXX)
+PIDS=
+trap 'for p in $PIDS; do kill $p 2>/dev/null; done; rm -rf "$TMP"' EXIT
+DUR=${BENCH_SECONDS:-5}
+ROUNDS=${BENCH_ROUNDS:-3}
+CONNS=${BENCH_CONNS:-16}
+
+free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+wait_port() {
+	i=0
+	while ! python3 -c "import socket; socket.create_connection(('127.0.0.1',$1),0.2)" 2>/dev/null; do
+		i=$((i + 1)); [ $i -gt 100 ] && return 1; sleep 0.1
+	done
+}
+
+NP=$(free_port)
+mkdir -p "$TMP/www" "$TMP/ngx"
+chmod 755 "$TMP"
+head -c 1024 /dev/urandom >"$TMP/www/1k"
+cat >"$TMP/ngx/nginx.conf" <<NGX
+worker_processes 1;
+daemon off;
+error_log $TMP/ngx/error.log;
+pid $TMP/ngx/nginx.pid;
+events { worker_connections 4096; }
+http {
+	access_log off;
+	keepalive_requests 1000000;
+	client_body_temp_path $TMP/ngx;
+	proxy_temp_path $TMP/ngx;
+	fastcgi_temp_path $TMP/ngx;
+	uwsgi_temp_path $TMP/ngx;
+	scgi_temp_path $TMP/ngx;
+	server { listen 127.0.0.1:$NP backlog=4096; root $TMP/www; }
+}
+NGX
+nginx -c "$TMP/ngx/nginx.conf" &
+PIDS="$PIDS $!"
+wait_port "$NP" || { echo "nginx did not start"; exit 1; }
+printf 'wrk.path = "http://127.0.0.1:%s/1k"\n' "$NP" >"$TMP/proxy.lua"
+
+# The rule sets, as config files (one long option a line).
+: >"$TMP/none.conf"
+: >"$TMP/miss.conf"
+: >"$TMP/miss1.conf"
+: >"$TMP/hit.conf"
+i=1
+while [ $i -le 20 ]; do
+	echo "modify-headers = /~d nomatch-$i\\.example/X-Rule-$i/v$i" >>"$TMP/miss.conf"
+	side=q; [ $i -gt 10 ] && side=s
+	echo "modify-headers = /~$side & ~d nomatch-$i\\.example/X-Rule-$i/v$i" >>"$TMP/miss1.conf"
+	if [ $i -le 10 ]; then
+		echo "modify-headers = /~q/X-Req-$i/v$i" >>"$TMP/hit.conf"
+	else
+		echo "modify-headers = /~s/X-Resp-$i/v$i" >>"$TMP/hit.conf"
+	fi
+	i=$((i + 1))
+done
+
+# One trawl per set, each with an empty store at the start of a round.
+run() { # SET -> req/s
+	tp=$(free_port)
+	"$TRAWL" --config "$TMP/$1.conf" --mode "regular@$tp" --dump -q \
+	    --confdir "$TMP/trawl" </dev/null >/dev/null 2>&1 &
+	pid=$!
+	wait_port "$tp" || { echo "trawl did not start"; exit 1; }
+	wrk -t2 -c"$CONNS" -d"${DUR}s" -s "$TMP/proxy.lua" \
+	    "http://127.0.0.1:$tp/1k" >"$TMP/wrk" 2>&1
+	kill $pid; wait $pid 2>/dev/null
+	awk '/Requests\/sec/ {print $2}' "$TMP/wrk"
+}
+r=1
+: >"$TMP/none"; : >"$TMP/miss1"; : >"$TMP/miss"; : >"$TMP/hit"
+while [ $r -le "$ROUNDS" ]; do
+	for s in none miss1 miss hit; do
+		run $s >>"$TMP/$s"
+	done
+	r=$((r + 1))
+done
+median() { sort -n "$1" | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+n=$(median "$TMP/none"); m1=$(median "$TMP/miss1"); m=$(median "$TMP/miss")
+h=$(median "$TMP/hit")
+ratio() { python3 -c "print('%.2f' % ($1 / $2))"; }
+echo "| rules ($CONNS conns, median of $ROUNDS x ${DUR}s) | req/s | vs no rules | runs |"
+echo "| --- | ---: | ---: | --- |"
+echo "| none | $n | 1.00 | $(tr '\n' ' ' <"$TMP/none")|"
+echo "| 20 modify-headers for one side each, none matching (~q/~s & ~d) | $m1 | $(ratio "$m1" "$n") | $(tr '\n' ' ' <"$TMP/miss1")|"
+echo "| 20 modify-headers for both sides, none matching (~d) | $m | $(ratio "$m" "$n") | $(tr '\n' ' ' <"$TMP/miss")|"
+echo "| 20 modify-headers, all changing every flow | $h | $(ratio "$h" "$n") | $(tr '\n' ' ' <"$TMP/hit")|"
