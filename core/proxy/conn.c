@@ -33,6 +33,8 @@ struct upwait {
 	char			*error;		/* or why not */
 	struct loop_timer	*later;
 	int			 fresh;		/* never reuse (a retry) */
+	int			 parked;	/* behind another's connect */
+	int			 no_park;
 	struct upwait		*next;
 };
 
@@ -52,6 +54,7 @@ xstrdup(const char *s)
 }
 
 static void	server_left(void *, int, const char *);
+static void	choose(void *);
 
 struct conn *
 core_conn_new(struct stream *s, const struct proxy_origin *o)
@@ -84,9 +87,13 @@ core_conn_new(struct stream *s, const struct proxy_origin *o)
 		core_pool_put(&c->pool, core_pool_upstream_new(o->upstream,
 		    c->scheme, c->dest_host, c->dest_port,
 		    c->sni != NULL ? c->sni : c->dest_host, o->upstream_addr));
-	else if (o->upstream != NULL)
-		core_h2up_new(c, o->upstream, c->scheme, c->dest_host,
-		    c->dest_port, o->upstream_addr);
+	else if (o->upstream != NULL) {
+		struct h2up *u = core_h2up_new(c, o->upstream, c->scheme,
+		    c->dest_host, c->dest_port, o->upstream_addr);
+
+		if (u != NULL && o->upstream_prelen > 0)
+			core_h2up_feed(u, o->upstream_pre, o->upstream_prelen);
+	}
 	c->next = conns;
 	if (conns != NULL)
 		conns->prev = c;
@@ -268,11 +275,14 @@ wait_new(struct conn *c, struct exchange *x)
 	return w;
 }
 
+static void	unpark(struct conn *, const struct xtarget *);
+
 static void
 wait_fail(struct upwait *w, const char *why)
 {
 	free(w->error);
 	w->error = xstrdup(why);
+	unpark(w->c, core_exchange_target(w->x));
 	deliver(w);
 }
 
@@ -282,6 +292,33 @@ static const char *
 offer(const struct conn *c)
 {
 	return c->h2 || c->one_request ? "h2,http/1.1" : "http/1.1";
+}
+
+static int
+same_target(const struct xtarget *a, const struct xtarget *b)
+{
+	return a->port == b->port && strcmp(a->host, b->host) == 0 &&
+	    strcmp(a->scheme, b->scheme) == 0;
+}
+
+/* w's connect is over: those parked behind it choose again (an HTTP/2
+ * connection carries them all; else each goes its own way). */
+static void
+unpark(struct conn *c, const struct xtarget *t)
+{
+	struct upwait *p;
+
+	for (;;) {
+		for (p = c->waits; p != NULL; p = p->next)
+			if (p->parked && same_target(core_exchange_target(p->x),
+			    t))
+				break;
+		if (p == NULL)
+			return;
+		p->parked = 0;
+		p->no_park = 1;
+		choose(p);
+	}
 }
 
 static void
@@ -301,9 +338,11 @@ tls_done(void *arg)
 	core_exchange_up_tls(x, s);
 	if (h2) {
 		core_h2up_new(w->c, s, t->scheme, t->host, t->port, w->addr);
+		unpark(w->c, t);
 		deliver(w);
 		return;
 	}
+	unpark(w->c, t);
 	w->ready = core_pool_upstream_new(s, t->scheme, t->host, t->port,
 	    t->tls_name, w->addr);
 	deliver(w);
@@ -351,6 +390,7 @@ on_connected(void *arg, const struct connect_result *r)
 		else
 			w->ready = core_pool_upstream_new(s, t->scheme, t->host,
 			    t->port, NULL, r->addr);
+		unpark(w->c, t);
 		deliver(w);
 		return;
 	}
@@ -403,6 +443,19 @@ choose(void *arg)
 		 * would be a connection it never made. */
 		wait_fail(w, c->up_error);
 		return;
+	}
+	/* An HTTP/2 client's streams wait for the connection being made to
+	 * the same server: if it speaks HTTP/2 it carries them all, as the
+	 * client's one connection would. */
+	if (!w->no_park && (c->h2 || c->one_request)) {
+		struct upwait *p;
+
+		for (p = c->waits; p != NULL; p = p->next)
+			if (p != w && (p->connecting != NULL || p->tls != NULL) &&
+			    same_target(core_exchange_target(p->x), t)) {
+				w->parked = 1;
+				return;
+			}
 	}
 	w->connecting = core_connect_start(core_loop, t->host, t->port,
 	    on_connected, w);

@@ -489,6 +489,12 @@ core_h2up_new(struct conn *c, struct stream *s, const char *scheme,
 	return u;
 }
 
+void
+core_h2up_feed(struct h2up *u, const char *p, size_t n)
+{
+	up_data(u, p, n);
+}
+
 struct h2up *
 core_h2up_find(struct conn *c, const struct xtarget *t)
 {

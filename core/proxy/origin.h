@@ -28,6 +28,8 @@ struct proxy_origin {
 	struct stream	*upstream;
 	const char	*upstream_addr;	/* "ip:port" it reached */
 	int		 upstream_h2;	/* it speaks HTTP/2 (ALPN h2) */
+	const char	*upstream_pre;	/* what it already sent */
+	size_t		 upstream_prelen;
 	const char	*upstream_error; /* or why there is none (its TLS
 					 * handshake failed): the first
 					 * request is answered with it */

@@ -43,6 +43,9 @@ struct sniff {
 	char			 offer[24];	/* the client's HTTP ALPN, in order */
 	int			 client_alpn;	/* it sent ALPN at all */
 	struct stream		*up_tls;	/* toward the server, shaking hands */
+	int			 up_h2;		/* the server chose h2 */
+	int			 client_h1;	/* the client offered http/1.1 */
+	struct buf		 up_pre;	/* an h2c server's early bytes */
 	char			*up_error;	/* why the server is not there */
 	proxy_accept_fn		 http;		/* where HTTP goes on */
 };
@@ -63,6 +66,7 @@ sniff_free(struct sniff *sn)
 	if (sn->connecting != NULL)
 		core_connect_cancel(sn->connecting);
 	core_buf_free(&sn->in);
+	core_buf_free(&sn->up_pre);
 	if (sn->up_tls != NULL)
 		core_stream_abort(sn->up_tls);
 	free(sn->us_addr);
@@ -96,9 +100,22 @@ give_up(struct sniff *sn, const char *why)
 	sniff_free(sn);
 }
 
+/* Server bytes held back go to the client first (a raw relay). */
+static void
+flush_up_pre(struct sniff *sn)
+{
+	if (sn->up_pre.len == 0)
+		return;
+	core_flow_body_append(&sn->f->down, core_buf_head(&sn->up_pre),
+	    sn->up_pre.len);
+	core_stream_write(sn->cs, core_buf_head(&sn->up_pre), sn->up_pre.len);
+	core_buf_free(&sn->up_pre);
+}
+
 static void
 tunnel(struct sniff *sn)
 {
+	flush_up_pre(sn);
 	core_flow_set(&sn->f->server, sn->us_addr);
 	core_store_add(sn->f);
 	core_tunnel_start(sn->cs, sn->us, sn->f, core_buf_head(&sn->in),
@@ -168,8 +185,10 @@ go_http(struct sniff *sn, struct stream *cs, int h2, const char *pre,
 	o.upstream = sn->us;
 	o.upstream_addr = sn->us_addr;
 	/* h2c with prior knowledge: both sides speak HTTP/2 from the start,
-	 * as the program did to the server. */
+	 * as the program did to the server (whose SETTINGS may be here). */
 	o.h2 = o.upstream_h2 = h2;
+	o.upstream_pre = core_buf_head(&sn->up_pre);
+	o.upstream_prelen = sn->up_pre.len;
 	sn->us = NULL;
 	o.client = sn->f->client;
 	o.dest_host = sn->host;
@@ -236,13 +255,29 @@ finish_client(struct sniff *sn, const char *alpn)
 	o.h2 = alpn != NULL && strcmp(alpn, "h2") == 0;
 	o.upstream = sn->up_tls;
 	o.upstream_addr = sn->us_addr;
-	o.upstream_h2 = o.h2;
+	o.upstream_h2 = sn->up_h2;
 	o.upstream_error = sn->up_error;
 	sn->up_tls = NULL;
 	sn->cs = NULL;
 	sn->http(cs, &o);
 	core_flow_free(sn->f);
 	sniff_free(sn);
+}
+
+/*
+ * What the client is told, from what the server chose: h2 where both
+ * speak it. A server that chose HTTP/1.1 (or nothing, which means it)
+ * gives a client that offered http/1.1 that; a client that offered only
+ * h2 still gets h2, with HTTP/1.1 behind it.
+ */
+static const char *
+client_choice(const struct sniff *sn, const char *server)
+{
+	if (!sn->client_alpn)
+		return NULL;
+	if (server != NULL && strcmp(server, "h2") == 0)
+		return "h2";
+	return sn->client_h1 ? "http/1.1" : "h2";
 }
 
 /* The server's handshake failed: the client's goes on, and its first
@@ -259,9 +294,7 @@ server_failed(struct sniff *sn, const char *why)
 		core_stream_abort(sn->up_tls);
 		sn->up_tls = NULL;
 	}
-	finish_client(sn, strstr(sn->offer, "http/1.1") != NULL ||
-	    sn->offer[0] == '\0' ? (sn->client_alpn ? "http/1.1" : NULL) :
-	    "h2");
+	finish_client(sn, client_choice(sn, NULL));
 }
 
 static void
@@ -275,7 +308,8 @@ up_tls_done(void *arg)
 	if (tf.alpn != NULL)
 		snprintf(alpn, sizeof alpn, "%s", tf.alpn);
 	core_tls_facts_clear(&tf);
-	finish_client(sn, alpn[0] != '\0' ? alpn : NULL);
+	sn->up_h2 = strcmp(alpn, "h2") == 0;
+	finish_client(sn, client_choice(sn, alpn));
 }
 
 static void
@@ -365,6 +399,11 @@ go_tls(struct sniff *sn, const struct tls_hello *h)
 		}
 	}
 	sn->client_alpn = h->has_alpn;
+	/* An h2-only client: the server may still answer in HTTP/1.1, which
+	 * trawl then speaks behind the client's HTTP/2. */
+	sn->client_h1 = strstr(sn->offer, "http/1.1") != NULL;
+	if (strcmp(sn->offer, "h2") == 0)
+		strcat(sn->offer, ",http/1.1");
 	if (h->has_alpn && sn->offer[0] == '\0') {
 		go_passthrough(sn, sni, "the client offers no HTTP protocol "
 		    "(ALPN)");
@@ -562,19 +601,39 @@ up_eof(void *arg)
 		go_raw(sn);
 }
 
+/* An HTTP/2 server (h2c) sends its SETTINGS at once, before the
+ * client's preface: a frame header of type 4 on stream 0. */
+static int
+h2_settings_first(const char *p, size_t n)
+{
+	const unsigned char *u = (const unsigned char *)p;
+
+	return n >= 9 && u[3] == 0x04 && (u[5] & 0x7f) == 0 && u[6] == 0 &&
+	    u[7] == 0 && u[8] == 0 && ((size_t)u[0] << 16 | (size_t)u[1] << 8 |
+	    u[2]) <= 16384;
+}
+
 static void
 up_data(void *arg, const char *p, size_t n)
 {
 	struct sniff *sn = arg;
 
+	core_stream_pause(sn->us, 1);
+	if (sn->decided)
+		return;
+	/* An h2c server's SETTINGS wait for the client to say what it
+	 * speaks (its preface, usually at once). */
+	if ((sn->up_pre.len > 0 || h2_settings_first(p, n)) &&
+	    sn->up_pre.len + n <= LIMIT_H2_OUTPUT) {
+		core_buf_append(&sn->up_pre, p, n);
+		return;
+	}
 	/* The server speaks first: it is not HTTP or TLS from this client.
 	 * The tunnel must see these bytes, so hand them over raw. */
-	core_stream_pause(sn->us, 1);
-	if (!sn->decided) {
-		core_flow_body_append(&sn->f->down, p, n);
-		core_stream_write(sn->cs, p, n);
-		go_raw(sn);
-	}
+	flush_up_pre(sn);
+	core_flow_body_append(&sn->f->down, p, n);
+	core_stream_write(sn->cs, p, n);
+	go_raw(sn);
 }
 
 void
