@@ -138,4 +138,18 @@ eq "BUG: the HAR keeps the response trailers (grpc-status)" \
     "$(entry "https://localhost:$GT/trawl.test.Echo/ServerStream" \
     '[t["value"] for t in e["response"].get("_trailers", []) if t["name"] == "grpc-status"]')" \
     "['0']"
+
+# 7. core/proxy/conn.c choose(): h2c on the proxy's own port, streams that
+# arrive together find no HTTP/2 upstream of their conn yet (it is still
+# connecting) and each connects its own: 20 streams on one client
+# connection become 20 connections to the server. DESIGN.md: "the server
+# sees the connections the program made, no more, no fewer".
+h2load -c 1 -m 20 -n 20 --connect-to="127.0.0.1:$PP" "http://127.0.0.1:$NC/slow/big" \
+    >"$TMP/h2load" 2>&1 &
+HL=$!
+cleanup_add "kill $HL"
+sleep 2
+eq "BUG: 20 streams of one h2c connection on the proxy port use one upstream connection" \
+    "$(ss -Htn state established "( dport = :$NC )" | wc -l)" 1
+kill $HL
 finish
