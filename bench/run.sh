@@ -266,4 +266,8 @@ if [ "$(id -u)" = 0 ]; then
 else
 	echo "(needs root: skipped)"
 fi
+echo
+echo "## (i) HTTP/2 (issue 12)"
+echo
+sh bench/h2.sh 2>&1 | grep '^|'
 } | tee "$OUT"
