@@ -275,4 +275,8 @@ echo
 echo "## (j) 20 active rules (issue 14)"
 echo
 sh bench/rules.sh
+echo
+echo "## (k) HTTP/2 (issue 12)"
+echo
+sh bench/h2.sh 2>&1 | grep '^|'
 } | tee "$OUT"
