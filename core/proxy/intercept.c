@@ -370,6 +370,10 @@ edit_request(struct flow *f, const char *text, size_t len, int h2,
 		return fail(cause, "the request head is malformed");
 	nr = core_flow_request_new();
 	nr->method = core_flow_strndup(r.method, r.method_len);
+	/* The version is the wire's, not the editor's: an HTTP/2 request
+	 * stays one whatever line the user wrote. */
+	if (old->version != NULL && strncmp(old->version, "HTTP/2", 6) == 0)
+		h2 = 1;
 	nr->version = strdup(h2 ? "HTTP/2.0" : r.minor == 0 ? "HTTP/1.0" :
 	    "HTTP/1.1");
 	core_flow_headers_copy(&nr->trailers, &old->trailers);
@@ -437,6 +441,9 @@ edit_response(struct flow *f, const char *text, size_t len, int h2,
 	nr = core_flow_response_new();
 	nr->status = r.status;
 	nr->reason = core_flow_strndup(r.reason, r.reason_len);
+	if (old != NULL && old->version != NULL &&
+	    strncmp(old->version, "HTTP/2", 6) == 0)
+		h2 = 1;
 	nr->version = strdup(h2 ? "HTTP/2.0" : r.minor == 0 ? "HTTP/1.0" :
 	    "HTTP/1.1");
 	if (old != NULL)

@@ -60,7 +60,7 @@ bgcg curl -sS -m 10 --http2 --cacert "$TCA" -o "$T/small" -w '%{http_version}' \
     https://192.0.2.1/small >"$T/v"
 wait $p || fail "curl --http2"
 [ "$(cat "$T/v") $(cat "$T/small")" = "2 hello" ] || fail "curl --http2 got '$(cat "$T/v") $(cat "$T/small")'"
-waitfor "curl:$p GET https://192\.0\.2\.1/small << 200" || fail "curl --http2 flow missing"
+waitfor "curl:$p GET https://192\.0\.2\.1/small HTTP/2\.0 << 200" || fail "curl --http2 flow missing"
 recorded "curl --http2" https://192.0.2.1/small "HTTP/2.0 HTTP/2.0 200"
 bgcg curl -sS -m 20 --http2 --cacert "$TCA" -o "$T/big" https://192.0.2.1/big
 wait $p || fail "curl --http2 big"
@@ -86,7 +86,7 @@ bgcg curl -sS -m 10 --http2-prior-knowledge -o "$T/c" -w '%{http_version}' \
 wait $p || fail "curl --http2-prior-knowledge"
 [ "$(cat "$T/v")" = 2 ] && grep -q "proto=HTTP/2.0" "$T/c" ||
 	fail "h2c: '$(cat "$T/v")' '$(cat "$T/c")'"
-waitfor "curl:$p GET http://192\.0\.2\.1:8080/hdr << 200" || fail "h2c flow missing"
+waitfor "curl:$p GET http://192\.0\.2\.1:8080/hdr HTTP/2\.0 << 200" || fail "h2c flow missing"
 recorded "curl --http2-prior-knowledge" http://192.0.2.1:8080/hdr "HTTP/2.0 HTTP/2.0 200"
 
 # nghttp (h2 alone in its ALPN) and h2load (many streams at once).
@@ -94,16 +94,16 @@ bgcg nghttp -v https://192.0.2.1/small >"$T/nghttp" 2>&1
 wait $p || fail "nghttp"
 grep -q "recv (stream_id=13) :status: 200" "$T/nghttp" && grep -q "^hello" "$T/nghttp" ||
 	fail "nghttp: $(tail -5 "$T/nghttp")"
-waitfor "nghttp:$p GET https://192\.0\.2\.1/small << 200" || fail "nghttp flow missing"
+waitfor "nghttp:$p GET https://192\.0\.2\.1/small HTTP/2\.0 << 200" || fail "nghttp flow missing"
 ok "nghttp: HTTP/2 frames and the body arrive"
 bgcg h2load -n 1000 -c 2 -m 50 http://192.0.2.1:8080/small >"$T/h2load" 2>&1
 wait $p || fail "h2load: $(tail -5 "$T/h2load")"
 grep -q "1000 succeeded, 0 failed, 0 errored, 0 timeout" "$T/h2load" ||
 	fail "h2load: $(grep requests: "$T/h2load")"
 i=0
-while [ "$(grep -c "h2load:$p GET http://192.0.2.1:8080/small << 200" "$T/dump.out")" -lt 1000 ] &&
+while [ "$(grep -c "h2load:$p GET http://192.0.2.1:8080/small HTTP/2.0 << 200" "$T/dump.out")" -lt 1000 ] &&
     [ $i -lt 60 ]; do i=$((i + 1)); sleep 0.05; done
-[ "$(grep -c "h2load:$p GET http://192.0.2.1:8080/small << 200" "$T/dump.out")" = 1000 ] ||
+[ "$(grep -c "h2load:$p GET http://192.0.2.1:8080/small HTTP/2.0 << 200" "$T/dump.out")" = 1000 ] ||
 	fail "h2load: not every stream is a flow"
 ok "h2load: 1000 requests on 2 connections x 50 streams, each a flow"
 
@@ -123,7 +123,7 @@ print("httpx ok")
 PY
 bgcg $PY "$T/client-httpx.py" "$TCA" >"$T/httpx" 2>&1
 wait $p && grep -q "httpx ok" "$T/httpx" || fail "httpx: $(tail -3 "$T/httpx")"
-waitfor "python3:$p GET https://192\.0\.2\.1/hdr << 200" || fail "httpx TLS flow missing"
+waitfor "python3:$p GET https://192\.0\.2\.1/hdr HTTP/2\.0 << 200" || fail "httpx TLS flow missing"
 recorded "httpx http2=True" https://192.0.2.1/hdr "HTTP/2.0 HTTP/2.0 200"
 recorded "httpx h2c (http1=False)" "http://192.0.2.1:8080/hdr?httpx" "HTTP/2.0 HTTP/2.0 200"
 
@@ -132,13 +132,13 @@ bgcg $PY tests/e2e/grpc-peer.py client 192.0.2.1:50052 --ca "$TCA" \
     --name www.test.trawl >"$T/gt" 2>&1
 wait $p || fail "grpc over TLS: $(tail -3 "$T/gt")"
 [ "$(grep -c '^ok' "$T/gt")" = 8 ] || fail "grpc over TLS: $(cat "$T/gt")"
-waitfor "python3:$p POST https://www\.test\.trawl:50052/trawl\.test\.Echo/Bidi << 200" ||
+waitfor "python3:$p POST https://www\.test\.trawl:50052/trawl\.test\.Echo/Bidi HTTP/2\.0 << 200" ||
 	fail "grpc TLS flows missing"
 recorded "grpc over TLS" https://www.test.trawl:50052/trawl.test.Echo/ServerStream "HTTP/2.0 HTTP/2.0 200"
 bgcg $PY tests/e2e/grpc-peer.py client 192.0.2.1:50051 >"$T/gc" 2>&1
 wait $p || fail "grpc h2c: $(tail -3 "$T/gc")"
 [ "$(grep -c '^ok' "$T/gc")" = 8 ] || fail "grpc h2c: $(cat "$T/gc")"
-waitfor "python3:$p POST http://192\.0\.2\.1:50051/trawl\.test\.Echo/Bidi << 200" ||
+waitfor "python3:$p POST http://192\.0\.2\.1:50051/trawl\.test\.Echo/Bidi HTTP/2\.0 << 200" ||
 	fail "grpc h2c flows missing"
 recorded "grpc h2c" http://192.0.2.1:50051/trawl.test.Echo/ServerStream "HTTP/2.0 HTTP/2.0 200"
 grep -q "trawl.test.Echo.*error:" "$T/dump.out" && fail "a gRPC flow has an error"

@@ -86,7 +86,7 @@ eq "a 3 MB upload reached the server intact" \
     "$(sed -n 's/^x-sha256: \([0-9a-f]*\).*/\1/p' "$TMP/up.head")" \
     "$(sha256sum <"$TMP/up" | cut -d' ' -f1)"
 check "and came back intact" cmp -s "$TMP/up" "$TMP/up.back"
-contains "the upload is a flow" "$D" "POST $S/o/echo << 200"
+contains "the upload is a flow" "$D" "POST $S/o/echo HTTP/2.0 << 200"
 harwait "$S/small" "HTTP/2.0 HTTP/2.0 h2 h2 200"
 harwait "$S/o/echo" "HTTP/2.0 HTTP/2.0 h2 h2 200"
 
@@ -137,16 +137,16 @@ contains "nghttp h2c on the proxy port: HEADERS" "$TMP/nghttp2" "recv (stream_id
 
 # 5. h2load: 4 connections, 64 streams each at once, every request a
 # flow and every one answered.
-before=$(grep -c "GET $C/small << 200" "$D")
+before=$(grep -c "GET $C/small HTTP/2.0 << 200" "$D")
 timeout 60 h2load -n 2000 -c 4 -m 64 --connect-to="127.0.0.1:$PP" "$C/small" \
     >"$TMP/h2load" 2>&1
 contains "h2load: 2000 requests, all succeeded" "$TMP/h2load" "2000 succeeded, 0 failed, 0 errored, 0 timeout"
 contains "h2load: all 2xx" "$TMP/h2load" "status codes: 2000 2xx"
 i=0
-while [ "$(grep -c "GET $C/small << 200" "$D")" -lt $((before + 2000)) ] && [ $i -lt 50 ]; do
+while [ "$(grep -c "GET $C/small HTTP/2.0 << 200" "$D")" -lt $((before + 2000)) ] && [ $i -lt 50 ]; do
 	i=$((i + 1)); sleep 0.1
 done
-eq "each h2load request is a flow" "$(grep -c "GET $C/small << 200" "$D")" "$((before + 2000))"
+eq "each h2load request is a flow" "$(grep -c "GET $C/small HTTP/2.0 << 200" "$D")" "$((before + 2000))"
 
 # 6. Intercept, edit, resume: the server sees the edit.
 cmd "intercept ~q & ~u /hdr"
@@ -165,7 +165,7 @@ cmd "resume $id"
 wait $E1
 eq "the server saw the edit" "$(cat "$TMP/e1")" "ua=trawl-edited x=yes proto=HTTP/2.0"
 eq "the client still spoke HTTP/2" "$(cat "$TMP/e1.v")" 2
-check "the edited flow finished" await "GET $S/hdr << 200"
+check "the edited flow finished" await "GET $S/hdr HTTP/2.0 << 200"
 
 # 7. Kill resets the stream: curl sees an HTTP/2 stream error, and a
 # second stream of the same connection is answered.
@@ -176,12 +176,12 @@ K=$!
 cleanup_add "kill $K"
 check "the request to kill pauses" await "request GET $S/big"
 kid=$(sed -n "s|^paused \([0-9]*\) request GET $S/big\$|\1|p" "$D" | tail -n 1)
-check "the other stream is answered meanwhile" await "GET $S/small?other << 200"
+check "the other stream is answered meanwhile" await "GET $S/small?other HTTP/2.0 << 200"
 cmd "kill $kid"
 wait $K
 contains "the killed stream is reset (curl: HTTP/2 stream error)" "$TMP/k" "$S/big 000 92"
 contains "the other stream got its body" "$TMP/k" "$S/small?other 200 0"
-check "the kill is recorded" await "GET $S/big << - 0b"
+check "the kill is recorded" await "GET $S/big HTTP/2.0 << - 0b"
 contains "the killed flow says why" "$D" "error: killed by the user"
 cmd "unintercept 1"
 cmd "unintercept 2"

@@ -1,8 +1,7 @@
 #!/bin/sh
-# regular-h2-bugs.sh -- KNOWN FAILING (committed so the fixes have a
-# test): HTTP/2 behaviour issue 12 asks for that trawl gets wrong today.
-# Each check names where it goes wrong; once fixed, move the check into
-# regular-h2.sh / regular-grpc.sh (and drop the workarounds there).
+# regular-h2-fidelity.sh -- HTTP/2 behaviour issue 12 asks for that an
+# earlier trawl got wrong, each found by this test and since fixed; the
+# comments say where it went wrong then.
 [ -n "${H2_E2E_TIMED:-}" ] || H2_E2E_TIMED=1 exec timeout -k 5 120 sh "$0" "$@"
 . "$(dirname "$0")/lib.sh"
 . "$HERE/h2-common.inc"
@@ -79,7 +78,7 @@ id=$(sed -n "s|^paused \([0-9]*\) request GET $S/hdr\$|\1|p" "$D" | tail -n 1)
 printf 'GET /hdr HTTP/2.0\r\nuser-agent: trawl-edited\r\nx-edited: yes\r\n\r\n' >"$TMP/edit"
 cmd "edit $id request $TMP/edit"
 tail -n 1 "$D" >"$TMP/answer"
-eq "BUG: an HTTP/2.0 request line, as trawl shows it, is accepted as an edit" \
+eq "an HTTP/2.0 request line, as trawl shows it, is accepted as an edit" \
     "$(cat "$TMP/answer")" "ok"
 # The workaround, so the rest can go on.
 printf 'GET /hdr HTTP/1.1\r\nuser-agent: trawl-edited\r\nx-edited: yes\r\n\r\n' >"$TMP/edit"
@@ -91,7 +90,7 @@ cmd "unintercept 1"
 # 2. core/proxy/intercept.c:307 sets the edited request's version from
 # the edit's text, so a flow whose client spoke HTTP/2 records HTTP/1.1
 # on the client's side after an edit.
-eq "BUG: an edited HTTP/2 request still records HTTP/2.0 (HAR httpVersion)" \
+eq "an edited HTTP/2 request still records HTTP/2.0 (HAR httpVersion)" \
     "$(entry "$S/hdr" 'e["request"]["httpVersion"]')" "HTTP/2.0"
 
 # 3. core/proxy/sniff.c up_tls_done -> finish_client(sn, NULL): a client
@@ -102,9 +101,9 @@ eq "BUG: an edited HTTP/2 request still records HTTP/2.0 (HAR httpVersion)" \
 # client. An h2-only client must never end with no ALPN and no flow."
 timeout 10 nghttp -H ":authority: 127.0.0.1:$TO" "https://127.0.0.1:$RPO/headers" \
     >"$TMP/nghttp-o" 2>&1
-check "BUG: an h2-only client and a server without ALPN: the client gets h2 and the answer" \
+check "an h2-only client and a server without ALPN: the client gets h2 and the answer" \
     grep -q "GET /headers HTTP/1.1" "$TMP/nghttp-o"
-check "BUG: ... and it is a flow" await "GET https://127.0.0.1:$TO/headers"
+check "... and it is a flow" await "GET https://127.0.0.1:$TO/headers"
 
 # 4. core/proxy/sniff.c up_handshake offers the server the client's list
 # alone (h2): nginx without http2 then refuses the handshake (TLS alert
@@ -114,7 +113,7 @@ check "BUG: ... and it is a flow" await "GET https://127.0.0.1:$TO/headers"
 # upstream the issue asks for.
 timeout 10 nghttp -v -H ":authority: 127.0.0.1:$N1" "https://127.0.0.1:$RP1/hdr" \
     >"$TMP/nghttp-1" 2>&1
-check "BUG: an h2-only client and an HTTP/1-only nginx: the answer over an HTTP/1 upstream" \
+check "an h2-only client and an HTTP/1-only nginx: the answer over an HTTP/1 upstream" \
     grep -q "proto=HTTP/1.1" "$TMP/nghttp-1"
 
 # 5. core/proxy/sniff.c up_data: in a CONNECT tunnel the upstream is
@@ -125,16 +124,16 @@ grpc_proxy=http://127.0.0.1:$PP
 export grpc_proxy
 timeout 30 $PY "$HERE/grpc-peer.py" client "127.0.0.1:$GC" >"$TMP/gc.out" 2>&1
 unset grpc_proxy
-check "BUG: gRPC h2c through a CONNECT tunnel is recorded as HTTP/2 flows" \
-    await "POST http://127.0.0.1:$GC/trawl.test.Echo/Unary << 200"
-check "BUG: ... and not as a tcp flow" sh -c "! grep -q 'tcp 127.0.0.1:$GC' '$D'"
+check "gRPC h2c through a CONNECT tunnel is recorded as HTTP/2 flows" \
+    await "POST http://127.0.0.1:$GC/trawl.test.Echo/Unary HTTP/2.0 << 200"
+check "... and not as a tcp flow" sh -c "! grep -q 'tcp 127.0.0.1:$GC' '$D'"
 
 # 6. core/flows/har.c writes no trailers (the flow keeps them): gRPC's
 # grpc-status is lost from the HAR. Issue 12: "trailers shown and saved
 # (HAR _trailers, read back)".
 timeout 30 $PY "$HERE/grpc-peer.py" client "localhost:$GT" --ca "$TCA" \
     --proxy "http://127.0.0.1:$PP" >"$TMP/gt.out" 2>&1
-eq "BUG: the HAR keeps the response trailers (grpc-status)" \
+eq "the HAR keeps the response trailers (grpc-status)" \
     "$(entry "https://localhost:$GT/trawl.test.Echo/ServerStream" \
     '[t["value"] for t in e["response"].get("_trailers", []) if t["name"] == "grpc-status"]')" \
     "['0']"
@@ -149,7 +148,7 @@ h2load -c 1 -m 20 -n 20 --connect-to="127.0.0.1:$PP" "http://127.0.0.1:$NC/slow/
 HL=$!
 cleanup_add "kill $HL"
 sleep 2
-eq "BUG: 20 streams of one h2c connection on the proxy port use one upstream connection" \
+eq "20 streams of one h2c connection on the proxy port use one upstream connection" \
     "$(ss -Htn state established "( dport = :$NC )" | wc -l)" 1
 kill $HL
 finish
