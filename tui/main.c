@@ -227,8 +227,15 @@ read_config(const char *path, int must, const struct option *longopts,
 	int lineno = 0, rc = -1;
 
 	if ((fp = fopen(path, "r")) == NULL) {
-		if (!must && errno == ENOENT)
+		if (!must && (errno == ENOENT || errno == ENOTDIR))
 			return 0;
+		/* The default file in a place this user cannot read (another
+		 * user's XDG_CONFIG_HOME kept through sudo): said, not fatal. */
+		if (!must && errno == EACCES) {
+			fprintf(stderr, "trawl: %s: %s (not read)\n", path,
+			    strerror(errno));
+			return 0;
+		}
 		fprintf(stderr, "trawl: %s: %s\n", path, strerror(errno));
 		return -1;
 	}
