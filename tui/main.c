@@ -20,10 +20,12 @@
 #include "core/proxy/local.h"
 #include "core/proxy/proxy.h"
 #include "core/proxy/regular.h"
+#include "core/tls/ca.h"
 #include "core/tls/cacmd.h"
 #include "core/tls/mitm.h"
 #include "tui/dump.h"
 #include "tui/dumpcmd.h"
+#include "tui/run.h"
 #include "tui/screen.h"
 
 static struct har_writer	*har_out;
@@ -35,6 +37,7 @@ usage(FILE *out)
 	fprintf(out,
 "usage: trawl [options] [FILTER]\n"
 "       trawl ca [install | uninstall]\n"
+"       trawl run [options] [--] CMD [ARGS...]\n"
 "\n"
 "Inspect the network traffic of local programs.\n"
 "\n"
@@ -62,6 +65,7 @@ usage(FILE *out)
 "  -v, --version                 print the version\n"
 "\n"
 "FILTER selects the flows --dump prints and -w saves; see trawl-filters(7).\n"
+"`trawl run` captures CMD and everything it starts (in a cgroup of its own).\n"
 "See trawl(1) for everything else.\n");
 }
 
@@ -85,6 +89,19 @@ static void
 on_signal(int sig)
 {
 	trawl_quit = 1;
+}
+
+/*
+ * `trawl run --dump`: ^C reaches CMD too (one process group), and CMD
+ * decides whether it ends; trawl follows it. A second ^C ends trawl.
+ */
+static void
+on_run_interrupt(int sig)
+{
+	static volatile sig_atomic_t n;
+
+	if (++n > 1)
+		trawl_quit = 1;
 }
 
 static int
@@ -193,6 +210,10 @@ main(int argc, char **argv)
 	struct mitm_options mo;
 	int ch, fflags = 0, rc = 1, nrules = 0, i;
 	double secs;
+	/* `trawl run`: CMD's argv, and the cgroup made for it. */
+	char **run_argv = NULL;
+	const char *run_cgroup = NULL;
+	int run = 0, run_rc;
 
 	raise_nofile();
 	memset(&mo, 0, sizeof mo);
@@ -207,7 +228,15 @@ main(int argc, char **argv)
 	opts.mode = MODE_REGULAR;
 	opts.listen_host = strdup("127.0.0.1");
 	opts.listen_port = 8080;
-	while ((ch = getopt_long(argc, argv, "p:qw:r:nhvk", longopts, NULL)) != -1) {
+	/* `trawl run [options] [--] CMD`: options stop at CMD ('+'). */
+	if (argc > 1 && strcmp(argv[1], "run") == 0) {
+		run = 1;
+		argv[1] = argv[0];
+		argv++;
+		argc--;
+	}
+	while ((ch = getopt_long(argc, argv, run ? "+p:qw:r:nhvk" :
+	    "p:qw:r:nhvk", longopts, NULL)) != -1) {
 		switch (ch) {
 		case OPT_MODE:
 			if (parse_mode(optarg) == -1) {
@@ -299,7 +328,25 @@ main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (optind < argc) {
+	if (run) {
+		if (optind >= argc) {
+			fprintf(stderr, "trawl: run: no command given\n");
+			usage(stderr);
+			return 2;
+		}
+		if (opts.mode == MODE_NONE) {
+			fprintf(stderr, "trawl: run captures in local mode: "
+			    "-n does not go with it\n");
+			return 2;
+		}
+		/* The whole cgroup, unless --mode local:SPEC narrows it. */
+		if (opts.mode != MODE_LOCAL) {
+			opts.mode = MODE_LOCAL;
+			free(opts.spec);
+			opts.spec = strdup("");
+		}
+		run_argv = argv + optind;
+	} else if (optind < argc) {
 		size_t len = 0;
 		int i;
 
@@ -346,19 +393,26 @@ main(int argc, char **argv)
 		    "to run without one\n");
 		return 1;
 	}
+	if (run && (run_cgroup = tui_run_prepare(opts.cgroup, &cause)) == NULL) {
+		fprintf(stderr, "trawl: %s\n", cause);
+		free(cause);
+		return 1;
+	}
 	/* Before the screen: the redirector may go through sudo's prompt. */
-	if (opts.mode == MODE_LOCAL &&
-	    core_local_prepare(opts.spec, opts.cgroup, &cause) == -1) {
+	if (opts.mode == MODE_LOCAL && core_local_prepare(opts.spec,
+	    run ? run_cgroup : opts.cgroup, &cause) == -1) {
 		fprintf(stderr, "trawl: %s\n", cause ? cause :
 		    "cannot start local mode");
 		free(cause);
+		tui_run_finish();
 		return 1;
 	}
 	opts.filter_flags = fflags;
 
 	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_signal;
+	sa.sa_handler = run && opts.dump ? on_run_interrupt : on_signal;
 	sigaction(SIGINT, &sa, NULL);
+	sa.sa_handler = on_signal;
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
 	sa.sa_handler = SIG_IGN;
@@ -411,13 +465,20 @@ main(int argc, char **argv)
 		fprintf(stderr, "trawl: %s\n", cause ? cause : "local mode failed");
 		goto out;
 	}
+	if (run && tui_run_start(core_loop, run_argv,
+	    core_ca_cert_path(core_mitm_ca()), opts.quiet, &cause) == -1) {
+		fprintf(stderr, "trawl: %s\n", cause);
+		goto out;
+	}
 	if (opts.dump) {
 		if (!opts.quiet && opts.mode == MODE_LOCAL)
 			fprintf(stderr, "trawl: %s\n", core_local_status());
 		else if (!opts.quiet)
 			fprintf(stderr, "trawl: HTTP proxy listening at %s\n",
 			    core_regular_address());
-		tui_dumpcmd_start(STDIN_FILENO, stdout);
+		/* CMD owns the terminal's input under `trawl run`. */
+		if (!run)
+			tui_dumpcmd_start(STDIN_FILENO, stdout);
 		rc = core_loop_run(core_loop) == 0 ? 0 : 1;
 	} else
 		rc = tui_screen_run();
@@ -431,6 +492,11 @@ out:
 		rc = 1;
 	}
 	core_local_stop();
+	/* After the capture: what CMD left is killed, its cgroup removed;
+	 * with --dump trawl's status is CMD's. */
+	if (run && (run_rc = tui_run_finish()) != -1 && opts.dump &&
+	    (run_rc != 0 || rc == 0))
+		rc = run_rc;
 	free(cause);
 	if (har_out != NULL)
 		core_har_writer_close(har_out);
