@@ -16,11 +16,13 @@
 #include "core/flows/store.h"
 #include "core/loop/loop.h"
 #include "core/loop/trawl.h"
+#include "core/net/pcap.h"
 #include "core/proxy/intercept.h"
 #include "core/proxy/local.h"
 #include "core/proxy/proxy.h"
 #include "core/proxy/regular.h"
 #include "core/tls/ca.h"
+#include "core/tls/keytap.h"
 #include "core/tls/cacmd.h"
 #include "core/tls/mitm.h"
 #include "tui/dump.h"
@@ -61,6 +63,7 @@ usage(FILE *out)
 "  --ignore-hosts REGEX          pass TLS to matching hosts through (repeatable)\n"
 "  --tls-auto-ignore             pass through hosts whose clients refused trawl's CA\n"
 "  --keylog FILE                 append TLS keys for Wireshark (or SSLKEYLOGFILE)\n"
+"  --pcap FILE                   local mode: write packets and TLS keys (pcapng)\n"
 "  -h, --help                    this help\n"
 "  -v, --version                 print the version\n"
 "\n"
@@ -164,6 +167,16 @@ on_store(enum store_event ev, struct flow *f, void *unused)
 	}
 }
 
+/* --pcap: the client side's TLS secrets go into the capture. */
+static void
+on_secret(const char *line, size_t len, void *unused)
+{
+	core_pcap_secret(line, len);
+}
+
+/* Options of `trawl run` and --pcap, apart from the others' enum. */
+enum { OPT_PCAP = 1000 };
+
 static void
 load_one(struct flow *f, void *unused)
 {
@@ -200,6 +213,7 @@ main(int argc, char **argv)
 		{ "tls-auto-ignore", no_argument, NULL, OPT_TLS_AUTO_IGNORE },
 		{ "keylog", required_argument, NULL, OPT_KEYLOG },
 		{ "cgroup", required_argument, NULL, OPT_CGROUP },
+		{ "pcap", required_argument, NULL, OPT_PCAP },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'v' },
 		{ NULL, 0, NULL, 0 }
@@ -212,7 +226,7 @@ main(int argc, char **argv)
 	double secs;
 	/* `trawl run`: CMD's argv, and the cgroup made for it. */
 	char **run_argv = NULL;
-	const char *run_cgroup = NULL;
+	const char *run_cgroup = NULL, *pcap_file = NULL;
 	int run = 0, run_rc;
 
 	raise_nofile();
@@ -317,6 +331,9 @@ main(int argc, char **argv)
 		case OPT_CGROUP:
 			opts.cgroup = optarg;
 			break;
+		case OPT_PCAP:
+			pcap_file = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -393,6 +410,11 @@ main(int argc, char **argv)
 		    "to run without one\n");
 		return 1;
 	}
+	if (pcap_file != NULL && opts.mode != MODE_LOCAL) {
+		fprintf(stderr, "trawl: --pcap needs local mode (--mode local "
+		    "or trawl run)\n");
+		return 2;
+	}
 	if (run && (run_cgroup = tui_run_prepare(opts.cgroup, &cause)) == NULL) {
 		fprintf(stderr, "trawl: %s\n", cause);
 		free(cause);
@@ -461,6 +483,16 @@ main(int argc, char **argv)
 		fprintf(stderr, "trawl: %s\n", cause ? cause : "cannot listen");
 		goto out;
 	}
+	if (pcap_file != NULL) {
+		if (core_pcap_open(pcap_file, &cause) == -1) {
+			fprintf(stderr, "trawl: %s\n", cause);
+			goto out;
+		}
+		core_keytap_set(on_secret, NULL);
+		if (!opts.quiet)
+			fprintf(stderr, "trawl: writing packets and TLS secrets "
+			    "to %s (pcapng)\n", pcap_file);
+	}
 	if (opts.mode == MODE_LOCAL && core_local_start(core_loop, &cause) == -1) {
 		fprintf(stderr, "trawl: %s\n", cause ? cause : "local mode failed");
 		goto out;
@@ -492,6 +524,11 @@ out:
 		rc = 1;
 	}
 	core_local_stop();
+	core_keytap_set(NULL, NULL);
+	if (core_pcap_close(&cause) == -1) {
+		fprintf(stderr, "trawl: %s\n", cause);
+		rc = 1;
+	}
 	/* After the capture: what CMD left is killed, its cgroup removed;
 	 * with --dump trawl's status is CMD's. */
 	if (run && (run_rc = tui_run_finish()) != -1 && opts.dump &&

@@ -92,12 +92,12 @@ tui_run_prepare(const char *base, char **cause)
 	char	*mnt = NULL, *path = NULL;
 
 	if (base == NULL && (base = mnt = cgroup2_mount()) == NULL) {
-		core_cause(cause, "trawl run: no cgroup v2 mount in "
+		core_cause(cause, "run: no cgroup v2 mount in "
 		    "/proc/self/mounts (mount one, or use --cgroup)");
 		goto out;
 	}
 	if (!cgroup2_dir(base)) {
-		core_cause(cause, "trawl run: %s is not a cgroup v2 directory",
+		core_cause(cause, "run: %s is not a cgroup v2 directory",
 		    base);
 		goto out;
 	}
@@ -109,7 +109,7 @@ tui_run_prepare(const char *base, char **cause)
 	/* A crashed run of a process with our pid may have left it empty. */
 	if (mkdir(path, 0755) == -1 && (errno != EEXIST || rmdir(path) == -1 ||
 	    mkdir(path, 0755) == -1)) {
-		core_cause(cause, "trawl run: cannot make the cgroup %s: %s%s",
+		core_cause(cause, "run: cannot make the cgroup %s: %s%s",
 		    path, strerror(errno), errno == EACCES || errno == EPERM ?
 		    " (run it through sudo, or give --cgroup a cgroup "
 		    "delegated to you)" : "");
@@ -137,7 +137,7 @@ find_user(char **cause)
 	errno = 0;
 	v = strtoul(s, &end, 10);
 	if (errno != 0 || *end != '\0' || v >= UINT_MAX) {
-		core_cause(cause, "trawl run: SUDO_UID=%s is not a uid", s);
+		core_cause(cause, "run: SUDO_UID=%s is not a uid", s);
 		return -1;
 	}
 	if (v == 0)
@@ -147,7 +147,7 @@ find_user(char **cause)
 		errno = 0;
 		v = strtoul(g, &end, 10);
 		if (errno != 0 || *end != '\0' || v >= UINT_MAX) {
-			core_cause(cause, "trawl run: SUDO_GID=%s is not a gid",
+			core_cause(cause, "run: SUDO_GID=%s is not a gid",
 			    g);
 			return -1;
 		}
@@ -155,7 +155,7 @@ find_user(char **cause)
 	} else if ((pw = getpwuid(run.uid)) != NULL)
 		run.gid = pw->pw_gid;
 	else {
-		core_cause(cause, "trawl run: no SUDO_GID and no user %u",
+		core_cause(cause, "run: no SUDO_GID and no user %u",
 		    (unsigned)run.uid);
 		return -1;
 	}
@@ -200,12 +200,12 @@ make_files(const char *ca_cert, char **cause)
 		tmp = "/tmp";
 	snprintf(tmpl, sizeof tmpl, "%s/trawl-run.XXXXXX", tmp);
 	if (mkdtemp(tmpl) == NULL || (run.tmpdir = strdup(tmpl)) == NULL) {
-		core_cause(cause, "trawl run: cannot make a folder in %s: %s",
+		core_cause(cause, "run: cannot make a folder in %s: %s",
 		    tmp, strerror(errno));
 		goto out;
 	}
 	if (run.drop && chown(run.tmpdir, run.uid, run.gid) == -1) {
-		core_cause(cause, "trawl run: chown %s: %s", run.tmpdir,
+		core_cause(cause, "run: chown %s: %s", run.tmpdir,
 		    strerror(errno));
 		goto out;
 	}
@@ -216,7 +216,7 @@ make_files(const char *ca_cert, char **cause)
 	}
 	fd = open(run.bundle, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 	if (fd == -1) {
-		core_cause(cause, "trawl run: %s: %s", run.bundle,
+		core_cause(cause, "run: %s: %s", run.bundle,
 		    strerror(errno));
 		goto out;
 	}
@@ -225,12 +225,12 @@ make_files(const char *ca_cert, char **cause)
 		sys = access(system_bundles[i], R_OK) == 0 &&
 		    append_file(fd, system_bundles[i]) == 0;
 	if (append_file(fd, ca_cert) == -1) {
-		core_cause(cause, "trawl run: cannot read trawl's CA %s: %s",
+		core_cause(cause, "run: cannot read trawl's CA %s: %s",
 		    ca_cert, strerror(errno));
 		goto out;
 	}
 	if (run.drop && fchown(fd, run.uid, run.gid) == -1) {
-		core_cause(cause, "trawl run: chown %s: %s", run.bundle,
+		core_cause(cause, "run: chown %s: %s", run.bundle,
 		    strerror(errno));
 		goto out;
 	}
@@ -245,7 +245,7 @@ make_files(const char *ca_cert, char **cause)
 		    0600);
 		if (fd == -1 || (run.drop && fchown(fd, run.uid,
 		    run.gid) == -1)) {
-			core_cause(cause, "trawl run: %s: %s", run.log,
+			core_cause(cause, "run: %s: %s", run.log,
 			    strerror(errno));
 			goto out;
 		}
@@ -367,7 +367,7 @@ tui_run_start(struct loop *loop, char **argv, const char *ca_cert, int quiet,
 	int		 p[2] = { -1, -1 }, rc = -1, st;
 
 	if (run.cgroup == NULL) {
-		core_cause(cause, "trawl run: no cgroup");
+		core_cause(cause, "run: no cgroup");
 		return -1;
 	}
 	run.loop = loop;
@@ -401,12 +401,12 @@ tui_run_start(struct loop *loop, char **argv, const char *ca_cert, int quiet,
 		msg[n] = '\0';
 		waitpid(run.pid, &st, 0);
 		run.pid = 0;
-		core_cause(cause, "trawl run: %s", msg);
+		core_cause(cause, "run: %s", msg);
 		goto out;
 	}
 	if ((run.pidfd = pidfd_open(run.pid, 0)) == -1 ||
 	    core_loop_add(loop, run.pidfd, LOOP_READ, on_exit_cb, NULL) == -1) {
-		core_cause(cause, "trawl run: cannot watch %s: %s", argv[0],
+		core_cause(cause, "run: cannot watch %s: %s", argv[0],
 		    strerror(errno));
 		goto out;
 	}
