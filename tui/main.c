@@ -502,6 +502,10 @@ main(int argc, char **argv)
 		fprintf(stderr, "trawl: %s\n", cause);
 		goto out;
 	}
+	if (run) {
+		tui_run_chown(pcap_file);
+		tui_run_chown(opts.write_file);
+	}
 	if (opts.dump) {
 		if (!opts.quiet && opts.mode == MODE_LOCAL)
 			fprintf(stderr, "trawl: %s\n", core_local_status());

@@ -436,6 +436,13 @@ out:
 	return rc;
 }
 
+void
+tui_run_chown(const char *path)
+{
+	if (path != NULL && run.drop && chown(path, run.uid, run.gid) == -1)
+		fprintf(stderr, "trawl: chown %s: %s\n", path, strerror(errno));
+}
+
 int
 tui_run_exited(void)
 {

@@ -35,6 +35,11 @@ const char	*tui_run_prepare(const char *base, char **cause);
  */
 int		 tui_run_start(struct loop *, char **argv, const char *ca_cert,
 		    int quiet, char **cause);
+/*
+ * Gives a file trawl wrote for the run (--pcap, -w) to CMD's user when
+ * trawl is root through sudo, so that user can read it. NULL is ignored.
+ */
+void		 tui_run_chown(const char *path);
 /* 1 once CMD has exited. */
 int		 tui_run_exited(void);
 /*
