@@ -17,15 +17,19 @@
 #include "core/flows/store.h"
 #include "core/loop/loop.h"
 #include "core/loop/trawl.h"
+#include "core/net/pcap.h"
 #include "core/proxy/intercept.h"
 #include "core/proxy/local.h"
 #include "core/proxy/proxy.h"
 #include "core/proxy/regular.h"
 #include "core/proxy/rules.h"
+#include "core/tls/ca.h"
+#include "core/tls/keytap.h"
 #include "core/tls/cacmd.h"
 #include "core/tls/mitm.h"
 #include "tui/dump.h"
 #include "tui/dumpcmd.h"
+#include "tui/run.h"
 #include "tui/screen.h"
 #include "tui/searchcmd.h"
 
@@ -38,6 +42,7 @@ usage(FILE *out)
 	fprintf(out,
 "usage: trawl [options] [FILTER]\n"
 "       trawl ca [install | uninstall]\n"
+"       trawl run [options] [--] CMD [ARGS...]\n"
 "\n"
 "Inspect the network traffic of local programs.\n"
 "\n"
@@ -71,10 +76,12 @@ usage(FILE *out)
 "  --ignore-hosts REGEX          pass TLS to matching hosts through (repeatable)\n"
 "  --tls-auto-ignore             pass through hosts whose clients refused trawl's CA\n"
 "  --keylog FILE                 append TLS keys for Wireshark (or SSLKEYLOGFILE)\n"
+"  --pcap FILE                   local mode: write packets and TLS keys (pcapng)\n"
 "  -h, --help                    this help\n"
 "  -v, --version                 print the version\n"
 "\n"
 "FILTER selects the flows --dump prints and -w saves; see trawl-filters(7).\n"
+"`trawl run` captures CMD and everything it starts (in a cgroup of its own).\n"
 "See trawl(1) for everything else.\n");
 }
 
@@ -98,6 +105,19 @@ static void
 on_signal(int sig)
 {
 	trawl_quit = 1;
+}
+
+/*
+ * `trawl run --dump`: ^C reaches CMD too (one process group), and CMD
+ * decides whether it ends; trawl follows it. A second ^C ends trawl.
+ */
+static void
+on_run_interrupt(int sig)
+{
+	static volatile sig_atomic_t n;
+
+	if (++n > 1)
+		trawl_quit = 1;
 }
 
 static int
@@ -159,6 +179,16 @@ on_store(enum store_event ev, struct flow *f, void *unused)
 		free(cause);
 	}
 }
+
+/* --pcap: the client side's TLS secrets go into the capture. */
+static void
+on_secret(const char *line, size_t len, void *unused)
+{
+	core_pcap_secret(line, len);
+}
+
+/* Options of `trawl run` and --pcap, apart from the others' enum. */
+enum { OPT_PCAP = 1000 };
 
 static void
 load_one(struct flow *f, void *unused)
@@ -386,6 +416,7 @@ main(int argc, char **argv)
 		    OPT_RULE_FIRST + RULES_ANTICACHE },
 		{ "anticomp", no_argument, NULL,
 		    OPT_RULE_FIRST + RULES_ANTICOMP },
+		{ "pcap", required_argument, NULL, OPT_PCAP },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'v' },
 		{ NULL, 0, NULL, 0 }
@@ -398,6 +429,10 @@ main(int argc, char **argv)
 	struct mitm_options mo;
 	int ch, fflags = 0, rc = 1, nrules = 0, i, nropts = 0, ncargs = 0;
 	double secs;
+	/* `trawl run`: CMD's argv, and the cgroup made for it. */
+	char **run_argv = NULL;
+	const char *run_cgroup = NULL, *pcap_file = NULL;
+	int run = 0, run_rc;
 
 	raise_nofile();
 	memset(&mo, 0, sizeof mo);
@@ -426,7 +461,15 @@ main(int argc, char **argv)
 	opts.mode = MODE_REGULAR;
 	opts.listen_host = strdup("127.0.0.1");
 	opts.listen_port = 8080;
-	while ((ch = getopt_long(argc, argv, "p:qw:r:nhvk", longopts, NULL)) != -1) {
+	/* `trawl run [options] [--] CMD`: options stop at CMD ('+'). */
+	if (argc > 1 && strcmp(argv[1], "run") == 0) {
+		run = 1;
+		argv[1] = argv[0];
+		argv++;
+		argc--;
+	}
+	while ((ch = getopt_long(argc, argv, run ? "+p:qw:r:nhvk" :
+	    "p:qw:r:nhvk", longopts, NULL)) != -1) {
 		switch (ch) {
 		case OPT_MODE:
 			if (parse_mode(optarg) == -1) {
@@ -526,6 +569,9 @@ main(int argc, char **argv)
 			ropts[nropts].kind = ch - OPT_RULE_FIRST;
 			ropts[nropts++].spec = optarg;
 			break;
+		case OPT_PCAP:
+			pcap_file = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -537,7 +583,25 @@ main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (optind < argc) {
+	if (run) {
+		if (optind >= argc) {
+			fprintf(stderr, "trawl: run: no command given\n");
+			usage(stderr);
+			return 2;
+		}
+		if (opts.mode == MODE_NONE) {
+			fprintf(stderr, "trawl: run captures in local mode: "
+			    "-n does not go with it\n");
+			return 2;
+		}
+		/* The whole cgroup, unless --mode local:SPEC narrows it. */
+		if (opts.mode != MODE_LOCAL) {
+			opts.mode = MODE_LOCAL;
+			free(opts.spec);
+			opts.spec = strdup("");
+		}
+		run_argv = argv + optind;
+	} else if (optind < argc) {
 		size_t len = 0;
 		int i;
 
@@ -594,19 +658,31 @@ main(int argc, char **argv)
 		    "to run without one\n");
 		return 1;
 	}
+	if (pcap_file != NULL && opts.mode != MODE_LOCAL) {
+		fprintf(stderr, "trawl: --pcap needs local mode (--mode local "
+		    "or trawl run)\n");
+		return 2;
+	}
+	if (run && (run_cgroup = tui_run_prepare(opts.cgroup, &cause)) == NULL) {
+		fprintf(stderr, "trawl: %s\n", cause);
+		free(cause);
+		return 1;
+	}
 	/* Before the screen: the redirector may go through sudo's prompt. */
-	if (opts.mode == MODE_LOCAL &&
-	    core_local_prepare(opts.spec, opts.cgroup, &cause) == -1) {
+	if (opts.mode == MODE_LOCAL && core_local_prepare(opts.spec,
+	    run ? run_cgroup : opts.cgroup, &cause) == -1) {
 		fprintf(stderr, "trawl: %s\n", cause ? cause :
 		    "cannot start local mode");
 		free(cause);
+		tui_run_finish();
 		return 1;
 	}
 	opts.filter_flags = fflags;
 
 	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_signal;
+	sa.sa_handler = run && opts.dump ? on_run_interrupt : on_signal;
 	sigaction(SIGINT, &sa, NULL);
+	sa.sa_handler = on_signal;
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
 	sa.sa_handler = SIG_IGN;
@@ -657,9 +733,28 @@ main(int argc, char **argv)
 		fprintf(stderr, "trawl: %s\n", cause ? cause : "cannot listen");
 		goto out;
 	}
+	if (pcap_file != NULL) {
+		if (core_pcap_open(pcap_file, &cause) == -1) {
+			fprintf(stderr, "trawl: %s\n", cause);
+			goto out;
+		}
+		core_keytap_set(on_secret, NULL);
+		if (!opts.quiet)
+			fprintf(stderr, "trawl: writing packets and TLS secrets "
+			    "to %s (pcapng)\n", pcap_file);
+	}
 	if (opts.mode == MODE_LOCAL && core_local_start(core_loop, &cause) == -1) {
 		fprintf(stderr, "trawl: %s\n", cause ? cause : "local mode failed");
 		goto out;
+	}
+	if (run && tui_run_start(core_loop, run_argv,
+	    core_ca_cert_path(core_mitm_ca()), opts.quiet, &cause) == -1) {
+		fprintf(stderr, "trawl: %s\n", cause);
+		goto out;
+	}
+	if (run) {
+		tui_run_chown(pcap_file);
+		tui_run_chown(opts.write_file);
 	}
 	if (opts.dump) {
 		if (!opts.quiet && opts.mode == MODE_LOCAL)
@@ -667,7 +762,9 @@ main(int argc, char **argv)
 		else if (!opts.quiet)
 			fprintf(stderr, "trawl: HTTP proxy listening at %s\n",
 			    core_regular_address());
-		tui_dumpcmd_start(STDIN_FILENO, stdout);
+		/* CMD owns the terminal's input under `trawl run`. */
+		if (!run)
+			tui_dumpcmd_start(STDIN_FILENO, stdout);
 		rc = core_loop_run(core_loop) == 0 ? 0 : 1;
 	} else
 		rc = tui_screen_run();
@@ -687,6 +784,16 @@ out:
 		rc = rc != 0 ? 2 : tui_searchcmd_hits() > 0 ? 0 : 1;
 	}
 	core_search_free(search);
+	core_keytap_set(NULL, NULL);
+	if (core_pcap_close(&cause) == -1) {
+		fprintf(stderr, "trawl: %s\n", cause);
+		rc = 1;
+	}
+	/* After the capture: what CMD left is killed, its cgroup removed;
+	 * with --dump trawl's status is CMD's. */
+	if (run && (run_rc = tui_run_finish()) != -1 && opts.dump &&
+	    (run_rc != 0 || rc == 0))
+		rc = run_rc;
 	free(cause);
 	if (har_out != NULL)
 		core_har_writer_close(har_out);

@@ -82,6 +82,8 @@
 #define LIMIT_UDP_IDLE_SEC	60
 /* Packets read from the tun in one wake-up before others get a turn. */
 #define LIMIT_TUN_BATCH		256
+/* Bytes of --pcap blocks held before they are written out (core/net/pcap.c). */
+#define LIMIT_PCAP_BUFFER	(1024 * 1024)
 /* Text of one DNS response's answers kept in its flow (core/flows/dns.c). */
 #define LIMIT_DNS_ANSWERS	(16 * 1024)
 /* DNS queries awaiting their answer on one UDP 5-tuple (core/proxy/udprelay.c). */

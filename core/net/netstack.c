@@ -39,6 +39,7 @@
 #include "core/net/nat.h"
 #include "core/net/netstack.h"
 #include "core/net/packet.h"
+#include "core/net/pcap.h"
 #include "core/net/tunframe.h"
 
 /* Bytes of an outgoing packet's head copied for the NAT: IPv6 + TCP
@@ -388,6 +389,9 @@ tun_output(struct netif *netif, struct pbuf *p)
 			iov[k++].iov_len = q->len - skip;
 		}
 	}
+	/* --pcap: the packet as the tun gets it, without the frame. */
+	core_pcap_packetv(PCAP_RECEIVED, iov + (ns->frame_len > 0),
+	    k - (ns->frame_len > 0));
 	/* A full tun queue drops the packet: TCP retransmits. */
 	if (ns->tun_fd == -1 ||
 	    writev(ns->tun_fd, iov, k) != (ssize_t)(ns->frame_len + p->tot_len))
@@ -431,6 +435,8 @@ input(struct netstack *ns, uint8_t *pkt, size_t len)
 	ssize_t n;
 
 	ns->st.tun_in++;
+	/* --pcap: before the NAT rewrites it in place. */
+	core_pcap_packet(PCAP_SENT, pkt, len);
 	n = core_nat_in(ns->nat, pkt, len, core_loop_now());
 	if (n < 0)
 		goto drop;

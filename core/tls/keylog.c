@@ -12,12 +12,24 @@
 #include <unistd.h>
 
 #include "core/tls/keylog.h"
+#include "core/tls/keytap.h"
 
 struct keylog {
 	int		 fd;
 	char		*path;
 	unsigned long	 lines;
 };
+
+/* core_keytap_set's hook. */
+static void	(*tap_fn)(const char *, size_t, void *);
+static void	*tap_arg;
+
+void
+core_keytap_set(void (*fn)(const char *line, size_t len, void *arg), void *arg)
+{
+	tap_fn = fn;
+	tap_arg = arg;
+}
 
 const char *
 core_keylog_path(const char *option)
@@ -92,6 +104,9 @@ keylog_cb(const SSL *ssl, const char *line)
 	size_t		 n = strlen(line);
 	ssize_t		 r;
 
+	/* The client side's sessions, for a capture of its packets. */
+	if (tap_fn != NULL && SSL_is_server(ssl))
+		tap_fn(line, n, tap_arg);
 	/* Lines are ~200 bytes; a longer one is not worth a half write. */
 	if (kl == NULL || n + 1 > sizeof buf)
 		return;

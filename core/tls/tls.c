@@ -27,6 +27,7 @@
 #include "core/loop/limits.h"
 #include "core/loop/loop.h"
 #include "core/loop/stream.h"
+#include "core/tls/keylog.h"
 #include "core/tls/tls.h"
 
 /* The largest plaintext one TLS record carries. */
@@ -734,6 +735,8 @@ core_tls_server_ctx_new(char **cause)
 		return NULL;
 	}
 	SSL_CTX_set_alpn_select_cb(ctx, alpn_select, NULL);
+	/* No file yet (mitm.c may add one): for core/tls/keytap.h. */
+	core_keylog_attach(NULL, ctx);
 	return ctx;
 }
 
