@@ -44,11 +44,29 @@ done
 run "lint/man" 60 sh -c 'mandoc -Tlint -Wwarning man/*.[0-9]'
 run "lint/layers" 60 sh tests/lint-layers.sh
 
-# tests/kernel: the BPF program under Debian 12's own kernel, in qemu.
-for t in tests/e2e/*.sh tests/tui/*.sh tests/kernel/*.sh; do
+# The end-to-end, screen and kernel tests, $TEST_JOBS at a time (default
+# 2: each is mostly waiting, and they share nothing: namespaces, cgroups,
+# ports and folders are named per test). Each prints its line as it ends;
+# the summary reads their results back in order. tests/kernel: the BPF
+# program under Debian 12's own kernel, in qemu, started first as the
+# longest.
+TEST_JOBS=${TEST_JOBS:-2}
+RES=$BUILD/test-results
+rm -rf "$RES"; mkdir -p "$RES"
+for t in tests/kernel/*.sh tests/e2e/*.sh tests/tui/*.sh; do
 	case $t in */lib.sh) continue ;; esac
-	[ -f "$t" ] || continue
-	run "${t#tests/}" 600 sh "$t"
+	[ -f "$t" ] && echo "$t"
+done | xargs -P "$TEST_JOBS" -I{} sh tests/run-one.sh {} "$LOG" "$RES"
+for r in "$RES"/*; do
+	[ -f "$r" ] || continue
+	name=$(sed -n 1p "$r") rc=$(sed -n 2p "$r")
+	if [ "$rc" = 0 ]; then pass=$((pass + 1))
+	else fail=$((fail + 1)); failed="$failed $name"; fi
+done
+for n in $failed; do
+	case $n in unit/*|fuzz/*|lint/*) continue ;; esac
+	echo "--- $n: $LOG/$(echo "$n" | tr / _).log"
+	tail -n 30 "$LOG/$(echo "$n" | tr / _).log" | sed 's/^/    | /'
 done
 
 [ -n "$failed" ] && echo "failed:$failed"

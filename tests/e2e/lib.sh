@@ -13,6 +13,11 @@ TMP=$(mktemp -d /tmp/trawl-test.XXXXXX)
 # trawl's CA (created at its first start) stays inside the test's folder.
 XDG_CONFIG_HOME=$TMP/config
 export XDG_CONFIG_HOME
+# A tmux server of the test's own: tests run side by side, and a shared
+# server would start every screen with the first test's environment.
+TMUX_TMPDIR=$TMP
+export TMUX_TMPDIR
+unset TMUX
 CLEANUP=""
 FAILS=0
 
