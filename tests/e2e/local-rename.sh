@@ -1,0 +1,68 @@
+#!/bin/sh
+# local-rename.sh -- a spec name matches the basename of the process's
+# executable as well as its comm, so a program that renames itself stays
+# captured: python renaming its only thread with prctl(PR_SET_NAME) is
+# caught by its executable's name (python3.11, the file /usr/bin/python3
+# resolves to) and by its new comm; curl started through a symlink (comm
+# "fetcher", executable curl) by either name; and neither by a name it
+# does not have.
+[ -n "${LOCAL_E2E_TIMED:-}" ] || LOCAL_E2E_TIMED=1 exec timeout -k 5 90 sh "$0" "$@"
+. "$(dirname "$0")/local-common.inc"
+
+PY=$(readlink -f /usr/bin/python3)
+EXE=${PY##*/}
+[ -x "$PY" ] && [ "$EXE" != python3 ] ||
+	fail "/usr/bin/python3 is no symlink to a versioned python"
+cat >"$T/rename.py" <<'EOF'
+# rename.py NAME URL: renames the thread (comm) to NAME, then fetches URL.
+import ctypes, sys, urllib.request
+libc = ctypes.CDLL(None, use_errno=True)
+if libc.prctl(15, sys.argv[1].encode(), 0, 0, 0) != 0:   # PR_SET_NAME
+    raise SystemExit("prctl failed")
+assert open("/proc/self/comm").read().strip() == sys.argv[1]
+urllib.request.urlopen(sys.argv[2], timeout=3).read()
+EOF
+ln -s "$(command -v curl)" "$T/fetcher" || fail "symlink"
+
+start_servers
+start_trawl "$EXE"
+
+# Renamed python: its comm is "renamed-app", its executable python3.11.
+bgcg "$PY" "$T/rename.py" renamed-app http://192.0.2.1/len/101
+wait $p || fail "renamed python through trawl"
+waitfor "renamed-app:$p GET http://192\.0\.2\.1/len/101 << 200" ||
+	fail "local:$EXE missed the python that renamed itself (pid $p)"
+ok "local:$EXE captures python renamed to renamed-app"
+# curl through a symlink has neither name: left alone.
+incg "$T/fetcher" -sS -m 3 -o /dev/null http://192.0.2.1/len/102 ||
+	fail "fetcher (not captured) failed"
+
+# Its new comm still names it; the executable's name too (an include of
+# curl catches the symlinked curl by its executable).
+[ "$(ctl 'spec renamed-app,curl')" = ok ] || fail "spec change refused"
+bgcg "$PY" "$T/rename.py" renamed-app http://192.0.2.1/len/103
+wait $p || fail "renamed python through trawl"
+waitfor "renamed-app:$p GET http://192\.0\.2\.1/len/103 << 200" ||
+	fail "local:renamed-app missed the renamed python (pid $p)"
+ok "a spec of the new comm still captures it"
+bgcg "$T/fetcher" -sS -m 3 -o /dev/null http://192.0.2.1/len/104
+wait $p || fail "fetcher through trawl"
+waitfor "fetcher:$p GET http://192\.0\.2\.1/len/104 << 200" ||
+	fail "local:curl missed curl run as fetcher (pid $p)"
+ok "local:curl captures curl whose comm is fetcher"
+
+# Excluding the executable's name wins over the comm it took.
+[ "$(ctl "spec !$EXE")" = ok ] || fail "spec !$EXE refused"
+incg "$PY" "$T/rename.py" other-name http://192.0.2.1/len/105 ||
+	fail "excluded python failed"
+bgcg "$T/fetcher" -sS -m 3 -o /dev/null http://192.0.2.1/len/106
+wait $p || fail "fetcher through trawl"
+waitfor "fetcher:$p GET http://192\.0\.2\.1/len/106 << 200" ||
+	fail "!$EXE missed curl"
+ok "!$EXE leaves the renamed python alone, captures the rest"
+
+stop_trawl TERM
+absent "/len/102" || fail "fetcher was captured under local:$EXE"
+absent "/len/105" || fail "the python was captured under !$EXE"
+ok "names a process does not have capture nothing"
+echo PASS
