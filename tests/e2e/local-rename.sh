@@ -3,7 +3,8 @@
 # executable as well as its comm, so a program that renames itself stays
 # captured: python renaming its only thread with prctl(PR_SET_NAME) is
 # caught by its executable's name (python3.11, the file /usr/bin/python3
-# resolves to) and by its new comm; curl started through a symlink (comm
+# resolves to) and by its new comm; node whose process.title is "npm view
+# expres" (npm's) by local:node; curl started through a symlink (comm
 # "fetcher", executable curl) by either name; and neither by a name it
 # does not have.
 [ -n "${LOCAL_E2E_TIMED:-}" ] || LOCAL_E2E_TIMED=1 exec timeout -k 5 90 sh "$0" "$@"
@@ -13,6 +14,8 @@ PY=$(readlink -f /usr/bin/python3)
 EXE=${PY##*/}
 [ -x "$PY" ] && [ "$EXE" != python3 ] ||
 	fail "/usr/bin/python3 is no symlink to a versioned python"
+NODE=$(command -v node) || fail "node missing (make deps: nodejs)"
+NODE_EXE=$(readlink -f "$NODE"); NODE_EXE=${NODE_EXE##*/}
 cat >"$T/rename.py" <<'EOF'
 # rename.py NAME URL: renames the thread (comm) to NAME, then fetches URL.
 import ctypes, sys, urllib.request
@@ -50,6 +53,17 @@ wait $p || fail "fetcher through trawl"
 waitfor "fetcher:$p GET http://192\.0\.2\.1/len/104 << 200" ||
 	fail "local:curl missed curl run as fetcher (pid $p)"
 ok "local:curl captures curl whose comm is fetcher"
+
+# The issue's case: node setting process.title (npm does) renames its
+# main thread, which makes the HTTP socket; local:node still has it.
+[ "$(ctl "spec $NODE_EXE")" = ok ] || fail "spec $NODE_EXE refused"
+bgcg "$NODE" -e '
+process.title = "npm view expres";
+require("http").get("http://192.0.2.1/len/107", r => r.resume());'
+wait $p || fail "renamed node through trawl"
+waitfor "npm view expres:$p GET http://192\.0\.2\.1/len/107 << 200" ||
+	fail "local:$NODE_EXE missed node titled 'npm view expres' (pid $p)"
+ok "local:$NODE_EXE captures node whose process.title is 'npm view expres'"
 
 # Excluding the executable's name wins over the comm it took.
 [ "$(ctl "spec !$EXE")" = ok ] || fail "spec !$EXE refused"
