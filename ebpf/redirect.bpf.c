@@ -147,13 +147,11 @@ exe_name(union comm *m)
 	if (exe == NULL)
 		return;
 	name = BPF_CORE_READ(exe, f_path.dentry, d_name.name);
-	/*
-	 * The read stops at the NUL, so the zeroes after it stay: no
-	 * comm_pad, whose branches would multiply the verifier's states.
-	 */
 	if (name == NULL ||
 	    bpf_probe_read_kernel_str(m->c, sizeof m->c, name) < 0)
 		__builtin_memset(m->c, 0, sizeof m->c);
+	/* A name longer than 15 bytes is cut like comm. */
+	comm_pad(m);
 }
 
 struct fold {

@@ -5,8 +5,9 @@
 # caught by its executable's name (python3.11, the file /usr/bin/python3
 # resolves to) and by its new comm; node whose process.title is "npm view
 # expres" (npm's) by local:node; curl started through a symlink (comm
-# "fetcher", executable curl) by either name; and neither by a name it
-# does not have.
+# "fetcher", executable curl) by either name, a copy of curl with a name
+# longer than 15 bytes by that name; and neither by a name it does not
+# have.
 [ -n "${LOCAL_E2E_TIMED:-}" ] || LOCAL_E2E_TIMED=1 exec timeout -k 5 90 sh "$0" "$@"
 . "$(dirname "$0")/local-common.inc"
 
@@ -26,6 +27,9 @@ assert open("/proc/self/comm").read().strip() == sys.argv[1]
 urllib.request.urlopen(sys.argv[2], timeout=3).read()
 EOF
 ln -s "$(command -v curl)" "$T/fetcher" || fail "symlink"
+# A curl whose file name is longer than comm's 15 bytes, run as "short".
+cp "$(readlink -f "$(command -v curl)")" "$T/curl-with-a-long-name" &&
+    ln -s "$T/curl-with-a-long-name" "$T/short" || fail "copying curl"
 
 start_servers
 start_trawl "$EXE"
@@ -53,6 +57,12 @@ wait $p || fail "fetcher through trawl"
 waitfor "fetcher:$p GET http://192\.0\.2\.1/len/104 << 200" ||
 	fail "local:curl missed curl run as fetcher (pid $p)"
 ok "local:curl captures curl whose comm is fetcher"
+[ "$(ctl 'spec curl-with-a-long-name')" = ok ] || fail "spec change refused"
+bgcg "$T/short" -sS -m 3 -o /dev/null http://192.0.2.1/len/108
+wait $p || fail "short through trawl"
+waitfor "short:$p GET http://192\.0\.2\.1/len/108 << 200" ||
+	fail "local:curl-with-a-long-name missed its executable (pid $p)"
+ok "a long executable name matches on its first 15 bytes"
 
 # The issue's case: node setting process.title (npm does) renames its
 # main thread, which makes the HTTP socket; local:node still has it.
