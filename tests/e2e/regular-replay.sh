@@ -8,6 +8,7 @@
 # (nothing listens there) when the flows are replayed.
 . "$(dirname "$0")/lib.sh"
 command -v unshare >/dev/null || { echo "unshare missing"; exit 1; }
+[ "$(id -u)" = 0 ] || { echo "needs root (a mount namespace)"; exit 1; }
 
 cd "$TMP" || exit 1
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
