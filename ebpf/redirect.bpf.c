@@ -7,6 +7,9 @@
  * (bound_dev_if), so every packet it sends reaches trawl. sockops and
  * cgroup/sendmsg4/6 map a captured socket's 4-tuple to its creator so
  * trawl can name the process of a flow after the process has gone.
+ * A name in the spec matches the creating thread's comm, its leader's
+ * comm or the basename of the process's executable, so a program that
+ * renames itself (prctl(PR_SET_NAME), process.title) stays captured.
  * A redirector started for a user (rd_owner_only) captures only that
  * user's processes. tc ingress on the tun (rd_tun_ingress) lets the
  * packets trawl writes reach the socket bound to the tun they belong to
@@ -80,18 +83,24 @@ union comm {
 	__u64	q[2];
 };
 
-/* Zeroes what follows the NUL so two comms compare as two words. */
+/*
+ * Zeroes what follows the NUL so two comms compare as two words. No
+ * branches: each would double the states the verifier walks, per call.
+ */
 static __always_inline void
 comm_pad(union comm *m)
 {
-	int	i, end = 0;
+	__u64	c, keep = 1;
+	int	i;
 
 #pragma unroll
 	for (i = 0; i < RD_COMM_LEN; i++) {
-		if (end)
-			m->c[i] = 0;
-		else if (m->c[i] == 0)
-			end = 1;
+		c = (__u8)m->c[i];
+		/* c + 255 has bit 8 set unless c is 0; keep stays 0 after. */
+		c += 255;
+		asm volatile("" : "+r"(c));
+		keep &= c >> 8;
+		m->c[i] = (char)((c - 255) * keep);
 	}
 	m->c[RD_COMM_LEN - 1] = 0;
 }
@@ -118,12 +127,40 @@ leader_comm(union comm *m)
 	comm_pad(m);
 }
 
+/*
+ * Reads the basename of the executable the process runs (what
+ * /proc/PID/exe names), first 15 bytes, from its mm with CO-RE: comm can
+ * be renamed, the file a process was started from cannot. Empty for a
+ * task without an mm (a kernel thread) or on a failed read. bpf_d_path is
+ * not for cgroup programs; probe reads are, so the dentry's own name.
+ */
+static __always_inline void
+exe_name(union comm *m)
+{
+	struct task_struct	*task;
+	struct file		*exe;
+	const unsigned char	*name;
+
+	__builtin_memset(m->c, 0, sizeof m->c);
+	task = (struct task_struct *)bpf_get_current_task();
+	exe = BPF_CORE_READ(task, mm, exe_file);
+	if (exe == NULL)
+		return;
+	name = BPF_CORE_READ(exe, f_path.dentry, d_name.name);
+	if (name == NULL ||
+	    bpf_probe_read_kernel_str(m->c, sizeof m->c, name) < 0)
+		__builtin_memset(m->c, 0, sizeof m->c);
+	/* A name longer than 15 bytes is cut like comm. */
+	comm_pad(m);
+}
+
 struct fold {
 	__u32		slot;
 	__u32		tgid;
 	int		capture;
 	union comm	comm;
 	union comm	lcomm;
+	union comm	exe;
 };
 
 /*
@@ -147,7 +184,8 @@ fold_step(__u32 i, void *arg)
 	if (r->flags & RD_RULE_PID)
 		match = r->pid == f->tgid;
 	else
-		match = comm_eq(r, &f->comm) || comm_eq(r, &f->lcomm);
+		match = comm_eq(r, &f->comm) || comm_eq(r, &f->lcomm) ||
+		    comm_eq(r, &f->exe);
 	if (r->flags & RD_RULE_EXCLUDE)
 		f->capture = f->capture && !match;
 	else
@@ -234,6 +272,7 @@ rd_sock_create(struct bpf_sock *ctx)
 	bpf_get_current_comm(f.comm.c, sizeof f.comm.c);
 	comm_pad(&f.comm);
 	leader_comm(&f.lcomm);
+	exe_name(&f.exe);
 	if (!spec_match(cfg, &f))
 		return 1;
 

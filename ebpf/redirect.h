@@ -37,12 +37,14 @@
 
 /* rd_rule.flags */
 #define RD_RULE_EXCLUDE		0x1	/* "!item": AND the non-match out */
-#define RD_RULE_PID		0x2	/* pid rule (tgid); else a comm rule */
+#define RD_RULE_PID		0x2	/* pid rule (tgid); else a name rule */
 #define RD_RULE_FLAGS		(RD_RULE_EXCLUDE | RD_RULE_PID)
 
 /*
- * One spec item. A comm rule holds the name NUL-padded to RD_COMM_LEN
- * bytes (at most 15 characters) so it compares as two 64-bit words.
+ * One spec item. A name rule holds the name NUL-padded to RD_COMM_LEN
+ * bytes (at most 15 characters) so it compares as two 64-bit words; it
+ * matches the creating thread's comm, its leader's comm or the first 15
+ * bytes of the basename of the process's executable (/proc/PID/exe).
  */
 struct rd_rule {
 	__u32	flags;

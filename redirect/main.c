@@ -672,8 +672,10 @@ main(int argc, char **argv)
 	}
 
 	if (setup(&r, &cause) != 0) {
-		warnx("%s", cause != NULL ? cause : "out of memory");
-		send_hello(&r, cause != NULL ? cause : "out of memory");
+		/* trawl prints the reason the hello carries; said here too,
+		 * the user read it twice. Here only when trawl cannot hear. */
+		if (send_hello(&r, cause != NULL ? cause : "out of memory") != 0)
+			warnx("%s", cause != NULL ? cause : "out of memory");
 		goto out;
 	}
 	if (send_hello(&r, NULL) != 0) {

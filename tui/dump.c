@@ -15,6 +15,17 @@
 static FILE		*dump_out;
 static struct filter	*dump_filter;
 
+/* A proxy client's CONNECT that never reached its server. */
+static int
+connect_failed(const struct flow *f)
+{
+	const struct flow_request *rq = f->request;
+
+	return f->type == FLOW_TCP && rq != NULL && rq->method != NULL &&
+	    strcmp(rq->method, "CONNECT") == 0 && f->t.connect_end == 0 &&
+	    f->error != NULL;
+}
+
 void
 tui_dump_line(const struct flow *f, char *buf, size_t len)
 {
@@ -53,6 +64,15 @@ tui_dump_line(const struct flow *f, char *buf, size_t len)
 		    rq && rq->version && strncmp(rq->version, "HTTP/1", 6) ?
 		    " " : "", rq && rq->version && strncmp(rq->version,
 		    "HTTP/1", 6) ? rq->version : "", status, size, dur);
+	} else if (connect_failed(f)) {
+		/* Not a tcp flow that moved no bytes: a CONNECT answered 502. */
+		const struct flow_request *rq = f->request;
+		int v6 = rq->host != NULL && strchr(rq->host, ':') != NULL;
+
+		n = snprintf(buf, len, "%s %s%s CONNECT %s%s%s:%d << failed %s",
+		    when, f->client ? f->client : "?", proc, v6 ? "[" : "",
+		    rq->host != NULL ? rq->host : "?", v6 ? "]" : "", rq->port,
+		    dur);
 	} else {
 		char up[16];
 

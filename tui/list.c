@@ -332,7 +332,8 @@ tui_list_draw(int top, int rows)
 	x = cell(top, x, c.path, "PATH", ROLE_TITLE, 0);
 	x = cell(top, x, c.status, "CODE", ROLE_TITLE, 0);
 	if (c.ctype)
-		x = cell(top, x, c.ctype, "TYPE", ROLE_TITLE, 0);
+		/* The response's Content-Type; TYPE is the protocol's. */
+		x = cell(top, x, c.ctype, "KIND", ROLE_TITLE, 0);
 	x = cell(top, x, c.size, "SIZE", ROLE_TITLE, 1);
 	cell(top, x, c.dur, "TIME", ROLE_TITLE, 1);
 

@@ -99,7 +99,8 @@ parse_item(const char *s, size_t len, size_t col, int last,
 		return 0;
 	}
 
-	/* The kernel keeps 15 bytes of comm; a longer name matches those. */
+	/* The kernel keeps 15 bytes of comm; a longer name matches those
+	 * (of comm and of the executable's basename alike). */
 	if (len > RD_COMM_LEN - 1)
 		len = RD_COMM_LEN - 1;
 	memcpy(r->comm, s, len);
@@ -159,7 +160,7 @@ comm_match(const char *name, const char *comm)
 
 int
 core_spec_match(const struct spec *spec, uint32_t pid, const char *comm,
-    const char *leader_comm)
+    const char *leader_comm, const char *exe)
 {
 	const struct rd_rule	*r;
 	uint32_t		 i;
@@ -174,7 +175,8 @@ core_spec_match(const struct spec *spec, uint32_t pid, const char *comm,
 			match = r->pid == pid;
 		else
 			match = comm_match(r->comm, comm) ||
-			    comm_match(r->comm, leader_comm);
+			    comm_match(r->comm, leader_comm) ||
+			    comm_match(r->comm, exe);
 		if (r->flags & RD_RULE_EXCLUDE)
 			capture = capture && !match;
 		else

@@ -3,7 +3,9 @@
  *
  * Grammar: comma-separated items, each trimmed of blanks; a leading '!'
  * excludes; an all-digit item is a pid (the process id, i.e. the tgid),
- * anything else a process name compared with the first 15 bytes of comm.
+ * anything else a process name compared with the first 15 bytes of the
+ * creating thread's comm, then its leader's, then the basename of the
+ * process's executable (/proc/PID/exe), any of which matching.
  * An empty text captures everything. Empty items, a lone '!' and a
  * trailing comma are errors.
  *
@@ -35,12 +37,12 @@ int	core_spec_parse(const char *text, struct spec *out, char **cause);
 
 /*
  * Returns 1 when a socket created by thread comm of process pid, whose
- * thread-group leader is called leader_comm, is captured; else 0. comm and
- * leader_comm may be NULL (no match) and are cut at 15 bytes as the kernel
- * does.
+ * thread-group leader is called leader_comm and whose executable's
+ * basename is exe, is captured; else 0. comm, leader_comm and exe may be
+ * NULL (no match) and are cut at 15 bytes as the BPF program cuts them.
  */
 int	core_spec_match(const struct spec *, uint32_t pid, const char *comm,
-	    const char *leader_comm);
+	    const char *leader_comm, const char *exe);
 
 /* Fills config (the rd_configs map value) from the spec. */
 void	core_spec_encode(const struct spec *, struct rd_config *config);

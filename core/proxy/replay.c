@@ -2,6 +2,8 @@
  * replay.c -- a flow's request sent again, as a new flow marked as a
  * replay, from a client connection that is no one; and duplicates.
  */
+#include <arpa/inet.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -61,6 +63,56 @@ static const struct stream_ops sink_ops = {
 	sink_close
 };
 
+/* Whether an edit changed where the request goes (exchange.c's test). */
+static int
+retargeted(const struct flow_request *was, const struct flow_request *now)
+{
+	if (was == NULL)
+		return 0;
+	return was->port != now->port ||
+	    strcmp(was->host ? was->host : "", now->host ? now->host : "") ||
+	    strcmp(was->scheme ? was->scheme : "", now->scheme ? now->scheme : "");
+}
+
+/*
+ * The address the flow reached, from its "ip:port" or "[ip6]:port", into
+ * ip (INET6_ADDRSTRLEN bytes) and *port. -1 when it holds no address (a
+ * flow that never connected, or loaded from a file without one).
+ */
+static int
+server_address(const char *server, char *ip, int *port)
+{
+	const char	*p, *end;
+	unsigned char	 bin[16];
+	size_t		 n;
+	long		 v;
+	char		*stop;
+
+	if (server == NULL)
+		return -1;
+	if (server[0] == '[') {
+		p = server + 1;
+		if ((end = strchr(p, ']')) == NULL || end[1] != ':')
+			return -1;
+	} else if ((end = strrchr(server, ':')) == NULL)
+		return -1;
+	else
+		p = server;
+	n = (size_t)(end - p);
+	if (n == 0 || n >= INET6_ADDRSTRLEN)
+		return -1;
+	memcpy(ip, p, n);
+	ip[n] = '\0';
+	if (inet_pton(server[0] == '[' ? AF_INET6 : AF_INET, ip, bin) != 1)
+		return -1;
+	end += server[0] == '[' ? 2 : 1;
+	v = strtol(end, &stop, 10);
+	if (*end == '\0' || *stop != '\0' || v < 1 || v > 65535)
+		return -1;
+	*port = (int)v;
+	return 0;
+}
+
 struct flow *
 core_replay(struct flow *f, char **cause)
 {
@@ -71,7 +123,8 @@ core_replay(struct flow *f, char **cause)
 	struct buf b = { 0 };
 	struct flow *nf;
 	size_t i, count;
-	int dflt;
+	char ip[INET6_ADDRSTRLEN];
+	int dflt, port;
 
 	if (f->type != FLOW_HTTP || r == NULL || r->method == NULL ||
 	    r->host == NULL || r->host[0] == '\0') {
@@ -115,6 +168,20 @@ core_replay(struct flow *f, char **cause)
 	sk->s.ops = &sink_ops;
 	sk->s.impl = sk;
 	memset(&o, 0, sizeof o);
+	/*
+	 * Back to the address the original reached, with its SNI (the URL
+	 * keeps its Host): the name may be one only the program could
+	 * resolve (curl --resolve, a hosts file of its own). A URL the user
+	 * edited goes where it now says, resolved afresh.
+	 */
+	if (!retargeted(f->orig_request, r) &&
+	    server_address(f->server, ip, &port) == 0) {
+		o.dest_host = ip;
+		o.dest_port = port;
+		o.scheme = dflt == 443 ? "https" : "http";
+		o.sni = f->server_tls.sni != NULL ? f->server_tls.sni :
+		    f->client_tls.sni;
+	}
 	o.client = "replay";
 	o.replay_of = f->id;
 	o.one_request = 1;	/* its own upstream, closed after the answer */

@@ -73,6 +73,17 @@ print(data.split(b"\r\n")[0].decode())
 PY
 contains "raw bytes reach the server through the tunnel" "$TMP/rawtun" "400"
 eq "CONNECT to a refused port gets 502" "$(curl -s -p -o /dev/null -w '%{http_connect}' $X http://127.0.0.1:$DEAD/)" "502"
+# A failed CONNECT reads as one in the dump, with its error (it once
+# printed as "tcp http://host:port" that moved no bytes).
+contains "a refused CONNECT reads as one in the dump" "$TMP/dump.out" \
+    "CONNECT 127.0.0.1:$DEAD << failed"
+contains "with its error" "$TMP/dump.out" \
+    "error: cannot connect to 127.0.0.1:$DEAD: Connection refused"
+curl -s -p -o /dev/null $X http://nowhere.invalid:444/
+contains "an unresolvable CONNECT too" "$TMP/dump.out" \
+    "CONNECT nowhere.invalid:444 << failed"
+check "no failed CONNECT prints as a tcp flow" \
+    sh -c "! grep -q ' tcp http://' '$TMP/dump.out'"
 
 # A client that leaves in the middle of a download.
 curl -s $X "$O/len/1073741824" -o /dev/null --limit-rate 1M &

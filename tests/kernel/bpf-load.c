@@ -11,7 +11,8 @@
  * to CGROUP-DIR, moves itself in, and drives each program once over
  * loopback: a TCP socket (sock_create binds it to lo and records its
  * creator; sockops records the 4-tuple of connect()) and a UDP sendto()
- * (sendmsg4). The tun's ingress guard runs through BPF_PROG_TEST_RUN (its
+ * (sendmsg4), then a name spec that only the executable's basename
+ * matches once the loader has renamed itself. The tun's ingress guard runs through BPF_PROG_TEST_RUN (its
  * tc attachment needs modules the initramfs lacks) on packets for the bound
  * socket, for a listener made before attaching (unbound) and for none.
  * Prints "BPF-LOAD-OK <release>" and exits 0, or "BPF-LOAD-FAIL: <reason>"
@@ -26,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/utsname.h>
 #include <unistd.h>
@@ -330,6 +332,75 @@ configure(struct redirect *s)
 	return 0;
 }
 
+/* The ifindex sock_create bound a new TCP socket to (0: none), or -1. */
+static int
+bound_ifindex(void)
+{
+	socklen_t	len = sizeof(int);
+	int		fd, ifindex = 0;
+
+	if ((fd = socket(AF_INET, SOCK_STREAM, 0)) == -1)
+		return -1;
+	if (getsockopt(fd, SOL_SOCKET, SO_BINDTOIFINDEX, &ifindex,
+	    &len) == -1)
+		ifindex = -1;
+	close(fd);
+	return ifindex;
+}
+
+/* One name rule, in slot 0 (configure filled slot 1), made active. */
+static int
+name_spec(struct redirect *s, const char *name)
+{
+	struct rd_config	c;
+	uint32_t		zero = 0;
+
+	memset(&c, 0, sizeof c);
+	c.nrules = 1;
+	strncpy(c.rules[0].comm, name, RD_COMM_LEN - 1);
+	if (bpf_map__update_elem(s->maps.rd_configs, &zero, sizeof zero, &c,
+	    sizeof c, BPF_ANY) != 0 ||
+	    bpf_map__update_elem(s->maps.rd_active, &zero, sizeof zero, &zero,
+	    sizeof zero, BPF_ANY) != 0)
+		return failed("writing the configuration: %s",
+		    strerror(errno));
+	return 0;
+}
+
+/*
+ * A name matches the basename of the executable (read from the task's mm)
+ * when the thread has renamed itself: this loader's file is bpf-load,
+ * whatever its path.
+ */
+static int
+exercise_exe(struct redirect *s)
+{
+	char	exe[4096], *base;
+	ssize_t	n;
+	int	ifindex;
+
+	n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+	if (n <= 0)
+		return failed("readlink /proc/self/exe: %s", strerror(errno));
+	exe[n] = '\0';
+	base = strrchr(exe, '/') != NULL ? strrchr(exe, '/') + 1 : exe;
+	if (prctl(PR_SET_NAME, "renamed-load", 0, 0, 0) == -1)
+		return failed("PR_SET_NAME: %s", strerror(errno));
+	if (name_spec(s, base) != 0)
+		return 1;
+	if ((ifindex = bound_ifindex()) != LOOPBACK_IFINDEX)
+		return failed("spec '%s' (the executable) did not capture the "
+		    "renamed loader (ifindex %d)", base, ifindex);
+	if (name_spec(s, "no-such-exe") != 0)
+		return 1;
+	if ((ifindex = bound_ifindex()) != 0)
+		return failed("spec 'no-such-exe' captured the loader "
+		    "(ifindex %d)", ifindex);
+	printf("bpf-load: a name matches the executable '%s' of a thread "
+	    "renamed renamed-load\n", base);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -418,7 +489,7 @@ main(int argc, char **argv)
 		failed("joining %s: %s", cg, strerror(errno));
 		goto cleanup;
 	}
-	if (exercise(s, &unbound) != 0)
+	if (exercise(s, &unbound) != 0 || exercise_exe(s) != 0)
 		goto cleanup;
 	printf("BPF-LOAD-OK %s\n", release);
 	rc = 0;

@@ -24,6 +24,15 @@ x /len/100
 check "the origin answered through trawl" sh -c "curl -s -x http://127.0.0.1:$TP http://127.0.0.1:$OP/len/3 | wc -c | grep -qx 3"
 expect "flows appear in the list" "/len/100"
 expect "the status bar counts them" "[3/3]"
+# At 120 columns every column shows; the protocol's is TYPE, the
+# Content-Type's KIND (both were once TYPE).
+screen >"$TMP/wide"
+eq "the title row has one TYPE column" \
+    "$(head -1 "$TMP/wide" | grep -o -w TYPE | wc -l)" 1
+check "and a KIND column after CODE" sh -c \
+    "head -1 '$TMP/wide' | grep -q 'CODE *KIND *SIZE'"
+check "KIND holds the Content-Type" sh -c \
+    "grep -F /len/100 '$TMP/wide' | grep -q application/octe"
 
 tmux send-keys -t "$S" f
 tmux send-keys -t "$S" -l '~u len/100'

@@ -134,44 +134,63 @@ struct match_case {
 	const char	*comm;
 	const char	*leader;
 	int		 capture;
+	const char	*exe;		/* executable's basename; NULL: none */
 };
 
 static const struct match_case match_cases[] = {
 	/* local alone: everything. */
-	{ "", 1, "curl", "curl", 1 },
-	{ "curl", 10, "curl", "curl", 1 },
-	{ "curl", 10, "wget", "wget", 0 },
-	{ "!curl", 10, "curl", "curl", 0 },
-	{ "!curl", 10, "wget", "wget", 1 },
+	{ "", 1, "curl", "curl", 1, NULL },
+	{ "curl", 10, "curl", "curl", 1, NULL },
+	{ "curl", 10, "wget", "wget", 0, NULL },
+	{ "!curl", 10, "curl", "curl", 0, NULL },
+	{ "!curl", 10, "wget", "wget", 1, NULL },
 	/* Order: the first item decides the starting value. */
-	{ "!curl,curl", 10, "curl", "curl", 1 },
-	{ "!curl,curl", 10, "wget", "wget", 1 },
-	{ "curl,!curl", 10, "curl", "curl", 0 },
-	{ "curl,!curl", 10, "wget", "wget", 0 },
-	{ "curl,!1234", 1234, "curl", "curl", 0 },
-	{ "curl,!1234", 1235, "curl", "curl", 1 },
-	{ "curl,!1234", 1235, "wget", "wget", 0 },
-	{ "!1234", 1234, "x", "x", 0 },
-	{ "!1234", 99, "x", "x", 1 },
-	{ "1234", 1234, "x", "y", 1 },
-	{ "1234", 123, "x", "y", 0 },
-	{ "curl,wget", 5, "wget", "wget", 1 },
-	{ "!curl,!wget", 5, "wget", "wget", 0 },
-	{ "!curl,!wget", 5, "dig", "dig", 1 },
+	{ "!curl,curl", 10, "curl", "curl", 1, NULL },
+	{ "!curl,curl", 10, "wget", "wget", 1, NULL },
+	{ "curl,!curl", 10, "curl", "curl", 0, NULL },
+	{ "curl,!curl", 10, "wget", "wget", 0, NULL },
+	{ "curl,!1234", 1234, "curl", "curl", 0, NULL },
+	{ "curl,!1234", 1235, "curl", "curl", 1, NULL },
+	{ "curl,!1234", 1235, "wget", "wget", 0, NULL },
+	{ "!1234", 1234, "x", "x", 0, NULL },
+	{ "!1234", 99, "x", "x", 1, NULL },
+	{ "1234", 1234, "x", "y", 1, NULL },
+	{ "1234", 123, "x", "y", 0, NULL },
+	{ "curl,wget", 5, "wget", "wget", 1, NULL },
+	{ "!curl,!wget", 5, "wget", "wget", 0, NULL },
+	{ "!curl,!wget", 5, "dig", "dig", 1, NULL },
 	/* A renamed thread is caught through its leader's comm, and the
 	 * other way round. */
-	{ "dig", 7, "isc-net-0000", "dig", 1 },
-	{ "isc-net-0000", 7, "isc-net-0000", "dig", 1 },
-	{ "!dig", 7, "isc-net-0000", "dig", 0 },
-	{ "dig", 7, "isc-net-0000", NULL, 0 },
-	{ "dig", 7, NULL, NULL, 0 },
+	{ "dig", 7, "isc-net-0000", "dig", 1, NULL },
+	{ "isc-net-0000", 7, "isc-net-0000", "dig", 1, NULL },
+	{ "!dig", 7, "isc-net-0000", "dig", 0, NULL },
+	{ "dig", 7, "isc-net-0000", NULL, 0, NULL },
+	{ "dig", 7, NULL, NULL, 0, NULL },
 	/* 15 bytes of comm. */
-	{ "averyveryverylongname", 3, "averyveryverylo", "x", 1 },
-	{ "averyveryverylo", 3, "averyveryverylongname", "x", 1 },
-	{ "curl", 3, "curl2", "curl2", 0 },
-	{ "curl2", 3, "curl", "curl", 0 },
-	{ "!1,1,!1", 1, "a", "a", 0 },
-	{ "!1,1,!1,1", 1, "a", "a", 1 },
+	{ "averyveryverylongname", 3, "averyveryverylo", "x", 1, NULL },
+	{ "averyveryverylo", 3, "averyveryverylongname", "x", 1, NULL },
+	{ "curl", 3, "curl2", "curl2", 0, NULL },
+	{ "curl2", 3, "curl", "curl", 0, NULL },
+	{ "!1,1,!1", 1, "a", "a", 0, NULL },
+	{ "!1,1,!1,1", 1, "a", "a", 1, NULL },
+	/* A process that renamed itself is caught by its executable's
+	 * basename (npm's process.title: node's main thread renamed). */
+	{ "node", 9, "npm view expres", "npm view expres", 1, "node" },
+	{ "npm", 9, "npm view expres", "npm view expres", 0, "node" },
+	{ "npm view expres", 9, "npm view expres", "npm view expres", 1,
+	    "node" },
+	{ "!node", 9, "npm view expres", "npm view expres", 0, "node" },
+	{ "!npm", 9, "npm view expres", "npm view expres", 1, "node" },
+	{ "node", 9, "x", "y", 0, "nodejs" },
+	{ "node", 9, "x", "y", 0, NULL },
+	{ "python3.11", 4, "renamed", "renamed", 1, "python3.11" },
+	/* 15 bytes of the basename too. */
+	{ "chromium-browser", 4, "x", "y", 1, "chromium-browser" },
+	{ "chromium-browse", 4, "x", "y", 1, "chromium-browser" },
+	{ "chromium-browser", 4, "x", "y", 1, "chromium-browse" },
+	{ "chromium", 4, "x", "y", 0, "chromium-browser" },
+	/* A pid rule never looks at names. */
+	{ "4", 5, "4", "4", 0, "4" },
 };
 
 static void
@@ -187,10 +206,12 @@ test_match_table(void **state)
 		c = &match_cases[i];
 		if (core_spec_parse(c->text, &spec, &cause) != 0)
 			fail_msg("\"%s\": %s", c->text, cause);
-		got = core_spec_match(&spec, c->pid, c->comm, c->leader);
+		got = core_spec_match(&spec, c->pid, c->comm, c->leader,
+		    c->exe);
 		if (got != c->capture)
-			fail_msg("\"%s\" pid %u comm %s leader %s: got %d",
-			    c->text, c->pid, c->comm, c->leader, got);
+			fail_msg("\"%s\" pid %u comm %s leader %s exe %s: got "
+			    "%d", c->text, c->pid, c->comm, c->leader,
+			    c->exe != NULL ? c->exe : "-", got);
 	}
 }
 
