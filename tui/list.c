@@ -335,7 +335,7 @@ tui_list_draw(int top, int rows)
 		/* The response's Content-Type; TYPE is the protocol's. */
 		x = cell(top, x, c.ctype, "KIND", ROLE_TITLE, 0);
 	x = cell(top, x, c.size, "SIZE", ROLE_TITLE, 1);
-	cell(top, x, c.dur, "TIME", ROLE_TITLE, 1);
+	cell(top, x, c.dur, "DUR", ROLE_TITLE, 1);
 
 	if (rows <= 0)
 		return;

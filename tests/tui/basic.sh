@@ -33,6 +33,9 @@ check "and a KIND column after CODE" sh -c \
     "head -1 '$TMP/wide' | grep -q 'CODE *KIND *SIZE'"
 check "KIND holds the Content-Type" sh -c \
     "grep -F /len/100 '$TMP/wide' | grep -q application/octe"
+eq "the title row has one TIME column (the duration's is DUR)" \
+    "$(head -1 "$TMP/wide" | grep -o -w TIME | wc -l)" 1
+check "DUR ends the title row" sh -c "head -1 '$TMP/wide' | grep -q 'SIZE *DUR *\$'"
 
 tmux send-keys -t "$S" f
 tmux send-keys -t "$S" -l '~u len/100'
