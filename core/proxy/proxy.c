@@ -12,6 +12,7 @@
 #include "core/proxy/exchange.h"
 #include "core/proxy/h1down.h"
 #include "core/proxy/h2down.h"
+#include "core/proxy/mode.h"
 #include "core/proxy/pool.h"
 #include "core/proxy/proxy.h"
 #include "core/proxy/sniff.h"
@@ -54,8 +55,10 @@ core_proxy_accept(struct stream *s, const struct proxy_origin *o)
 		snprintf(server, sizeof server, strchr(o->dest_host, ':') ?
 		    "[%s]:%d" : "%s:%d", o->dest_host, o->dest_port);
 		core_flow_set(&f->server, server);
+		if (o->mode != NULL)
+			core_flow_set(&f->mode, o->mode->spec);
 		core_sniff_start(s, NULL, NULL, f, o->dest_host, o->dest_port,
-		    o->pre, o->prelen, core_proxy_accept);
+		    o->pre, o->prelen, core_proxy_accept, o->mode);
 		return;
 	}
 	c = core_conn_new(s, o);
