@@ -16,12 +16,14 @@
 #include "core/proxy/pool.h"
 #include "core/proxy/proxy.h"
 #include "core/proxy/sniff.h"
+#include "core/proxy/socks5.h"
 #include "core/proxy/tunnel.h"
 
 int
 core_proxy_connections(void)
 {
-	return core_conn_count() + core_sniff_count() + core_tunnel_count();
+	return core_conn_count() + core_sniff_count() + core_tunnel_count() +
+	    core_socks5_count();
 }
 
 void
@@ -72,4 +74,5 @@ void
 core_proxy_shutdown(void)
 {
 	core_conn_close_all();
+	core_socks5_shutdown();
 }

@@ -12,6 +12,7 @@
 #ifndef CORE_PROXY_SOCKS5_H
 #define CORE_PROXY_SOCKS5_H
 
+#include <stddef.h>
 #include <sys/socket.h>
 
 /* A listener_fn (core/proxy/listen.h); mode is the struct proxy_mode. */
@@ -19,5 +20,15 @@ void	core_socks5_accept(void *mode, int fd,
 	    const struct sockaddr_storage *peer);
 /* Handshakes and UDP associations open now (for the stats). */
 int	core_socks5_count(void);
+/* Closes every one, at exit. */
+void	core_socks5_shutdown(void);
+/*
+ * A SOCKS5 address (ATYP DST.ADDR DST.PORT) at p, also a UDP datagram's:
+ * the host as text into host (hostlen bytes) and the port. Returns the
+ * bytes used, 0 when more are needed, -1 for an address type SOCKS5 does
+ * not have, -2 for a domain name no resolver would take.
+ */
+int	core_socks5_address(const unsigned char *p, size_t n, char *host,
+	    size_t hostlen, int *port);
 
 #endif
