@@ -403,7 +403,9 @@ request(struct socks5 *x, const unsigned char *p, size_t n)
 	return 3 + used;
 }
 
-static void
+/* Parses what came, as far as it goes. Returns -1 when x is gone (or
+ * closing), else 0. */
+static int
 process(struct socks5 *x)
 {
 	for (;;) {
@@ -411,14 +413,14 @@ process(struct socks5 *x)
 		int used;
 
 		if (x->in.len == 0)
-			return;
+			return 0;
 		switch (x->state) {
 		case S5_GREETING:
 			if (p[0] != 5) {
 				record_failure(x, "%s", "not a SOCKS5 client "
 				    "(it spoke another protocol)");
 				close_after(x, NULL, 0);
-				return;
+				return -1;
 			}
 			used = greeting(x, p, x->in.len);
 			break;
@@ -431,15 +433,17 @@ process(struct socks5 *x)
 		case S5_UDP:
 			/* Nothing more is said on it (RFC 1928, section 7). */
 			core_buf_free(&x->in);
-			return;
+			return 0;
 		default:
-			return;	/* CONNECT's early bytes wait for the sniffer */
+			return 0; /* CONNECT's early bytes wait for the sniffer */
 		}
-		if (used <= 0)
-			return;	/* more to come, or x is gone */
+		if (used < 0)
+			return -1;
+		if (used == 0)
+			return 0;	/* more to come */
 		core_buf_consume(&x->in, (size_t)used);
 		if (x->state == S5_CONNECTING)
-			return;
+			return 0;
 	}
 }
 
@@ -451,11 +455,12 @@ on_data(void *arg, const char *p, size_t n)
 	if (x->state == S5_CLOSING)
 		return;
 	core_buf_append(&x->in, p, n);
-	if (x->in.len > LIMIT_SOCKS5_HANDSHAKE && x->state != S5_UDP) {
-		fail(x, REP_FAILURE, "%s", "SOCKS5 handshake too large");
+	if (process(x) == -1)
 		return;
-	}
-	process(x);
+	/* What follows a CONNECT is the sniffer's (read is paused); a
+	 * handshake step left unfinished is held to the cap. */
+	if (x->state <= S5_REQUEST && x->in.len > LIMIT_SOCKS5_HANDSHAKE)
+		fail(x, REP_FAILURE, "%s", "SOCKS5 handshake too large");
 }
 
 static void
@@ -500,7 +505,14 @@ on_deadline(void *arg)
 		s5_free(x, 0);	/* connected and said nothing: no flow */
 		return;
 	}
-	fail(x, REP_FAILURE, "%s", why);
+	/* A reply only answers a request; before one, the client is
+	 * just closed. */
+	if (x->state == S5_REQUEST)
+		fail(x, REP_FAILURE, "%s", why);
+	else {
+		record_failure(x, "%s", why);
+		close_after(x, NULL, 0);
+	}
 }
 
 void

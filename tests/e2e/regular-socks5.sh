@@ -30,6 +30,14 @@ start_trawl --mode "socks5@$PP" --dump --confdir "$CONF" \
 wait_port 127.0.0.1 "$PP" || exit 1
 CA=$CONF/trawl-ca-cert.pem
 D=$TMP/dump.out
+# A client that starts its greeting and stops: dropped at the deadline
+# (10 s; the rest of the test runs meanwhile).
+/usr/bin/python3 -c 'import socket,sys
+s=socket.create_connection(("127.0.0.1",int(sys.argv[1])),5)
+s.sendall(b"\x05\x02")
+s.settimeout(20)
+print("closed" if s.recv(10)==b"" else "answered")' "$PP" >"$TMP/slow.out" 2>&1 &
+SLOW=$!
 
 got=$(curl -s --max-time 10 --socks5-hostname "127.0.0.1:$PP" \
     "http://localhost:$OP/headers" | head -1 | tr -d "\r")
@@ -66,6 +74,11 @@ contains "a datagram is echoed back through the association" "$TMP/udp.out" \
     "echo hello"
 contains "the DNS query is a DNS flow" "$D" "dns 127.0.0.1:$UP << up"
 contains "the datagram is a UDP flow" "$D" "udp 127.0.0.1:$UP << up 5b down 5b"
+
+wait "$SLOW"
+contains "a handshake left unfinished is closed at the deadline" \
+    "$TMP/slow.out" "closed"
+contains "... and recorded" "$D" "SOCKS5 handshake not complete after 10 s"
 
 # Flows record the mode they came through.
 stop_trawl
