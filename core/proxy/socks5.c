@@ -319,13 +319,16 @@ core_socks5_address(const unsigned char *p, size_t n, char *host,
 	case 1:
 		if (n < 7)
 			return 0;
-		inet_ntop(AF_INET, p + 1, host, (socklen_t)hostlen);
+		if (inet_ntop(AF_INET, p + 1, host, (socklen_t)hostlen) == NULL)
+			return -2;
 		len = 5;
 		break;
 	case 4:
 		if (n < 19)
 			return 0;
-		inet_ntop(AF_INET6, p + 1, host, (socklen_t)hostlen);
+		if (inet_ntop(AF_INET6, p + 1, host, (socklen_t)hostlen) ==
+		    NULL)
+			return -2;
 		len = 17;
 		break;
 	case 3:

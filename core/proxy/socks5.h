@@ -26,7 +26,8 @@ void	core_socks5_shutdown(void);
  * A SOCKS5 address (ATYP DST.ADDR DST.PORT) at p, also a UDP datagram's:
  * the host as text into host (hostlen bytes) and the port. Returns the
  * bytes used, 0 when more are needed, -1 for an address type SOCKS5 does
- * not have, -2 for a domain name no resolver would take.
+ * not have, -2 for a domain name no resolver would take (or an address
+ * that does not fit host).
  */
 int	core_socks5_address(const unsigned char *p, size_t n, char *host,
 	    size_t hostlen, int *port);
