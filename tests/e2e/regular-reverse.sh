@@ -87,6 +87,13 @@ contains "a flow of the first regular port records it" "$TMP/modes.txt" \
 contains "a flow of the second regular port records it" "$TMP/modes.txt" \
     "http://127.0.0.1:$OP/len/2 regular@$PQ -"
 
+# The mode comes back from HAR, and ~mode finds it.
+"$TRAWL" -n -r "$TMP/r.har" --dump "~mode '^reverse:https'" </dev/null \
+    >"$TMP/loaded.out" 2>&1
+eq "~mode selects the loaded flows of one mode" \
+    "$(grep -c "GET https://localhost:$SP/headers" "$TMP/loaded.out")" "2"
+eq "... and no other" "$(grep -c 'GET ' "$TMP/loaded.out")" "2"
+
 # Bad specs are errors that name the option, before anything listens.
 for spec in "reverse" "reverse:ftp://x" "reverse:http://h:1/path" \
     "reverse:http://h@notaport" "nosuchmode"; do
