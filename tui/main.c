@@ -56,8 +56,8 @@ usage(FILE *out)
 "  --proxyauth USER:PASS         socks5 modes ask clients for this login\n"
 "  --upstream-auth USER:PASS     upstream mode logs in to the proxy with it\n"
 "  --cgroup PATH                 local mode: capture only under this cgroup v2\n"
-"  --listen-host HOST            address to listen on in regular mode\n"
-"  -p, --listen-port PORT        port to listen on in regular mode\n"
+"  --listen-host HOST            address to listen on (modes without @)\n"
+"  -p, --listen-port PORT        port to listen on (modes without @)\n"
 "  --dump                        no screen: print one line per finished flow\n"
 "  --search TEXT                 no screen: print the hits of TEXT (re:REGEX),\n"
 "                                exit 0 with hits, 1 without\n"
@@ -141,10 +141,6 @@ parse_port(const char *s, int *port)
 	return 0;
 }
 
-/* Whether a word came from the config file (its options come first,
- * and the command line's --mode options replace its ones). */
-static int	from_config(const char *arg);
-
 static void
 on_store(enum store_event ev, struct flow *f, void *unused)
 {
@@ -199,6 +195,8 @@ static int		 ncargs;
 /* --mode options, from the config file and from the command line. */
 static const char	**cmodes, **lmodes;
 
+/* Whether a word came from the config file (its options come first,
+ * and the command line's --mode options replace its ones). */
 static int
 from_config(const char *arg)
 {
