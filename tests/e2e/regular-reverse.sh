@@ -94,6 +94,27 @@ eq "~mode selects the loaded flows of one mode" \
     "$(grep -c "GET https://localhost:$SP/headers" "$TMP/loaded.out")" "2"
 eq "... and no other" "$(grep -c 'GET ' "$TMP/loaded.out")" "2"
 
+# The config file's modes run unless the command line names its own.
+CX=$(free_port); CY=$(free_port)
+printf 'mode = socks5@%s\nmode = reverse:http://127.0.0.1:%s@%s\n' "$CX" \
+    "$OP" "$CY" >"$TMP/modes.conf"
+"$TRAWL" --config "$TMP/modes.conf" --dump </dev/null >/dev/null \
+    2>"$TMP/cfg1.err" &
+CFG=$!
+cleanup_add "kill $CFG"
+wait_port 127.0.0.1 "$CY" || { cat "$TMP/cfg1.err"; exit 1; }
+contains "the config file's modes all listen" "$TMP/cfg1.err" \
+    "socks5@$CX listening at 127.0.0.1:$CX"
+kill $CFG; wait $CFG 2>/dev/null
+"$TRAWL" --config "$TMP/modes.conf" --mode "regular@$PP" --dump </dev/null \
+    >/dev/null 2>"$TMP/cfg2.err" &
+CFG=$!
+cleanup_add "kill $CFG"
+wait_port 127.0.0.1 "$PP" || exit 1
+check "the command line's --mode replaces the config file's" \
+    sh -c "! grep -q listening.at.127.0.0.1:$CX '$TMP/cfg2.err'"
+kill $CFG; wait $CFG 2>/dev/null
+
 # Bad specs are errors that name the option, before anything listens.
 for spec in "reverse" "reverse:ftp://x" "reverse:http://h:1/path" \
     "reverse:http://h@notaport" "nosuchmode"; do
