@@ -456,6 +456,25 @@ rules_line(struct doc *d, const struct flow *f)
 		    o->port, o->path ? o->path : "/");
 }
 
+/* The --mode the flow came through, and the Host its client sent when
+ * the mode rewrote it (reverse). */
+static void
+mode_line(struct doc *d, const struct flow *f)
+{
+	const char *was = f->orig_request != NULL ?
+	    core_flow_header_get(&f->orig_request->headers, "host") : NULL;
+	const char *now = f->request != NULL ?
+	    core_flow_header_get(&f->request->headers, "host") : NULL;
+
+	if (f->mode == NULL)
+		return;
+	if (was != NULL && now != NULL && strcmp(was, now) != 0)
+		doc_printf(d, ROLE_NORMAL, "  mode      %s (the client sent "
+		    "Host: %s)", f->mode, was);
+	else
+		doc_printf(d, ROLE_NORMAL, "  mode      %s", f->mode);
+}
+
 static void
 build_detail(struct doc *d, const struct flow *f)
 {
@@ -486,6 +505,7 @@ build_detail(struct doc *d, const struct flow *f)
 	doc_printf(d, ROLE_KEY, "%s", "Connection");
 	doc_printf(d, ROLE_NORMAL, "  client    %s", f->client ? f->client : "-");
 	doc_printf(d, ROLE_NORMAL, "  server    %s", f->server ? f->server : "-");
+	mode_line(d, f);
 	if (f->pid != 0 || f->comm != NULL)
 		doc_printf(d, ROLE_NORMAL, "  process   %s (pid %d)",
 		    f->comm ? f->comm : "?", f->pid);

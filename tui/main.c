@@ -19,9 +19,10 @@
 #include "core/loop/trawl.h"
 #include "core/net/pcap.h"
 #include "core/proxy/intercept.h"
+#include "core/proxy/listen.h"
 #include "core/proxy/local.h"
+#include "core/proxy/mode.h"
 #include "core/proxy/proxy.h"
-#include "core/proxy/regular.h"
 #include "core/proxy/rules.h"
 #include "core/tls/ca.h"
 #include "core/tls/keytap.h"
@@ -48,9 +49,15 @@ usage(FILE *out)
 "\n"
 "  --mode regular[@[HOST:]PORT]  explicit HTTP proxy (default 127.0.0.1:8080)\n"
 "  --mode local[:SPEC]           capture programs by name or pid (see trawl(1))\n"
+"  --mode reverse:URL[@[HOST:]PORT]   forward every request to one server\n"
+"  --mode socks5[@[HOST:]PORT]   SOCKS5 proxy\n"
+"  --mode upstream:URL[@[HOST:]PORT]  regular mode through another proxy\n"
+"                                (--mode repeats: several modes at once)\n"
+"  --proxyauth USER:PASS         socks5 modes ask clients for this login\n"
+"  --upstream-auth USER:PASS     upstream mode logs in to the proxy with it\n"
 "  --cgroup PATH                 local mode: capture only under this cgroup v2\n"
-"  --listen-host HOST            address to listen on in regular mode\n"
-"  -p, --listen-port PORT        port to listen on in regular mode\n"
+"  --listen-host HOST            address to listen on (modes without @)\n"
+"  -p, --listen-port PORT        port to listen on (modes without @)\n"
 "  --dump                        no screen: print one line per finished flow\n"
 "  --search TEXT                 no screen: print the hits of TEXT (re:REGEX),\n"
 "                                exit 0 with hits, 1 without\n"
@@ -134,38 +141,6 @@ parse_port(const char *s, int *port)
 	return 0;
 }
 
-/* regular | regular@PORT | regular@HOST:PORT | regular@[V6]:PORT */
-static int
-parse_mode(const char *arg)
-{
-	const char *at, *colon;
-
-	if (strncmp(arg, "regular", 7) == 0 && (arg[7] == '\0' || arg[7] == '@')) {
-		opts.mode = MODE_REGULAR;
-		if (arg[7] == '\0')
-			return 0;
-		at = arg + 8;
-		colon = strrchr(at, ':');
-		if (colon == NULL)
-			return parse_port(at, &opts.listen_port);
-		free(opts.listen_host);
-		if (at[0] == '[' && colon > at && colon[-1] == ']')
-			opts.listen_host = strndup(at + 1, colon - at - 2);
-		else
-			opts.listen_host = strndup(at, colon - at);
-		if (opts.listen_host[0] == '\0')
-			return -1;
-		return parse_port(colon + 1, &opts.listen_port);
-	}
-	if (strncmp(arg, "local", 5) == 0 && (arg[5] == '\0' || arg[5] == ':')) {
-		opts.mode = MODE_LOCAL;
-		free(opts.spec);
-		opts.spec = strdup(arg[5] == ':' ? arg + 6 : "");
-		return 0;
-	}
-	return -1;
-}
-
 static void
 on_store(enum store_event ev, struct flow *f, void *unused)
 {
@@ -189,6 +164,8 @@ on_secret(const char *line, size_t len, void *unused)
 
 /* Options of `trawl run` and --pcap, apart from the others' enum. */
 enum { OPT_PCAP = 1000 };
+/* The modes' options (core/proxy/mode.h). */
+enum { OPT_PROXYAUTH = 1100, OPT_UPSTREAM_AUTH };
 
 static void
 load_one(struct flow *f, void *unused)
@@ -214,6 +191,88 @@ struct rule_opt {
 /* Static, so that an early exit leaves nothing a leak checker sees. */
 static struct rule_opt	*ropts;
 static char		**cargs, **nargv;
+static int		 ncargs;
+/* --mode options, from the config file and from the command line. */
+static const char	**cmodes, **lmodes;
+
+/* Whether a word came from the config file (its options come first,
+ * and the command line's --mode options replace its ones). */
+static int
+from_config(const char *arg)
+{
+	int i;
+
+	for (i = 0; i < ncargs; i++)
+		if (arg >= cargs[i] && arg < cargs[i] + strlen(cargs[i]) + 1)
+			return 1;
+	return 0;
+}
+
+static void
+mode_push(const char ***list, int *n, const char *arg)
+{
+	if ((*list = realloc(*list, (*n + 1) * sizeof **list)) == NULL)
+		abort();
+	(*list)[(*n)++] = arg;
+}
+
+/* The modes, each checked now (a bad one is an error before anything
+ * starts): the command line's, else the config file's, else regular. */
+static int
+add_modes(int run, int none, int nc, int nl)
+{
+	const char **list = nl > 0 ? lmodes : cmodes;
+	char *cause = NULL;
+	int i, n = nl > 0 ? nl : nc;
+
+	for (i = 0; i < n; i++)
+		if (core_mode_add(list[i], &cause) == -1) {
+			fprintf(stderr, "trawl: %s\n", cause);
+			free(cause);
+			return -1;
+		}
+	free(cmodes);
+	free(lmodes);
+	cmodes = lmodes = NULL;
+	/* trawl run captures the whole cgroup, unless local:SPEC narrows
+	 * it; otherwise no --mode means regular. */
+	if (run && core_mode_local() == NULL)
+		core_mode_add("local", NULL);
+	else if (n == 0 && !none)
+		core_mode_add("regular", NULL);
+	if (core_mode_check(&cause) == -1) {
+		fprintf(stderr, "trawl: %s\n", cause);
+		free(cause);
+		return -1;
+	}
+	if (none)
+		opts.mode = MODE_NONE;
+	else if (core_mode_local() != NULL) {
+		opts.mode = MODE_LOCAL;
+		free(opts.spec);
+		opts.spec = strdup(core_mode_local()->local_spec);
+	} else
+		opts.mode = MODE_REGULAR;
+	return 0;
+}
+
+/* What listens where, on standard error (--dump). */
+static void
+say_listening(void)
+{
+	const struct proxy_mode *m;
+
+	for (m = core_mode_first(); m != NULL; m = m->next) {
+		if (m->listener == NULL)
+			continue;
+		if (m->kind == MODE_KIND_REGULAR)
+			fprintf(stderr, "trawl: HTTP proxy listening at %s\n",
+			    core_listener_address(m->listener));
+		else
+			fprintf(stderr, "trawl: %s listening at %s\n", m->spec,
+			    core_listener_address(m->listener));
+	}
+}
 
 static int
 add_rules(const struct rule_opt *ro, int n)
@@ -417,6 +476,8 @@ main(int argc, char **argv)
 		{ "anticomp", no_argument, NULL,
 		    OPT_RULE_FIRST + RULES_ANTICOMP },
 		{ "pcap", required_argument, NULL, OPT_PCAP },
+		{ "proxyauth", required_argument, NULL, OPT_PROXYAUTH },
+		{ "upstream-auth", required_argument, NULL, OPT_UPSTREAM_AUTH },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'v' },
 		{ NULL, 0, NULL, 0 }
@@ -427,7 +488,8 @@ main(int argc, char **argv)
 	struct sigaction sa;
 	char *cause = NULL, *end, **rules = NULL;
 	struct mitm_options mo;
-	int ch, fflags = 0, rc = 1, nrules = 0, i, nropts = 0, ncargs = 0;
+	int ch, fflags = 0, rc = 1, nrules = 0, i, nropts = 0;
+	int ncmodes = 0, nlmodes = 0, none = 0;
 	double secs;
 	/* `trawl run`: CMD's argv, and the cgroup made for it. */
 	char **run_argv = NULL;
@@ -472,12 +534,18 @@ main(int argc, char **argv)
 	    "p:qw:r:nhvk", longopts, NULL)) != -1) {
 		switch (ch) {
 		case OPT_MODE:
-			if (parse_mode(optarg) == -1) {
-				fprintf(stderr, "trawl: bad --mode '%s': expected "
-				    "regular[@[HOST:]PORT] or local[:SPEC]\n",
-				    optarg);
-				return 2;
-			}
+			if (from_config(optarg))
+				mode_push(&cmodes, &ncmodes, optarg);
+			else
+				mode_push(&lmodes, &nlmodes, optarg);
+			break;
+		case OPT_PROXYAUTH:
+			if (core_mode_set_proxyauth(optarg, &cause) == -1)
+				goto bad_option;
+			break;
+		case OPT_UPSTREAM_AUTH:
+			if (core_mode_set_upstream_auth(optarg, &cause) == -1)
+				goto bad_option;
 			break;
 		case OPT_LISTEN_HOST:
 			free(opts.listen_host);
@@ -502,7 +570,7 @@ main(int argc, char **argv)
 			opts.read_file = optarg;
 			break;
 		case 'n':
-			opts.mode = MODE_NONE;
+			none = 1;
 			break;
 		case OPT_CASE:
 			fflags |= FILTER_CASE_SENSITIVE;
@@ -582,23 +650,24 @@ main(int argc, char **argv)
 			usage(stderr);
 			return 2;
 		}
+		continue;
+bad_option:
+		fprintf(stderr, "trawl: %s\n", cause);
+		free(cause);
+		return 2;
 	}
+	if (run && none) {
+		fprintf(stderr, "trawl: run captures in local mode: "
+		    "-n does not go with it\n");
+		return 2;
+	}
+	if (add_modes(run, none, ncmodes, nlmodes) == -1)
+		return 2;
 	if (run) {
 		if (optind >= argc) {
 			fprintf(stderr, "trawl: run: no command given\n");
 			usage(stderr);
 			return 2;
-		}
-		if (opts.mode == MODE_NONE) {
-			fprintf(stderr, "trawl: run captures in local mode: "
-			    "-n does not go with it\n");
-			return 2;
-		}
-		/* The whole cgroup, unless --mode local:SPEC narrows it. */
-		if (opts.mode != MODE_LOCAL) {
-			opts.mode = MODE_LOCAL;
-			free(opts.spec);
-			opts.spec = strdup("");
 		}
 		run_argv = argv + optind;
 	} else if (optind < argc) {
@@ -728,7 +797,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "trawl: %s\n", cause ? cause : "TLS setup failed");
 		goto out;
 	}
-	if (opts.mode == MODE_REGULAR && core_regular_start(opts.listen_host,
+	if (opts.mode != MODE_NONE && core_mode_start(opts.listen_host,
 	    opts.listen_port, &cause) == -1) {
 		fprintf(stderr, "trawl: %s\n", cause ? cause : "cannot listen");
 		goto out;
@@ -759,16 +828,15 @@ main(int argc, char **argv)
 	if (opts.dump) {
 		if (!opts.quiet && opts.mode == MODE_LOCAL)
 			fprintf(stderr, "trawl: %s\n", core_local_status());
-		else if (!opts.quiet)
-			fprintf(stderr, "trawl: HTTP proxy listening at %s\n",
-			    core_regular_address());
+		if (!opts.quiet)
+			say_listening();
 		/* CMD owns the terminal's input under `trawl run`. */
 		if (!run)
 			tui_dumpcmd_start(STDIN_FILENO, stdout);
 		rc = core_loop_run(core_loop) == 0 ? 0 : 1;
 	} else
 		rc = tui_screen_run();
-	core_regular_stop();
+	core_mode_stop();
 	core_proxy_shutdown();
 out:
 	if (opts.mode == MODE_LOCAL && core_local_gone()) {
@@ -802,6 +870,7 @@ out:
 	core_filter_free(filter);
 	core_loop_free(core_loop);
 	core_rules_clear();
+	core_mode_clear();
 	for (i = 0; i < ncargs; i++)
 		free(cargs[i]);
 	free(cargs);

@@ -13,7 +13,7 @@
 #include "core/loop/notice.h"
 #include "core/loop/trawl.h"
 #include "core/proxy/intercept.h"
-#include "core/proxy/regular.h"
+#include "core/proxy/mode.h"
 #include "tui/hits.h"
 #include "tui/screen.h"
 #include "tui/tui.h"
@@ -123,7 +123,8 @@ void
 tui_statusbar_draw(int y)
 {
 	struct view *v = tui_screen_view();
-	const char *ft = core_view_filter_text(v), *addr, *notice;
+	const char *ft = core_view_filter_text(v), *notice;
+	char modes[256];
 	double said;
 	char left[1024], right[256], rate[32], spark[64], work[128];
 	size_t nr = core_intercept_count(), i, on = 0;
@@ -134,13 +135,15 @@ tui_statusbar_draw(int y)
 			on++;
 	n = snprintf(left, sizeof left, "[%zu/%zu] ", core_view_count(v),
 	    core_store_count());
-	if (opts.mode == MODE_REGULAR) {
-		addr = core_regular_address();
-		n += snprintf(left + n, sizeof left - n, "regular %s",
-		    addr != NULL && addr[0] != '\0' ? addr : "-");
-	} else if (opts.mode == MODE_LOCAL)
-		n += snprintf(left + n, sizeof left - n, "local:%s",
-		    opts.spec != NULL ? opts.spec : "");
+	/* Local capture, then what listens where (core/proxy/mode.h). */
+	core_mode_status(modes, sizeof modes);
+	if (opts.mode == MODE_LOCAL)
+		n += snprintf(left + n, sizeof left - n, "local:%s%s%s",
+		    opts.spec != NULL ? opts.spec : "", modes[0] ? ", " : "",
+		    modes);
+	else if (opts.mode == MODE_REGULAR)
+		n += snprintf(left + n, sizeof left - n, "%s", modes[0] ?
+		    modes : "regular -");
 	else
 		n += snprintf(left + n, sizeof left - n, "no proxy");
 	if (tui_hits_status(work, sizeof work) && (size_t)n < sizeof left)

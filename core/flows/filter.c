@@ -82,6 +82,7 @@ enum kind {
 	K_SRC,
 	K_DST,
 	K_PROC,
+	K_MODE,
 	/* A comparison. */
 	K_CODE,
 	K_PID,
@@ -165,6 +166,8 @@ static const struct op ops[] = {
 	{ "src", K_SRC, ARG_REGEX, COST_FIELD, 0, "client address ip:port" },
 	{ "dst", K_DST, ARG_REGEX, COST_FIELD, 0, "server address ip:port" },
 	{ "proc", K_PROC, ARG_REGEX, COST_FIELD, 0, "process name" },
+	{ "mode", K_MODE, ARG_REGEX, COST_FIELD, 0,
+	    "the --mode it came through" },
 	{ "pid", K_PID, ARG_INT, COST_NUMBER, 0, "process id" },
 	{ "dur", K_DUR, ARG_DURATION, COST_NUMBER, 0,
 	    "duration, e.g. >500ms" },
@@ -1575,6 +1578,8 @@ eval(struct filter *f, const struct node *n, const struct flow *fl)
 		return re_str(f, n, fl->server);
 	case K_PROC:
 		return re_str(f, n, fl->comm);
+	case K_MODE:
+		return re_str(f, n, fl->mode);
 	case K_CODE:
 		return http && rs != NULL && compare(n, rs->status);
 	case K_PID:

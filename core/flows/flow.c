@@ -150,6 +150,7 @@ core_flow_free(struct flow *f)
 	free(f->error);
 	free(f->marker);
 	free(f->comment);
+	free(f->mode);
 	free(f);
 }
 
@@ -182,6 +183,7 @@ core_flow_dup(const struct flow *src)
 	f->error = xstrdup(src->error);
 	f->marker = xstrdup(src->marker);
 	f->comment = xstrdup(src->comment);
+	f->mode = xstrdup(src->mode);
 	return f;
 }
 
@@ -577,6 +579,7 @@ core_flow_size(const struct flow *f)
 	n += request_size(f->orig_request) + response_size(f->orig_response);
 	n += f->up.cap_alloc + f->down.cap_alloc;
 	n += str_size(f->error) + str_size(f->marker) + str_size(f->comment);
+	n += str_size(f->mode);
 	if (f->dns != NULL)
 		n += sizeof *f->dns + str_size(f->dns->name) +
 		    str_size(f->dns->answers);

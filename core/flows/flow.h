@@ -155,6 +155,9 @@ struct flow {
 	 * order they did; more than FLOW_RULE_IDS are counted, not kept. */
 	int			 rule_ids[FLOW_RULE_IDS];
 	int			 nrule_ids;
+	/* The --mode it came through, as the user wrote it ("regular@8081",
+	 * "reverse:https://example.com"); NULL when unknown (a replay). */
+	char			*mode;
 
 	size_t			 mem;		/* bytes accounted by the store */
 	void			*front;		/* the front end's per-flow data */

@@ -934,6 +934,7 @@ entry_json(const struct flow *f)
 		put(e, "_streamId", jint(f->stream_id));
 	put(e, "_clientGone", json_boolean(f->client_gone));
 	put(e, "_modified", json_boolean(f->modified));
+	put_str(e, "_mode", f->mode);
 	if (f->dns != NULL) {
 		o = json_object();
 		put_str(o, "name", f->dns->name);
@@ -1907,6 +1908,7 @@ entry_load(struct har_load *l, json_t *e)
 	}
 	load_bool(l, e, "entry", "_clientGone", &f->client_gone);
 	load_bool(l, e, "entry", "_modified", &f->modified);
+	load_str(l, e, "entry", "_mode", &f->mode);
 	if ((o = get_obj(l, e, "", "_dns")) != NULL) {
 		if ((f->dns = calloc(1, sizeof *f->dns)) == NULL)
 			abort();

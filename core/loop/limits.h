@@ -129,4 +129,14 @@
 /* DATA frames in a row carrying nothing (no payload, no END_STREAM). */
 #define LIMIT_H2_EMPTY_FRAMES	128
 
+/* Proxy modes (core/proxy/socks5.c, core/proxy/connect.c). */
+/* Bytes of a SOCKS5 client's handshake (greeting, RFC 1929 login, request)
+ * held before the reply; and seconds it has for all of it. */
+#define LIMIT_SOCKS5_HANDSHAKE	1024
+#define LIMIT_SOCKS5_SEC	10
+/* Destinations one SOCKS5 UDP association relays to at once. */
+#define LIMIT_SOCKS5_UDP_PEERS	64
+/* Bytes of an upstream proxy's answer to CONNECT (its head). */
+#define LIMIT_PROXY_REPLY	(16 * 1024)
+
 #endif

@@ -16,7 +16,9 @@
 #include "core/proxy/exchange.h"
 #include "core/proxy/h1up.h"
 #include "core/proxy/h2up.h"
+#include "core/proxy/mode.h"
 #include "core/proxy/tlsrecord.h"
+#include "core/proxy/upstream.h"
 #include "core/tls/mitm.h"
 #include "core/tls/tls.h"
 
@@ -74,6 +76,7 @@ core_conn_new(struct stream *s, const struct proxy_origin *o)
 	c->replay_of = o->replay_of;
 	c->one_request = o->one_request;
 	c->h2 = o->h2;
+	c->mode = o->mode;
 	if (o->dest_host != NULL) {
 		c->dest_host = xstrdup(o->dest_host);
 		c->dest_port = o->dest_port;
@@ -160,6 +163,8 @@ core_conn_flow(struct conn *c, enum flow_type type)
 	}
 	if (c->tls && c->s != NULL)
 		core_tlsrecord_fill(c->s, &f->client_tls);
+	if (c->mode != NULL)
+		core_flow_set(&f->mode, c->mode->spec);
 	return f;
 }
 
@@ -457,8 +462,8 @@ choose(void *arg)
 				return;
 			}
 	}
-	w->connecting = core_connect_start(core_loop, t->host, t->port,
-	    on_connected, w);
+	w->connecting = core_mode_connect(c->mode, t->host, t->port,
+	    core_upstream_via(c, t), on_connected, w);
 }
 
 void

@@ -53,6 +53,7 @@ struct conn {
 	char			*up_error;	/* its upstream failed before use */
 	const struct codec_ops	*codec_ops;
 	void			*codec;
+	const struct proxy_mode	*mode;		/* it came through; or NULL */
 	struct conn		*prev, *next;	/* every conn */
 };
 

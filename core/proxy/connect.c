@@ -31,8 +31,14 @@ struct connect {
 	int			 naddrs, next;
 	int			 fd;
 	char			 addr[64];
-	char			 error[160];
+	char			 error[320];
+	int			 err;
 	double			 dns_end;
+	/* core_connect_via: the CONNECT request, then the proxy's answer. */
+	char			*via_request;
+	char			*via_target;
+	char			*via_head;
+	size_t			 via_len;
 };
 
 void
@@ -56,6 +62,16 @@ core_connect_format(const void *sa, char *out, unsigned len)
 }
 
 static void
+via_free(struct connect *c)
+{
+	free(c->via_request);
+	free(c->via_target);
+	free(c->via_head);
+}
+
+static void	via_start(struct connect *, int fd);
+
+static void
 done(struct connect *c, int fd)
 {
 	struct connect_result r;
@@ -65,8 +81,10 @@ done(struct connect *c, int fd)
 	r.addr = c->addr;
 	r.dns_end = c->dns_end;
 	r.connect_end = fd == -1 ? 0 : core_now();
+	r.err = fd == -1 ? (c->err != 0 ? c->err : EHOSTUNREACH) : 0;
 	c->cb(c->arg, &r);
 	core_loop_timer_free(c->timer);
+	via_free(c);
 	free(c);
 }
 
@@ -84,12 +102,17 @@ on_writable(int fd, int events, void *arg)
 	if (err != 0) {
 		close(fd);
 		c->fd = -1;
+		c->err = err;
 		snprintf(c->error, sizeof c->error, "cannot connect to %s: %s",
 		    c->addr, strerror(err));
 		try_next(c);
 		return;
 	}
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	if (c->via_request != NULL) {
+		via_start(c, fd);
+		return;
+	}
 	c->fd = -1;
 	done(c, fd);
 }
@@ -104,12 +127,14 @@ try_next(struct connect *c)
 		fd = socket(c->addrs[i].ss_family,
 		    SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 		if (fd == -1) {
+			c->err = errno;
 			snprintf(c->error, sizeof c->error, "socket: %s",
 			    strerror(errno));
 			continue;
 		}
 		if (connect(fd, (struct sockaddr *)&c->addrs[i], c->lens[i]) ==
 		    -1 && errno != EINPROGRESS) {
+			c->err = errno;
 			snprintf(c->error, sizeof c->error,
 			    "cannot connect to %s: %s", c->addr, strerror(errno));
 			close(fd);
@@ -159,6 +184,7 @@ on_timeout(void *arg)
 		close(c->fd);
 		c->fd = -1;
 	}
+	c->err = ETIMEDOUT;
 	snprintf(c->error, sizeof c->error, "timed out connecting to %s",
 	    c->addr[0] ? c->addr : "server");
 	done(c, -1);
@@ -194,5 +220,124 @@ core_connect_cancel(struct connect *c)
 		close(c->fd);
 	}
 	core_loop_timer_free(c->timer);
+	via_free(c);
 	free(c);
+}
+
+/* --- through an HTTP proxy (core_connect_via) ------------------------------ */
+
+/* The proxy's answer fails the connect; the fd goes. */
+static void
+via_fail(struct connect *c, const char *what, const char *detail)
+{
+	char m[200];
+
+	snprintf(m, sizeof m, "%s %.100s: %.60s", what, c->via_target, detail);
+	core_loop_del(c->loop, c->fd);
+	close(c->fd);
+	c->fd = -1;
+	c->err = EPROTO;
+	snprintf(c->error, sizeof c->error, "upstream proxy %s: %s", c->addr, m);
+	done(c, -1);
+}
+
+/* The answer's status line, once its head is whole: 2xx is the tunnel. */
+static void
+via_answer(struct connect *c)
+{
+	char *eol = strstr(c->via_head, "\r\n"), *sp;
+	int fd = c->fd;
+
+	if (eol != NULL)
+		*eol = '\0';
+	sp = strchr(c->via_head, ' ');
+	if (strncmp(c->via_head, "HTTP/1.", 7) != 0 || sp == NULL ||
+	    sp[1] != '2') {
+		via_fail(c, "refused CONNECT to", sp != NULL ? sp + 1 :
+		    "not an HTTP answer");
+		return;
+	}
+	core_loop_del(c->loop, fd);
+	c->fd = -1;
+	done(c, fd);
+}
+
+/*
+ * Reads the answer's head and nothing past it: what follows is the
+ * tunnel's, for its new owner. Peeked first, then only the bytes up to
+ * the blank line consumed (level-triggered: nothing is left unread that
+ * would wake the loop again without news).
+ */
+static void
+via_readable(int fd, int events, void *arg)
+{
+	struct connect *c = arg;
+	char tmp[1024], *end;
+	ssize_t n;
+	size_t want, keep;
+
+	want = LIMIT_PROXY_REPLY - c->via_len;
+	if (want > sizeof tmp)
+		want = sizeof tmp;
+	n = recv(fd, tmp, want, MSG_PEEK);
+	if (n == -1 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) {
+		via_fail(c, "did not answer CONNECT to", n == 0 ?
+		    "closed the connection" : strerror(errno));
+		return;
+	}
+	memcpy(c->via_head + c->via_len, tmp, (size_t)n);
+	c->via_head[c->via_len + (size_t)n] = '\0';
+	/* The blank line may straddle what was read before. */
+	keep = c->via_len > 3 ? c->via_len - 3 : 0;
+	end = strstr(c->via_head + keep, "\r\n\r\n");
+	want = end != NULL ? (size_t)(end + 4 - c->via_head) - c->via_len :
+	    (size_t)n;
+	if (recv(fd, tmp, want, 0) != (ssize_t)want) {
+		via_fail(c, "did not answer CONNECT to", "read failed");
+		return;
+	}
+	c->via_len += want;
+	c->via_head[c->via_len] = '\0';
+	if (end != NULL)
+		via_answer(c);
+	else if (c->via_len >= LIMIT_PROXY_REPLY)
+		via_fail(c, "answered CONNECT to", "a head too large");
+}
+
+/* Connected to the proxy: the request goes (a fresh socket's buffer
+ * takes it whole), then the answer is awaited on the same deadline. */
+static void
+via_start(struct connect *c, int fd)
+{
+	size_t n = strlen(c->via_request);
+
+	c->fd = fd;
+	if (send(fd, c->via_request, n, MSG_NOSIGNAL) != (ssize_t)n) {
+		via_fail(c, "cannot send CONNECT to", strerror(errno));
+		return;
+	}
+	if ((c->via_head = malloc(LIMIT_PROXY_REPLY + 1)) == NULL)
+		abort();
+	core_loop_add(c->loop, fd, LOOP_READ, via_readable, c);
+}
+
+struct connect *
+core_connect_via(struct loop *loop, const char *proxy_host, int proxy_port,
+    const char *auth, const char *host, int port, connect_cb cb, void *arg)
+{
+	struct connect *c;
+	char target[300];
+
+	snprintf(target, sizeof target, strchr(host, ':') != NULL ?
+	    "[%s]:%d" : "%s:%d", host, port);
+	c = core_connect_start(loop, proxy_host, proxy_port, cb, arg);
+	if (asprintf(&c->via_request, "CONNECT %s HTTP/1.1\r\nHost: %s\r\n"
+	    "%s%s%s\r\n", target, target, auth != NULL ?
+	    "Proxy-Authorization: " : "", auth != NULL ? auth : "",
+	    auth != NULL ? "\r\n" : "") == -1)
+		abort();
+	c->via_target = strdup(target);
+	return c;
 }

@@ -16,6 +16,7 @@
 #include "core/proxy/conn.h"
 #include "core/proxy/exchange.h"
 #include "core/proxy/intercept.h"
+#include "core/proxy/reverse.h"
 #include "core/proxy/rules.h"
 #include "core/proxy/tlsrecord.h"
 
@@ -482,6 +483,7 @@ core_exchange_new(struct conn *c, const struct down_ops *dops, void *down,
 	x->req_done = body == XBODY_NONE;
 	if (x->req_done)
 		req->t_end = req->t_start;
+	core_reverse_request(c, f, &x->t);
 	store(x);
 	switch (core_rules_request_head(f, &x->t)) {
 	case RULES_FORWARD:

@@ -24,6 +24,7 @@
 #include "core/proxy/h1write.h"
 #include "core/proxy/h2down.h"
 #include "core/proxy/hop.h"
+#include "core/proxy/mode.h"
 #include "core/proxy/proxy.h"
 #include "core/proxy/sniff.h"
 #include "core/proxy/tlsrecord.h"
@@ -416,7 +417,7 @@ tunnel_connected(void *arg, const struct connect_result *r)
 	h->c->s = NULL;
 	memset(&h->in, 0, sizeof h->in);
 	core_sniff_start(cs, us, r->addr, f, h->tunnel_host, h->tunnel_port,
-	    core_buf_head(&pre), pre.len, core_proxy_accept);
+	    core_buf_head(&pre), pre.len, core_proxy_accept, h->c->mode);
 	core_buf_free(&pre);
 	h_close(h, 0);
 }
@@ -585,8 +586,8 @@ request_start(struct h1down *h)
 		h->tunnel_flow = f;
 		h->tunnel_host = strdup(fr->host);
 		h->tunnel_port = fr->port;
-		h->connecting = core_connect_start(core_loop, h->tunnel_host,
-		    h->tunnel_port, tunnel_connected, h);
+		h->connecting = core_mode_connect(c->mode, h->tunnel_host,
+		    h->tunnel_port, 0, tunnel_connected, h);
 		return -1;	/* nothing more to parse on this connection */
 	}
 

@@ -15,6 +15,8 @@
 #include "core/proxy/exchange.h"
 #include "core/proxy/h1up.h"
 #include "core/proxy/h1write.h"
+#include "core/proxy/mode.h"
+#include "core/proxy/upstream.h"
 #include "core/proxy/pool.h"
 #include "core/tls/tls.h"
 
@@ -75,6 +77,7 @@ op_head(void *side, const struct flow_request *r, const struct xtarget *t,
 	const char *hosthdr = core_flow_header_get(&r->headers, "host");
 	const char *host = r->host != NULL ? r->host : t->host;
 	int port = r->port != 0 ? r->port : t->port;
+	int via = core_upstream_via(h->c, t);
 	struct buf out = { 0 }, hv = { 0 };
 
 	free(h->method);
@@ -82,9 +85,6 @@ op_head(void *side, const struct flow_request *r, const struct xtarget *t,
 	if (body == XBODY_CLOSE)
 		body = XBODY_CHUNKED;	/* a request cannot end by closing */
 	h->chunked_out = body == XBODY_CHUNKED;
-	core_buf_printf(&out, "%s %s HTTP/1.%d\r\n", r->method,
-	    r->path != NULL && r->path[0] != '\0' ? r->path : "/",
-	    t->minor == 0 ? 0 : 1);
 	/* An absolute-form target wins over Host (RFC 9112 3.2.2); else
 	 * Host goes as the client sent it, where it sent it; a client
 	 * without one (HTTP/2's :authority) gets the URL's authority. */
@@ -92,6 +92,14 @@ op_head(void *side, const struct flow_request *r, const struct xtarget *t,
 	if (port != (strcmp(t->scheme, "https") ? 80 : 443))
 		core_buf_printf(&hv, ":%d", port);
 	core_buf_append(&hv, "", 1);
+	/* To an upstream proxy (upstream mode): absolute form. */
+	core_buf_printf(&out, "%s %s%s%s HTTP/1.%d\r\n", r->method,
+	    via ? "http://" : "", via ? core_buf_head(&hv) : "",
+	    r->path != NULL && r->path[0] != '\0' ? r->path : "/",
+	    t->minor == 0 ? 0 : 1);
+	if (via && core_mode_upstream_auth() != NULL)
+		core_buf_printf(&out, "Proxy-Authorization: %s\r\n",
+		    core_mode_upstream_auth());
 	if (hosthdr == NULL)
 		core_buf_printf(&out, "Host: %s\r\n", core_buf_head(&hv));
 	core_h1write_request_fields(&out, &r->headers, t->absolute ?

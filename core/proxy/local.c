@@ -23,6 +23,7 @@
 #include "core/net/spec.h"
 #include "core/proxy/connect.h"
 #include "core/proxy/local.h"
+#include "core/proxy/mode.h"
 #include "core/proxy/proxy.h"
 #include "core/proxy/udprelay.h"
 
@@ -157,6 +158,7 @@ on_tcp(void *arg, struct stream *s, const struct sockaddr *client,
 	o.dest_port = port;
 	o.pid = pid;
 	o.comm = comm[0] != '\0' ? comm : NULL;
+	o.mode = core_mode_local();
 	core_proxy_accept(s, &o);
 }
 

@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 
+struct proxy_mode;
 struct stream;
 
 /* Where a client connection came from and, if known, where it was going. */
@@ -36,6 +37,8 @@ struct proxy_origin {
 	int		 h2;		/* the client speaks HTTP/2 (ALPN h2,
 					 * or the h2c preface in pre) */
 	int		 one_request;	/* a replay: close after one exchange */
+	const struct proxy_mode *mode;	/* the --mode it came through (NULL:
+					 * none, a replay); core/proxy/mode.h */
 };
 
 /* Takes ownership of the stream (core_proxy_accept is one). */

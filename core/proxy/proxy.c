@@ -12,15 +12,18 @@
 #include "core/proxy/exchange.h"
 #include "core/proxy/h1down.h"
 #include "core/proxy/h2down.h"
+#include "core/proxy/mode.h"
 #include "core/proxy/pool.h"
 #include "core/proxy/proxy.h"
 #include "core/proxy/sniff.h"
+#include "core/proxy/socks5.h"
 #include "core/proxy/tunnel.h"
 
 int
 core_proxy_connections(void)
 {
-	return core_conn_count() + core_sniff_count() + core_tunnel_count();
+	return core_conn_count() + core_sniff_count() + core_tunnel_count() +
+	    core_socks5_count();
 }
 
 void
@@ -54,8 +57,10 @@ core_proxy_accept(struct stream *s, const struct proxy_origin *o)
 		snprintf(server, sizeof server, strchr(o->dest_host, ':') ?
 		    "[%s]:%d" : "%s:%d", o->dest_host, o->dest_port);
 		core_flow_set(&f->server, server);
+		if (o->mode != NULL)
+			core_flow_set(&f->mode, o->mode->spec);
 		core_sniff_start(s, NULL, NULL, f, o->dest_host, o->dest_port,
-		    o->pre, o->prelen, core_proxy_accept);
+		    o->pre, o->prelen, core_proxy_accept, o->mode);
 		return;
 	}
 	c = core_conn_new(s, o);
@@ -69,4 +74,5 @@ void
 core_proxy_shutdown(void)
 {
 	core_conn_close_all();
+	core_socks5_shutdown();
 }

@@ -15,6 +15,7 @@
 #include "core/loop/stream.h"
 #include "core/loop/trawl.h"
 #include "core/proxy/connect.h"
+#include "core/proxy/reverse.h"
 #include "core/proxy/sniff.h"
 #include "core/proxy/tunnel.h"
 #include "core/tls/ca.h"
@@ -48,6 +49,7 @@ struct sniff {
 	struct buf		 up_pre;	/* an h2c server's early bytes */
 	char			*up_error;	/* why the server is not there */
 	proxy_accept_fn		 http;		/* where HTTP goes on */
+	const struct proxy_mode	*mode;		/* it came through, or NULL */
 };
 
 static int nsniffs;
@@ -196,6 +198,7 @@ go_http(struct sniff *sn, struct stream *cs, int h2, const char *pre,
 	o.pid = sn->f->pid;
 	o.comm = sn->f->comm;
 	o.scheme = "http";
+	o.mode = sn->mode;
 	o.pre = pre;
 	o.prelen = prelen;
 	sn->http(cs, &o);
@@ -219,6 +222,9 @@ finish_client(struct sniff *sn, const char *alpn)
 {
 	const char *name = sn->sni != NULL ? sn->sni :
 	    !is_ip(sn->host) ? sn->host : NULL;
+	/* Reverse: the server's name too, whatever name the client used. */
+	const char *extra[2] = { core_reverse_is(sn->mode) ? sn->host : NULL,
+	    NULL };
 	struct proxy_origin o;
 	struct stream *cs;
 	EVP_PKEY *key = NULL;
@@ -228,7 +234,7 @@ finish_client(struct sniff *sn, const char *alpn)
 	/* Without SNI, the name the client connected to (a CONNECT's host)
 	 * is the one it checks. */
 	if (core_ca_leaf(core_mitm_ca(), name, is_ip(sn->host) ? sn->host :
-	    NULL, NULL, &cert, &key, &cause) == -1) {
+	    NULL, extra, &cert, &key, &cause) == -1) {
 		give_up(sn, cause != NULL ? cause : "cannot make a certificate");
 		free(cause);
 		return;
@@ -257,6 +263,7 @@ finish_client(struct sniff *sn, const char *alpn)
 	o.upstream_addr = sn->us_addr;
 	o.upstream_h2 = sn->up_h2;
 	o.upstream_error = sn->up_error;
+	o.mode = sn->mode;
 	sn->up_tls = NULL;
 	sn->cs = NULL;
 	sn->http(cs, &o);
@@ -329,7 +336,7 @@ up_handshake(struct sniff *sn)
 	sn->us = NULL;
 	sn->up_tls = core_mitm_client_ctx() == NULL ? NULL :
 	    core_tls_client_new(core_loop, us, core_mitm_client_ctx(),
-	    sn->sni != NULL ? sn->sni : sn->host,
+	    core_reverse_is(sn->mode) || sn->sni == NULL ? sn->host : sn->sni,
 	    sn->offer[0] != '\0' ? sn->offer : "http/1.1", &cause);
 	if (sn->up_tls == NULL) {
 		core_stream_abort(us);
@@ -411,6 +418,12 @@ go_tls(struct sniff *sn, const struct tls_hello *h)
 	}
 	sn->sni = sni != NULL ? strdup(sni) : NULL;
 	sn->tls_wait = 1;
+	if (core_reverse_plain(sn->mode)) {
+		/* reverse:http://: TLS ends at trawl, the server gets plain
+		 * HTTP (connected to per request). */
+		finish_client(sn, client_choice(sn, NULL));
+		return;
+	}
 	if (sn->us != NULL) {
 		up_handshake(sn);
 		return;
@@ -639,7 +652,8 @@ up_data(void *arg, const char *p, size_t n)
 void
 core_sniff_start(struct stream *client, struct stream *upstream,
     const char *upstream_addr, struct flow *f, const char *host, int port,
-    const char *pre, size_t prelen, proxy_accept_fn http)
+    const char *pre, size_t prelen, proxy_accept_fn http,
+    const struct proxy_mode *mode)
 {
 	struct sniff *sn = calloc(1, sizeof *sn);
 	struct stream_cbs cbs = { on_data, NULL, on_eof, on_error, sn };
@@ -653,6 +667,7 @@ core_sniff_start(struct stream *client, struct stream *upstream,
 	sn->us_addr = upstream_addr != NULL ? strdup(upstream_addr) : NULL;
 	sn->f = f;
 	sn->http = http;
+	sn->mode = mode;
 	sn->host = strdup(host);
 	sn->port = port;
 	sn->timer = core_loop_timer_new(core_loop, on_quiet, sn);

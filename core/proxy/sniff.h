@@ -21,11 +21,12 @@ struct stream;
  * needed; upstream_addr is then ignored) and f, a FLOW_TCP flow not yet
  * in the store with client, pid and comm set. pre holds bytes the client
  * already sent. A stream that carries HTTP (plain, or decrypted TLS)
- * goes on to http.
+ * goes on to http. mode: the --mode it came through (or NULL), passed on.
  */
 void	core_sniff_start(struct stream *client, struct stream *upstream,
 	    const char *upstream_addr, struct flow *f, const char *host,
-	    int port, const char *pre, size_t prelen, proxy_accept_fn http);
+	    int port, const char *pre, size_t prelen, proxy_accept_fn http,
+	    const struct proxy_mode *);
 
 /* Connections being sniffed now. */
 int	core_sniff_count(void);

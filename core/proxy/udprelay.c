@@ -19,6 +19,7 @@
 #include "core/loop/loop.h"
 #include "core/net/netstack.h"
 #include "core/proxy/connect.h"
+#include "core/proxy/mode.h"
 #include "core/proxy/udprelay.h"
 
 /* Datagrams read from the upstream socket in one wake-up. */
@@ -42,6 +43,8 @@ struct relay {
 	struct flow		*udp;		/* non-DNS datagrams, lazily */
 	struct pending		 pend[LIMIT_DNS_PENDING];
 	int			 npend;
+	char			*mode;		/* the --mode, for its flows */
+	struct udprelay_client	 ext;		/* without u: the client */
 	struct relay		*prev, *next;
 };
 
@@ -58,6 +61,7 @@ flow_new(struct relay *r, enum flow_type type)
 	core_flow_set(&f->client, r->client);
 	core_flow_set(&f->server, r->server);
 	core_flow_set(&f->comm, r->comm);
+	core_flow_set(&f->mode, r->mode);
 	f->pid = r->pid;
 	f->t.start = core_now();
 	f->t.connect_end = f->t.start;
@@ -166,6 +170,7 @@ relay_free(struct relay *r, const char *error)
 		r->next->prev = r->prev;
 	nrelays--;
 	free(r->comm);
+	free(r->mode);
 	free(r);
 }
 
@@ -183,10 +188,14 @@ static void
 refuse(struct relay *r, int err)
 {
 	struct netstack_udp	*u = r->u;
+	struct udprelay_client	 ext = r->ext;
 
 	r->u = NULL;
 	relay_free(r, strerror(err));
-	core_netstack_udp_refuse(u);
+	if (u != NULL)
+		core_netstack_udp_refuse(u);
+	else if (ext.gone != NULL)
+		ext.gone(ext.arg, err);
 }
 
 static void
@@ -223,7 +232,10 @@ upstream_readable(int fd, int events, void *arg)
 		record(r, 0, rbuf, (size_t)n);
 		/* Too big for the tun, or lwIP is out of memory: lost, as
 		 * on a network. */
-		core_netstack_udp_send(r->u, rbuf, (size_t)n);
+		if (r->u != NULL)
+			core_netstack_udp_send(r->u, rbuf, (size_t)n);
+		else
+			r->ext.send(r->ext.arg, rbuf, (size_t)n);
 	}
 }
 
@@ -261,6 +273,8 @@ core_udprelay_start(struct loop *loop, struct netstack_udp *u,
 	r->pid = pid;
 	r->comm = comm != NULL && comm[0] != '\0' ? strdup(comm) : NULL;
 	r->dns_port = sa_port(server) == 53;
+	if (core_mode_local() != NULL)
+		r->mode = strdup(core_mode_local()->spec);
 	core_connect_format(client, r->client, sizeof r->client);
 	core_connect_format(server, r->server, sizeof r->server);
 	r->next = relays;
@@ -298,4 +312,54 @@ int
 core_udprelay_count(void)
 {
 	return nrelays;
+}
+
+/* --- relays of other clients (SOCKS5 UDP) --------------------------------- */
+
+struct relay *
+core_udprelay_open(struct loop *loop, const struct sockaddr *client,
+    const struct sockaddr *server, const char *mode,
+    const struct udprelay_client *ext)
+{
+	struct relay	*r;
+	int		 err;
+
+	if ((r = calloc(1, sizeof *r)) == NULL)
+		abort();
+	r->loop = loop;
+	r->ext = *ext;
+	r->mode = mode != NULL ? strdup(mode) : NULL;
+	r->dns_port = sa_port(server) == 53;
+	core_connect_format(client, r->client, sizeof r->client);
+	core_connect_format(server, r->server, sizeof r->server);
+	r->next = relays;
+	if (relays != NULL)
+		relays->prev = r;
+	relays = r;
+	nrelays++;
+	r->fd = socket(server->sa_family, SOCK_DGRAM | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, 0);
+	if (r->fd == -1 || connect(r->fd, server, sa_len(server)) == -1 ||
+	    core_loop_add(loop, r->fd, LOOP_READ, upstream_readable, r) == -1) {
+		err = errno;
+		if (r->fd != -1)
+			close(r->fd);
+		r->fd = -1;
+		relay_free(r, strerror(err));
+		errno = err;
+		return NULL;
+	}
+	return r;
+}
+
+void
+core_udprelay_send(struct relay *r, const char *data, size_t n)
+{
+	on_datagram(r, data, n);
+}
+
+void
+core_udprelay_close(struct relay *r)
+{
+	relay_free(r, NULL);
 }

@@ -38,4 +38,24 @@ void	core_udprelay_shutdown(void);
 /* Relays alive now. */
 int	core_udprelay_count(void);
 
+/*
+ * A relay whose client is not the netstack (a SOCKS5 UDP association):
+ * the client's datagrams come in through core_udprelay_send, the server's
+ * go to send(). gone() says the relay ended by itself (the server
+ * refused: err); it is freed then. The flows record mode (or none).
+ */
+struct relay;
+struct udprelay_client {
+	void	(*send)(void *arg, const char *, size_t);
+	void	(*gone)(void *arg, int err);
+	void	*arg;
+};
+/* Returns the relay, or NULL with errno set (no socket, no route). */
+struct relay	*core_udprelay_open(struct loop *, const struct sockaddr *client,
+		    const struct sockaddr *server, const char *mode,
+		    const struct udprelay_client *);
+void		 core_udprelay_send(struct relay *, const char *, size_t);
+/* Ends the relay (its flows finish); gone() is not called. */
+void		 core_udprelay_close(struct relay *);
+
 #endif

@@ -143,6 +143,7 @@ setup(void **state)
 	gzip_body(&f->response->body, f0_body, sizeof f0_body - 1);
 	f->response->body.total = 2 * 1024 * 1024;
 	addresses(f, "127.0.0.1:50000", "93.184.216.34:443", 1234, "curl");
+	core_flow_set(&f->mode, "regular@8081");
 	f->t.start = 1000.0;
 	f->t.end = 1000.7;
 	f->state = FLOW_DONE;
@@ -184,6 +185,7 @@ setup(void **state)
 
 	f = flows[4] = core_flow_new(FLOW_UDP);
 	addresses(f, "127.0.0.1:50004", "10.0.0.2:9999", 0, NULL);
+	core_flow_set(&f->mode, "socks5@1080");
 	core_flow_body_append(&f->up, "ping", 4);
 	core_flow_body_append(&f->down, "pong", 4);
 	f->t.start = 4000.0;
@@ -319,6 +321,9 @@ static const struct match_case match_cases[] = {
 	{ "~proc ^python",	"01000000" },
 	{ "~proc resolved",	"00000100" },
 	{ "~pid 1234",		"10000000" },
+	{ "~mode regular",	"10000000" },
+	{ "~mode ^socks5",	"00001000" },
+	{ "~mode 8081|1080",	"10001000" },
 	{ "~pid >100",		"10000100" },
 	{ "~pid <100",		"01010000" },
 	/* Durations: a flow still going counts up to now. */
