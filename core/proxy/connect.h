@@ -7,10 +7,14 @@
 
 struct loop;
 struct connect;
+struct sockaddr;
 
 struct connect_result {
 	int		 fd;		/* connected socket (callee owns), or -1 */
 	const char	*error;		/* NULL on success */
+	int		 err;		/* with error: the errno of the last
+					 * connect (ETIMEDOUT for trawl's own
+					 * deadline), or 0 (no address) */
 	const char	*addr;		/* "ip:port" reached (or last tried) */
 	double		 dns_end;	/* epoch seconds, 0 if no lookup */
 	double		 connect_end;
@@ -21,6 +25,10 @@ typedef void (*connect_cb)(void *arg, const struct connect_result *);
 /* The callback runs once, later, on the loop thread. */
 struct connect	*core_connect_start(struct loop *, const char *host, int port,
 		    connect_cb, void *arg);
+/* The same to one address, without resolving (local mode knows where
+ * the program was going), within timeout seconds. */
+struct connect	*core_connect_start_addr(struct loop *, const struct sockaddr *,
+		    double timeout, connect_cb, void *arg);
 /* The callback will not run; the handle is gone on return. */
 void		 core_connect_cancel(struct connect *);
 /* Formats a socket address as "ip:port" or "[ip6]:port". */

@@ -36,6 +36,10 @@ struct proxy_origin {
 	int		 h2;		/* the client speaks HTTP/2 (ALPN h2,
 					 * or the h2c preface in pre) */
 	int		 one_request;	/* a replay: close after one exchange */
+	/* With upstream in local mode: when trawl's connect to it began
+	 * (the program's SYN came) and ended. */
+	double		 upstream_start;
+	double		 upstream_end;
 };
 
 /* Takes ownership of the stream (core_proxy_accept is one). */

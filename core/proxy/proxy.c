@@ -54,8 +54,15 @@ core_proxy_accept(struct stream *s, const struct proxy_origin *o)
 		snprintf(server, sizeof server, strchr(o->dest_host, ':') ?
 		    "[%s]:%d" : "%s:%d", o->dest_host, o->dest_port);
 		core_flow_set(&f->server, server);
-		core_sniff_start(s, NULL, NULL, f, o->dest_host, o->dest_port,
-		    o->pre, o->prelen, core_proxy_accept);
+		if (o->upstream != NULL) {
+			f->t.start = f->t.dns_start = o->upstream_start;
+			f->t.connect_end = o->upstream_end;
+		}
+		/* With the upstream already there (local mode), the server
+		 * may speak first: its bytes decide at once. */
+		core_sniff_start(s, o->upstream, o->upstream_addr, f,
+		    o->dest_host, o->dest_port, o->pre, o->prelen,
+		    core_proxy_accept);
 		return;
 	}
 	c = core_conn_new(s, o);

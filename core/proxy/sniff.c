@@ -536,7 +536,9 @@ on_eof(void *arg)
 		core_stream_pause(sn->cs, 1);
 		return;
 	}
-	if (sn->in.len == 0) {
+	/* With a server there already (local mode), its side goes on as
+	 * it would without trawl: it gets the FIN, and may still answer. */
+	if (sn->in.len == 0 && sn->us == NULL) {
 		give_up(sn, "client closed the connection without sending");
 		return;
 	}

@@ -57,7 +57,7 @@ s_error(void *arg, const char *msg)
 
 static void
 on_tcp(void *arg, struct stream *s, const struct sockaddr *c,
-    const struct sockaddr *v)
+    const struct sockaddr *v, void *ctx)
 {
 	struct stream_cbs cbs = { s_data, NULL, s_eof, s_error, s };
 
