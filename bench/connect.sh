@@ -53,7 +53,9 @@ local=$(incg $PY "$T/client.py" "$N") || fail "connects through trawl"
 stop_trawl TERM
 
 set -- $direct $local
+# "+N µs", or "-N µs" when trawl's figure is the lower one (noise).
+added() { echo "$1 $2" | awk '{ printf "%+d µs", $2 - $1 }'; }
 echo "| $(date -u +%Y-%m-%d) \`sh bench/connect.sh\` ($N connects) | direct | local mode | added |"
 echo "| --- | ---: | ---: | ---: |"
-echo "| connect to banner, p50, µs | $1 | $3 | +$(($3 - $1)) µs |"
-echo "| connect to banner, p90, µs | $2 | $4 | +$(($4 - $2)) µs |"
+echo "| connect to banner, p50, µs | $1 | $3 | $(added $1 $3) |"
+echo "| connect to banner, p90, µs | $2 | $4 | $(added $2 $4) |"

@@ -542,7 +542,8 @@ on_eof(void *arg)
 		give_up(sn, "client closed the connection without sending");
 		return;
 	}
-	if ((unsigned char)core_buf_head(&sn->in)[0] == 0x16) {
+	if (sn->in.len > 0 &&
+	    (unsigned char)core_buf_head(&sn->in)[0] == 0x16) {
 		mark_tls(sn, NULL);
 		give_up(sn, "client closed the connection during its TLS "
 		    "ClientHello");
