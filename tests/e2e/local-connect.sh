@@ -19,10 +19,14 @@ ip -n $B route add unreachable 198.51.100.0/24
 ip -n $B route add prohibit 203.0.113.0/24
 ip -n $B -6 route add unreachable 2001:db8:1::/48
 ip -n $B -6 route add prohibit 2001:db8:2::/48
+ip -n $B route add blackhole 100.64.0.0/24
+ip -n $B -6 route add blackhole 2001:db8:3::/48
 ip -n $A route add 198.51.100.0/24 via 192.0.2.1
 ip -n $A route add 203.0.113.0/24 via 192.0.2.1
 ip -n $A -6 route add 2001:db8:1::/48 via 2001:db8::1
 ip -n $A -6 route add 2001:db8:2::/48 via 2001:db8::1
+ip -n $A route add 100.64.0.0/24 via 192.0.2.1
+ip -n $A -6 route add 2001:db8:3::/48 via 2001:db8::1
 
 # A server that speaks first (an SSH-like banner) on port 2222, counting
 # the connections it accepts in $T/accepts.
@@ -51,7 +55,8 @@ EOF
 inb $PY "$T/banner.py" 192.0.2.1 "$T/accepts"
 inb $PY "$T/banner.py" 2001:db8::1 "$T/accepts"
 
-# The client: "connect HOST PORT" prints the errno's name (or "connected");
+# The client: "connect HOST PORT" prints the errno's name (or "connected"),
+# "slow HOST PORT" the same giving up after 2 SYN retries, not 6;
 # "banner HOST" waits (10 s at most) for the server's first line without
 # sending anything, then says hello; "touch HOST" connects and closes.
 cat >"$T/client.py" <<'EOF'
@@ -61,12 +66,14 @@ port = int(sys.argv[3]) if len(sys.argv) > 3 else 2222
 fam = socket.AF_INET6 if ":" in host else socket.AF_INET
 s = socket.socket(fam, socket.SOCK_STREAM)
 s.settimeout(20)
+if what == "slow":
+    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_SYNCNT, 2)
 try:
     s.connect((host, port))
 except OSError as e:
     print(errno.errorcode.get(e.errno, str(e.errno)))
     sys.exit(0)
-if what == "connect":
+if what in ("connect", "slow"):
     print("connected")
 elif what == "banner":
     r, _, _ = select.select([s], [], [], 10)
@@ -122,6 +129,33 @@ for h in 192.0.2.99 2001:db8::99; do
 	[ "$(cat "$T/trawl-$h")" = EHOSTUNREACH ] ||
 		fail "no neighbour $h through trawl: $(cat "$T/trawl-$h")"
 	ok "no neighbour for $h: EHOSTUNREACH with and without trawl"
+done
+
+# Both attempts were one connect each, the client's retransmitted SYNs
+# absorbed while trawl's own connect was under way.
+[ "$(grep -c 'tcp 192\.0\.2\.99:80 ' "$T/dump.out")" = 1 ] &&
+    [ "$(grep -c 'tcp \[2001:db8::99\]:80 ' "$T/dump.out")" = 1 ] ||
+	fail "retransmitted SYNs made more than one connect"
+ok "the client's retransmitted SYNs make no second connect"
+
+# Nothing answers (a blackhole): trawl says nothing either. Its own
+# connects give up after one retry (3 s), the clients after two (7 s):
+# the clients still time out by themselves, not refused.
+ip netns exec $A sysctl -qw net.ipv4.tcp_syn_retries=1 || fail "sysctl"
+pids=
+for h in 100.64.0.7 2001:db8:3::7; do
+	ina $PY "$T/client.py" slow $h 80 >"$T/direct-$h" &
+	pids="$pids $!"
+	incg $PY "$T/client.py" slow $h 80 >"$T/trawl-$h" &
+	pids="$pids $!"
+done
+for q in $pids; do wait $q; done
+for h in 100.64.0.7 2001:db8:3::7; do
+	[ "$(cat "$T/direct-$h")" = ETIMEDOUT ] ||
+		fail "blackhole $h without trawl: $(cat "$T/direct-$h")"
+	[ "$(cat "$T/trawl-$h")" = ETIMEDOUT ] ||
+		fail "blackhole $h through trawl: $(cat "$T/trawl-$h")"
+	ok "blackhole $h: ETIMEDOUT with and without trawl"
 done
 
 # (b) A connect that closes at once reaches the server, once, as it does
