@@ -8,6 +8,11 @@
  * pass; whatever the owner of a stream asks that could free a pcb (close,
  * abort, shutdown) is done in finish(), run from the end-of-pass hook, so
  * no lwIP callback ever sees its pcb vanish under it.
+ *
+ * With on_syn, a client's SYN never reaches lwIP's listener on arrival:
+ * it is held (a conn in CONN_SYN) until the owner has tried the server,
+ * then fed to lwIP, which answers SYN-ACK, or answered with a RST or an
+ * ICMP error from here.
  */
 #include <errno.h>
 #include <fcntl.h>
