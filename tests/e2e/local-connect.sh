@@ -3,9 +3,11 @@
 # without trawl, because trawl reaches the server before it answers the
 # program's SYN: a closed port is refused (ECONNREFUSED), an unreachable
 # address fails with the same errno (ICMP from a router, or a neighbour
-# that never answers), a connect-and-close reaches the server once, and
-# a server that speaks first is heard before the client says anything --
-# each over IPv4 and IPv6, compared with the same client outside capture.
+# that never answers, while the client's retransmitted SYNs make no second
+# connect), a blackhole times out, a connect-and-close reaches the server
+# once, and a server that speaks first is heard before the client says
+# anything -- each over IPv4 and IPv6, compared with the same client
+# outside the capture.
 [ -n "${LOCAL_E2E_TIMED:-}" ] || LOCAL_E2E_TIMED=1 exec timeout -k 5 90 sh "$0" "$@"
 . "$(dirname "$0")/local-common.inc"
 PY=/usr/bin/python3
