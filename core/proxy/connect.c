@@ -30,10 +30,10 @@ struct connect {
 	socklen_t		 lens[MAX_ADDRS];
 	int			 naddrs, next;
 	int			 fd;
-	int			 err;		/* errno of the last failure */
 	int			 failed;	/* start_addr failed at once */
 	char			 addr[64];
 	char			 error[160];
+	int			 err;
 	double			 dns_end;
 };
 
@@ -64,10 +64,10 @@ done(struct connect *c, int fd)
 
 	r.fd = fd;
 	r.error = fd == -1 ? c->error : NULL;
-	r.err = fd == -1 ? c->err : 0;
 	r.addr = c->addr;
 	r.dns_end = c->dns_end;
 	r.connect_end = fd == -1 ? 0 : core_now();
+	r.err = fd == -1 ? (c->err != 0 ? c->err : EHOSTUNREACH) : 0;
 	c->cb(c->arg, &r);
 	core_loop_timer_free(c->timer);
 	free(c);

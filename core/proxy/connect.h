@@ -12,12 +12,12 @@ struct sockaddr;
 struct connect_result {
 	int		 fd;		/* connected socket (callee owns), or -1 */
 	const char	*error;		/* NULL on success */
-	int		 err;		/* with error: the errno of the last
-					 * connect (ETIMEDOUT for trawl's own
-					 * deadline), or 0 (no address) */
 	const char	*addr;		/* "ip:port" reached (or last tried) */
 	double		 dns_end;	/* epoch seconds, 0 if no lookup */
 	double		 connect_end;
+	int		 err;		/* on error, errno-style: ECONNREFUSED,
+					 * ETIMEDOUT, EHOSTUNREACH (also for a
+					 * name that did not resolve); else 0 */
 };
 
 typedef void (*connect_cb)(void *arg, const struct connect_result *);
