@@ -279,4 +279,12 @@ echo
 echo "## (k) HTTP/2 (issue 12)"
 echo
 sh bench/h2.sh 2>&1 | grep '^|'
+echo
+echo "## (l) local-mode connect latency to a server that speaks first (issue 13)"
+echo
+if [ "$(id -u)" = 0 ]; then
+	sh bench/connect.sh 2>&1 | grep '^|'
+else
+	echo "(needs root: skipped)"
+fi
 } | tee "$OUT"

@@ -80,6 +80,13 @@
 #define LIMIT_NAT_IDLE_SEC	30
 /* Idle seconds before a UDP pseudo-connection expires. */
 #define LIMIT_UDP_IDLE_SEC	60
+/* Client SYNs held unanswered while trawl connects to their server
+ * first (core/net/netstack.c); past it new SYNs are dropped, as a
+ * kernel's full SYN queue does, and the clients retry. */
+#define LIMIT_SYN_HELD		4096
+/* Seconds such a connect may take: past Linux's own give-up (~127 s with
+ * tcp_syn_retries 6), so the kernel's timeout is the one that counts. */
+#define LIMIT_SYN_WAIT_SEC	150
 /* Packets read from the tun in one wake-up before others get a turn. */
 #define LIMIT_TUN_BATCH		256
 /* Bytes of --pcap blocks held before they are written out (core/net/pcap.c). */

@@ -8,6 +8,11 @@
  * pass; whatever the owner of a stream asks that could free a pcb (close,
  * abort, shutdown) is done in finish(), run from the end-of-pass hook, so
  * no lwIP callback ever sees its pcb vanish under it.
+ *
+ * With on_syn, a client's SYN never reaches lwIP's listener on arrival:
+ * it is held (a conn in CONN_SYN) until the owner has tried the server,
+ * then fed to lwIP, which answers SYN-ACK, or answered with a RST or an
+ * ICMP error from here.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -48,9 +53,13 @@
 /* Pbufs in one outgoing packet (lwIP chains a header and a few data
  * pbufs); more than that takes the copying path. */
 #define NETSTACK_IOV	64
+/* Bytes of a client's SYN that is held (IPv4 or IPv6 and TCP, with
+ * options, no data); a longer one is dropped. */
+#define NETSTACK_SYN_MAX	160
 
 /* Where a TCP connection is in its life. */
 enum conn_state {
+	CONN_SYN,		/* the client's SYN, held (c->syn): no stream yet */
 	CONN_OPEN,		/* the owner holds the stream */
 	CONN_CLOSING,		/* owner closed: flush, then tcp_close */
 	CONN_ABORTING,		/* owner aborted: tcp_abort at end of pass */
@@ -65,9 +74,20 @@ struct held {
 	struct held	*next;
 };
 
+/* A client's SYN waiting for on_syn's answer (CONN_SYN). */
+struct netstack_syn {
+	struct conn		*c;
+	int			 accepted;	/* lwIP may answer it now */
+	void			*ctx;		/* for on_tcp */
+	uint32_t		 seq;		/* the client's ISN */
+	size_t			 len;
+	uint8_t			 pkt[NETSTACK_SYN_MAX];	/* as NATed */
+};
+
 struct conn {
 	struct stream		 s;		/* s.impl == this */
 	struct netstack		*ns;
+	struct netstack_syn	*syn;		/* CONN_SYN only */
 	struct tcp_pcb		*pcb;		/* NULL once retired or freed */
 	struct nat_entry	*nat;
 	enum conn_state		 state;
@@ -108,6 +128,7 @@ struct netstack {
 	struct udp_pcb		*udp;
 	struct conn		*conns;
 	size_t			 nconns;
+	size_t			 nsyns;		/* conns in CONN_SYN */
 	struct conn		*todo;
 	struct netstack_udp	*udps;
 	size_t			 nudps;
@@ -427,6 +448,8 @@ netif_setup(struct netif *netif)
 	return ERR_OK;
 }
 
+static int	syn_in(struct netstack *, const uint8_t *, size_t);
+
 /* Rewrites pkt (in place) and hands a copy to lwIP. */
 static void
 input(struct netstack *ns, uint8_t *pkt, size_t len)
@@ -440,6 +463,8 @@ input(struct netstack *ns, uint8_t *pkt, size_t len)
 	n = core_nat_in(ns->nat, pkt, len, core_loop_now());
 	if (n < 0)
 		goto drop;
+	if (syn_in(ns, pkt, (size_t)n))
+		return;
 	if ((p = pbuf_alloc(PBUF_RAW, (u16_t)n, PBUF_RAM)) == NULL)
 		goto drop;
 	memcpy(p->payload, pkt, (size_t)n);
@@ -675,6 +700,8 @@ finish(struct conn *c)
 	struct tcp_pcb *pcb;
 
 	switch (c->state) {
+	case CONN_SYN:
+		return 0;	/* no owner, no stream yet: syn_free ends it */
 	case CONN_OPEN:
 		/* The owner may close or abort in any callback: then the
 		 * new state's work is done at once. */
@@ -876,30 +903,20 @@ nat_of(struct netstack *ns, const ip_addr_t *client, uint16_t port,
 	    a, port);
 }
 
-static err_t
-conn_accept(void *arg, struct tcp_pcb *pcb, err_t err)
+/* A conn on NAT entry e, which it holds from now on. NULL if out of
+ * memory. */
+static struct conn *
+conn_new(struct netstack *ns, struct nat_entry *e, enum conn_state state)
 {
-	struct netstack *ns = arg;
-	struct sockaddr_storage cl, sv;
-	const struct nat_tuple *t;
-	struct nat_entry *e;
 	struct conn *c;
 
-	if (err != ERR_OK || pcb == NULL)
-		return ERR_VAL;
-	e = nat_of(ns, &pcb->remote_ip, pcb->remote_port, IPPROTO_TCP);
-	if (e == NULL || core_nat_owner(e) != NULL ||
-	    ns->nconns >= LIMIT_CONNECTIONS ||
-	    (c = calloc(1, sizeof *c)) == NULL) {
-		tcp_abort(pcb);
-		return ERR_ABRT;
-	}
+	if ((c = calloc(1, sizeof *c)) == NULL)
+		return NULL;
 	c->s.ops = &conn_ops;
 	c->s.impl = c;
 	c->ns = ns;
-	c->pcb = pcb;
 	c->nat = e;
-	c->state = CONN_OPEN;
+	c->state = state;
 	c->paused = 1;
 	core_nat_hold(ns->nat, e, c);
 	c->next = ns->conns;
@@ -907,6 +924,19 @@ conn_accept(void *arg, struct tcp_pcb *pcb, err_t err)
 		ns->conns->prev = c;
 	ns->conns = c;
 	ns->nconns++;
+	return c;
+}
+
+/* c's pcb completed its handshake: lwIP reports to c, and the owner gets
+ * the stream. */
+static void
+conn_open(struct conn *c, void *ctx)
+{
+	struct netstack *ns = c->ns;
+	struct tcp_pcb *pcb = c->pcb;
+	struct sockaddr_storage cl, sv;
+	const struct nat_tuple *t;
+
 	/* With keep-alive, lwIP's Nagle and Linux's delayed ACK stall
 	 * about half of 1 MiB responses for 40 ms. */
 	tcp_nagle_disable(pcb);
@@ -915,15 +945,305 @@ conn_accept(void *arg, struct tcp_pcb *pcb, err_t err)
 	tcp_sent(pcb, conn_sent);
 	tcp_err(pcb, conn_err);
 	tcp_poll(pcb, conn_poll, 2);
-	t = core_nat_tuple(e);
+	t = core_nat_tuple(c->nat);
 	sockaddr_of(&cl, t->family, t->src, t->sport);
 	sockaddr_of(&sv, t->family, t->dst, t->dport);
 	if (ns->cbs.on_tcp != NULL)
 		ns->cbs.on_tcp(ns->cbs.arg, &c->s, (struct sockaddr *)&cl,
-		    (struct sockaddr *)&sv);
+		    (struct sockaddr *)&sv, ctx);
 	else
 		core_stream_abort(&c->s);
+}
+
+static err_t	syn_established(struct conn *, struct tcp_pcb *);
+
+static err_t
+conn_accept(void *arg, struct tcp_pcb *pcb, err_t err)
+{
+	struct netstack *ns = arg;
+	struct nat_entry *e;
+	struct conn *c;
+
+	if (err != ERR_OK || pcb == NULL)
+		return ERR_VAL;
+	/* The pcb of a held SYN reports to its conn (syn_feed), not ns. */
+	if (arg != cur)
+		return syn_established(arg, pcb);
+	e = nat_of(ns, &pcb->remote_ip, pcb->remote_port, IPPROTO_TCP);
+	if (e == NULL || core_nat_owner(e) != NULL ||
+	    ns->nconns >= LIMIT_CONNECTIONS ||
+	    (c = conn_new(ns, e, CONN_OPEN)) == NULL) {
+		tcp_abort(pcb);
+		return ERR_ABRT;
+	}
+	c->pcb = pcb;
+	conn_open(c, NULL);
 	return ERR_OK;
+}
+
+/* ---- held SYNs: trawl reaches the server before the client is answered ---- */
+
+static void
+ipaddr_of(ip_addr_t *a, int family, const uint8_t *b)
+{
+	memset(a, 0, sizeof *a);
+	if (family == AF_INET6) {
+		IP_SET_TYPE_VAL(*a, IPADDR_TYPE_V6);
+		memcpy(ip_2_ip6(a)->addr, b, 16);
+	} else {
+		IP_SET_TYPE_VAL(*a, IPADDR_TYPE_V4);
+		memcpy(&ip_2_ip4(a)->addr, b, 4);
+	}
+}
+
+/* Writes ns->obuf[0..n), a packet lwIP did not make, to the tun as is. */
+static void
+raw_out(struct netstack *ns, ssize_t n)
+{
+	struct iovec iov[2];
+
+	if (n <= 0)
+		return;
+	core_pcap_packet(PCAP_RECEIVED, ns->obuf, (size_t)n);
+	if (ns->tun_fd == -1)
+		return;
+	core_tunframe_out(ns->fout, ns->frame_len, ns->obuf, NULL);
+	iov[0].iov_base = ns->fout;
+	iov[0].iov_len = ns->frame_len;
+	iov[1].iov_base = ns->obuf;
+	iov[1].iov_len = (size_t)n;
+	if (writev(ns->tun_fd, iov, 2) == (ssize_t)ns->frame_len + n)
+		ns->st.tun_out++;
+	else
+		ns->st.tun_drop++;
+}
+
+/* The client's latest SYN is the one to answer (a new socket on the
+ * same ports sends a new ISN). */
+static void
+syn_keep(struct netstack_syn *y, const uint8_t *pkt, size_t len,
+    const struct packet *pk)
+{
+	const uint8_t *q = pkt + pk->l4_off + 4;
+
+	if (len > sizeof y->pkt)
+		return;
+	memcpy(y->pkt, pkt, len);
+	y->len = len;
+	y->seq = (uint32_t)q[0] << 24 | (uint32_t)q[1] << 16 |
+	    (uint32_t)q[2] << 8 | q[3];
+}
+
+static void
+syn_free(struct conn *c)
+{
+	struct tcp_pcb *pcb = c->pcb;
+
+	if (pcb != NULL) {
+		conn_detach(c);
+		tcp_abort(pcb);
+	}
+	free(c->syn);
+	c->syn = NULL;
+	c->ns->nsyns--;
+	c->state = CONN_DONE;
+	finish(c);
+}
+
+/* The SYN goes without on_tcp: its owner forgets it. */
+static void
+syn_drop(struct conn *c)
+{
+	struct netstack *ns = c->ns;
+	struct netstack_syn *y = c->syn;
+
+	if (ns->cbs.on_syn_drop != NULL)
+		ns->cbs.on_syn_drop(ns->cbs.arg, y, y->accepted ? y->ctx : NULL);
+	syn_free(c);
+}
+
+/* lwIP freed the pcb of an accepted SYN before its handshake ended: the
+ * client reset it, or never acknowledged lwIP's SYN-ACKs. */
+static void
+syn_err(void *arg, err_t err)
+{
+	struct conn *c = arg;
+
+	if (c == NULL || c->state != CONN_SYN)
+		return;
+	c->pcb = NULL;
+	syn_drop(c);
+}
+
+/* lwIP takes the held SYN (and answers SYN-ACK); its new pcb reports to
+ * c. Without memory for it, the client's next SYN tries again. */
+static void
+syn_feed(struct conn *c)
+{
+	struct netstack *ns = c->ns;
+	struct netstack_syn *y = c->syn;
+	uint16_t port = core_nat_port(c->nat);
+	int v6 = core_nat_tuple(c->nat)->family == AF_INET6;
+	struct tcp_pcb *pcb;
+	struct pbuf *p;
+
+	if ((p = pbuf_alloc(PBUF_RAW, (u16_t)y->len, PBUF_RAM)) == NULL)
+		return;
+	memcpy(p->payload, y->pkt, y->len);
+	ns->fast_due = 1;
+	if (ns->netif.input(p, &ns->netif) != ERR_OK)
+		pbuf_free(p);
+	/* Synthetic ports are unique per family: this one is c's. */
+	for (pcb = tcp_active_pcbs; pcb != NULL; pcb = pcb->next)
+		if (pcb->state == SYN_RCVD && pcb->callback_arg == ns &&
+		    pcb->remote_port == port &&
+		    (IP_IS_V6(&pcb->remote_ip) != 0) == v6)
+			break;
+	if (pcb == NULL)
+		return;
+	c->pcb = pcb;
+	tcp_arg(pcb, c);
+	tcp_err(pcb, syn_err);
+}
+
+static err_t
+syn_established(struct conn *c, struct tcp_pcb *pcb)
+{
+	struct netstack_syn *y = c->syn;
+	void *ctx = y->ctx;
+
+	c->syn = NULL;
+	free(y);
+	c->ns->nsyns--;
+	c->state = CONN_OPEN;
+	c->pcb = pcb;
+	conn_open(c, ctx);
+	return ERR_OK;
+}
+
+/*
+ * A client's SYN that opens a connection is held for on_syn; its
+ * retransmits are dropped while the owner decides. Returns 1 if the
+ * packet (NATed) was taken, 0 to hand it to lwIP.
+ */
+static int
+syn_in(struct netstack *ns, const uint8_t *pkt, size_t len)
+{
+	struct sockaddr_storage cl, sv;
+	const struct nat_tuple *t;
+	struct nat_entry *e;
+	struct packet pk;
+	struct conn *c;
+	size_t l4;
+
+	if (ns->cbs.on_syn == NULL)
+		return 0;
+	/* Cheap first: the NAT passed only well-formed TCP and UDP. */
+	if (pkt[0] >> 4 == 4) {
+		if (pkt[9] != IPPROTO_TCP)
+			return 0;
+		l4 = (size_t)(pkt[0] & 0xf) * 4;
+	} else {
+		if (pkt[6] != IPPROTO_TCP)
+			return 0;
+		l4 = 40;
+	}
+	if (len < l4 + 20 || (pkt[l4 + 13] & (PACKET_TCP_SYN | PACKET_TCP_ACK |
+	    PACKET_TCP_RST)) != PACKET_TCP_SYN)
+		return 0;
+	if (core_packet_parse(pkt, len, &pk) < 0 ||
+	    (e = core_nat_find(ns->nat, pk.family, IPPROTO_TCP,
+	    pkt + pk.src_off, pk.sport)) == NULL)
+		return 0;
+	if ((c = core_nat_owner(e)) != NULL) {
+		/* lwIP has this connection: it answers the retransmit. */
+		if (c->state != CONN_SYN || c->pcb != NULL)
+			return 0;
+		syn_keep(c->syn, pkt, len, &pk);
+		if (c->syn->accepted)
+			syn_feed(c);
+		return 1;
+	}
+	/* Full, as a kernel's SYN queue can be: the client retries. */
+	if (len > NETSTACK_SYN_MAX || ns->nsyns >= LIMIT_SYN_HELD ||
+	    ns->nconns >= LIMIT_CONNECTIONS ||
+	    (c = conn_new(ns, e, CONN_SYN)) == NULL) {
+		ns->st.syn_drop++;
+		return 1;
+	}
+	if ((c->syn = calloc(1, sizeof *c->syn)) == NULL) {
+		c->state = CONN_DONE;
+		finish(c);
+		ns->st.syn_drop++;
+		return 1;
+	}
+	c->syn->c = c;
+	ns->nsyns++;
+	syn_keep(c->syn, pkt, len, &pk);
+	t = core_nat_tuple(e);
+	sockaddr_of(&cl, t->family, t->src, t->sport);
+	sockaddr_of(&sv, t->family, t->dst, t->dport);
+	ns->cbs.on_syn(ns->cbs.arg, c->syn, (struct sockaddr *)&cl,
+	    (struct sockaddr *)&sv);
+	return 1;
+}
+
+void
+core_netstack_syn_accept(struct netstack_syn *y, void *ctx)
+{
+	y->ctx = ctx;
+	y->accepted = 1;
+	syn_feed(y->c);
+}
+
+/* The ICMP code that makes Linux's connect fail with err (icmp_err_convert
+ * and icmpv6_err_convert), or -1 for none. */
+static int
+unreach_code(int err, int v6)
+{
+	switch (err) {
+	case ENETUNREACH:
+		return 0;		/* net unreachable; no route */
+	case EHOSTUNREACH:
+		return v6 ? 3 : 1;	/* address / host unreachable */
+	case EHOSTDOWN:
+		return v6 ? 3 : 7;	/* host unknown */
+	case ENONET:
+		return v6 ? 3 : 8;	/* host isolated */
+	case EACCES:
+	case EPERM:
+		/* Administratively prohibited: EACCES over IPv6; IPv4 has no
+		 * code Linux reads as EACCES (this one is EHOSTUNREACH). */
+		return v6 ? 1 : 13;
+	}
+	return -1;
+}
+
+void
+core_netstack_syn_refuse(struct netstack_syn *y, int err)
+{
+	struct conn *c = y->c;
+	struct netstack *ns = c->ns;
+	const struct nat_tuple *t = core_nat_tuple(c->nat);
+	int v6 = t->family == AF_INET6, code = unreach_code(err, v6);
+	ip_addr_t local, remote;
+	struct packet pk;
+
+	if (code >= 0)
+		raw_out(ns, core_packet_tcp_unreach(ns->obuf, sizeof ns->obuf,
+		    v6 ? 16 : 4, code, t->src, t->sport, t->dst, t->dport,
+		    y->seq));
+	else if (err != ETIMEDOUT &&
+	    core_packet_parse(y->pkt, y->len, &pk) >= 0) {
+		/* What a closed port answers: RST|ACK, seq 0 (lwIP's, so
+		 * the NAT puts the server's address back). */
+		ipaddr_of(&local, pk.family, y->pkt + pk.dst_off);
+		ipaddr_of(&remote, pk.family, y->pkt + pk.src_off);
+		tcp_rst(NULL, 0, y->seq + 1, &local, &remote, pk.dport,
+		    pk.sport);
+	}
+	/* ETIMEDOUT: silence, so the client's own SYNs time out. */
+	syn_free(c);
 }
 
 /* struct stream over a conn. */
@@ -1139,21 +1459,10 @@ core_netstack_udp_refuse(struct netstack_udp *u)
 {
 	const struct nat_tuple *t = core_nat_tuple(u->nat);
 	struct netstack *ns = u->ns;
-	struct iovec iov[2];
-	ssize_t n;
 
-	n = core_packet_udp_unreach(ns->obuf, sizeof ns->obuf,
-	    t->family == AF_INET6 ? 16 : 4, t->src, t->sport, t->dst, t->dport);
-	if (n > 0 && ns->tun_fd != -1) {
-		/* ICMP: sent as is. */
-		core_tunframe_out(ns->fout, ns->frame_len, ns->obuf, NULL);
-		iov[0].iov_base = ns->fout;
-		iov[0].iov_len = ns->frame_len;
-		iov[1].iov_base = ns->obuf;
-		iov[1].iov_len = (size_t)n;
-		if (writev(ns->tun_fd, iov, 2) == (ssize_t)ns->frame_len + n)
-			ns->st.tun_out++;
-	}
+	raw_out(ns, core_packet_udp_unreach(ns->obuf, sizeof ns->obuf,
+	    t->family == AF_INET6 ? 16 : 4, t->src, t->sport, t->dst,
+	    t->dport));
 	core_netstack_udp_close(u);
 }
 
@@ -1362,11 +1671,17 @@ void
 core_netstack_free(struct netstack *ns)
 {
 	struct tcp_pcb *pcb;
-	struct conn *c;
+	struct conn *c, *next;
 
 	if (ns == NULL)
 		return;
-	/* Owners are going away with the loop: reset what is left. */
+	/* Owners are going away with the loop: held SYNs are forgotten,
+	 * the rest reset. */
+	for (c = ns->conns; c != NULL; c = next) {
+		next = c->next;
+		if (c->state == CONN_SYN)
+			syn_drop(c);
+	}
 	while ((c = ns->conns) != NULL) {
 		if ((pcb = c->pcb) != NULL) {
 			conn_detach(c);
@@ -1415,4 +1730,5 @@ core_netstack_stats(const struct netstack *ns, struct netstack_stats *st)
 	st->mem_used = mem_used;
 	st->asserts = n_asserts;
 	st->last_assert = n_asserts ? last_assert : NULL;
+	st->syns_held = ns->nsyns;
 }

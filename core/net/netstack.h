@@ -26,6 +26,7 @@ struct loop;
 struct sockaddr;
 struct stream;
 struct netstack;
+struct netstack_syn;
 struct netstack_udp;
 
 /*
@@ -50,10 +51,12 @@ struct netstack_cbs {
 	 * A TCP connection to any address completed its handshake. client
 	 * and server are the original addresses (sockaddr_in or _in6). The
 	 * callee owns s: it starts paused; set callbacks, then unpause. To
-	 * refuse it (upstream refused), core_netstack_tcp_refuse(s).
+	 * refuse it (upstream refused), core_netstack_tcp_refuse(s). ctx is
+	 * what core_netstack_syn_accept was given (NULL without on_syn).
 	 */
 	void	(*on_tcp)(void *arg, struct stream *s,
-		    const struct sockaddr *client, const struct sockaddr *server);
+		    const struct sockaddr *client, const struct sockaddr *server,
+		    void *ctx);
 	/*
 	 * The first datagram of a new UDP 5-tuple. The callee owns u: set
 	 * its callbacks here to receive this datagram and the next ones.
@@ -61,6 +64,23 @@ struct netstack_cbs {
 	void	(*on_udp)(void *arg, struct netstack_udp *u,
 		    const struct sockaddr *client, const struct sockaddr *server);
 	void	*arg;
+	/*
+	 * A client's SYN that opens a connection (its retransmits do not
+	 * come here): nothing answers it until the callee, having tried the
+	 * server, calls core_netstack_syn_accept (the client gets its
+	 * SYN-ACK, then on_tcp follows) or core_netstack_syn_refuse; it may
+	 * do so at once. Meanwhile the client's retransmitted SYNs are taken
+	 * and dropped. NULL: lwIP answers every SYN itself, at once.
+	 */
+	void	(*on_syn)(void *arg, struct netstack_syn *,
+		    const struct sockaddr *client, const struct sockaddr *server);
+	/*
+	 * A held SYN goes away without on_tcp: unanswered (ctx NULL) when
+	 * the netstack is freed, or accepted (with its ctx) when the client
+	 * never finished its handshake (it gave up, or reset). The callee
+	 * forgets the SYN and frees ctx.
+	 */
+	void	(*on_syn_drop)(void *arg, struct netstack_syn *, void *ctx);
 };
 
 struct netstack_udp_cbs {
@@ -82,6 +102,8 @@ struct netstack_stats {
 	size_t		mem_used;	/* lwIP heap bytes (LIMIT_NETSTACK_MEM) */
 	uint64_t	asserts;	/* lwIP assertions that did not abort */
 	const char	*last_assert;	/* the last one's message, or NULL */
+	size_t		syns_held;	/* SYNs waiting for on_syn's answer */
+	uint64_t	syn_drop;	/* SYNs dropped at LIMIT_SYN_HELD */
 };
 
 /*
@@ -102,6 +124,19 @@ void		 core_netstack_stats(const struct netstack *,
 /* The upstream refused or is unreachable: the client gets a RST. The
  * stream is gone on return (like core_stream_abort). */
 void		 core_netstack_tcp_refuse(struct stream *);
+
+/* The server accepted: lwIP answers the held SYN (SYN-ACK), and on_tcp
+ * gets ctx when the client completes the handshake (or on_syn_drop, if
+ * it never does). */
+void		 core_netstack_syn_accept(struct netstack_syn *, void *ctx);
+/*
+ * The server could not be reached; err is the errno trawl's own connect
+ * got, and the client gets what that kernel got: a RST for ECONNREFUSED
+ * (and for errors no packet can say), ICMP unreachable for
+ * EHOSTUNREACH, ENETUNREACH, EACCES and their like, nothing for
+ * ETIMEDOUT (its own SYNs time out). The SYN is gone on return.
+ */
+void		 core_netstack_syn_refuse(struct netstack_syn *, int err);
 
 void		 core_netstack_udp_set_cbs(struct netstack_udp *,
 		    const struct netstack_udp_cbs *);

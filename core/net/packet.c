@@ -277,39 +277,48 @@ core_packet_src_bogus(const uint8_t *pkt, const struct packet *pk)
 	return memcmp(s, lo6, 16) == 0 || s[0] == 0xff || all_zero(s, 16);
 }
 
-ssize_t
-core_packet_udp_unreach(uint8_t *out, size_t cap, size_t alen,
-    const uint8_t *src, uint16_t sport, const uint8_t *dst, uint16_t dport)
+/*
+ * An ICMP "destination unreachable" with code, from dst back to src,
+ * quoting the header of a packet of proto src:sport -> dst:dport whose
+ * next four bytes (UDP's length and checksum, TCP's sequence number) are
+ * word: Linux matches the error to the socket by addresses and ports,
+ * and for TCP checks the sequence number too.
+ */
+static ssize_t
+unreach(uint8_t *out, size_t cap, size_t alen, int proto, int code,
+    const uint8_t *src, uint16_t sport, const uint8_t *dst, uint16_t dport,
+    uint32_t word)
 {
 	size_t ih = alen == 4 ? 20 : 40, n = ih + 8 + ih + 8;
+	/* The quoted packet's length: a UDP header, or a bare TCP one. */
+	uint16_t l4 = proto == IPPROTO_UDP ? 8 : 20;
 	uint8_t *q;
 	uint32_t s;
 
 	if ((alen != 4 && alen != 16) || cap < n)
 		return -1;
 	memset(out, 0, n);
-	/* The quoted datagram: client -> server, no payload. Linux matches
-	 * the error to the socket by its addresses and ports. */
 	q = out + ih + 8;
 	if (alen == 4) {
 		q[0] = 0x45;
-		put16(q + 2, 28);
+		put16(q + 2, (uint16_t)(20 + l4));
 		q[8] = 64;
-		q[9] = IPPROTO_UDP;
+		q[9] = (uint8_t)proto;
 		memcpy(q + 12, src, 4);
 		memcpy(q + 16, dst, 4);
 		put16(q + 10, core_packet_fold(core_packet_sum(0, q, 20)));
 	} else {
 		q[0] = 0x60;
-		put16(q + 4, 8);
-		q[6] = IPPROTO_UDP;
+		put16(q + 4, l4);
+		q[6] = (uint8_t)proto;
 		q[7] = 64;
 		memcpy(q + 8, src, 16);
 		memcpy(q + 24, dst, 16);
 	}
 	put16(q + ih, sport);
 	put16(q + ih + 2, dport);
-	put16(q + ih + 4, 8);
+	put16(q + ih + 4, (uint16_t)(word >> 16));
+	put16(q + ih + 6, (uint16_t)word);
 	/* The error, from the server's address back to the client. */
 	if (alen == 4) {
 		out[0] = 0x45;
@@ -320,7 +329,7 @@ core_packet_udp_unreach(uint8_t *out, size_t cap, size_t alen,
 		memcpy(out + 16, src, 4);
 		put16(out + 10, core_packet_fold(core_packet_sum(0, out, 20)));
 		out[20] = 3;	/* destination unreachable */
-		out[21] = 3;	/* port unreachable */
+		out[21] = (uint8_t)code;
 		put16(out + 22, core_packet_fold(core_packet_sum(0, out + 20,
 		    n - 20)));
 	} else {
@@ -333,7 +342,7 @@ core_packet_udp_unreach(uint8_t *out, size_t cap, size_t alen,
 		memcpy(out + 8, dst, 16);
 		memcpy(out + 24, src, 16);
 		out[40] = 1;	/* destination unreachable */
-		out[41] = 4;	/* port unreachable */
+		out[41] = (uint8_t)code;
 		put16(ph + 2, (uint16_t)(n - 40));
 		ph[7] = IPPROTO_ICMPV6;
 		s = core_packet_sum(0, out + 8, 32);
@@ -342,4 +351,22 @@ core_packet_udp_unreach(uint8_t *out, size_t cap, size_t alen,
 		put16(out + 42, core_packet_fold(s));
 	}
 	return (ssize_t)n;
+}
+
+ssize_t
+core_packet_udp_unreach(uint8_t *out, size_t cap, size_t alen,
+    const uint8_t *src, uint16_t sport, const uint8_t *dst, uint16_t dport)
+{
+	/* Port unreachable; the quoted UDP header has length 8, no sum. */
+	return unreach(out, cap, alen, IPPROTO_UDP, alen == 4 ? 3 : 4, src,
+	    sport, dst, dport, 8u << 16);
+}
+
+ssize_t
+core_packet_tcp_unreach(uint8_t *out, size_t cap, size_t alen, int code,
+    const uint8_t *src, uint16_t sport, const uint8_t *dst, uint16_t dport,
+    uint32_t seq)
+{
+	return unreach(out, cap, alen, IPPROTO_TCP, code, src, sport, dst,
+	    dport, seq);
 }

@@ -88,5 +88,14 @@ int		core_packet_src_bogus(const uint8_t *pkt, const struct packet *);
 ssize_t		core_packet_udp_unreach(uint8_t *out, size_t cap,
 		    size_t addr_len, const uint8_t *src, uint16_t sport,
 		    const uint8_t *dst, uint16_t dport);
+/*
+ * The same for a TCP SYN (sequence number seq) from src:sport that cannot
+ * reach dst:dport: "destination unreachable" with code, ICMP's for IPv4
+ * and ICMPv6's for IPv6, as a router on the way would send it.
+ */
+ssize_t		core_packet_tcp_unreach(uint8_t *out, size_t cap,
+		    size_t addr_len, int code, const uint8_t *src,
+		    uint16_t sport, const uint8_t *dst, uint16_t dport,
+		    uint32_t seq);
 
 #endif

@@ -30,6 +30,7 @@ struct connect {
 	socklen_t		 lens[MAX_ADDRS];
 	int			 naddrs, next;
 	int			 fd;
+	int			 failed;	/* start_addr failed at once */
 	char			 addr[64];
 	char			 error[320];
 	int			 err;
@@ -117,8 +118,9 @@ on_writable(int fd, int events, void *arg)
 	done(c, fd);
 }
 
-static void
-try_next(struct connect *c)
+/* Starts a connect to the next address. Returns -1 if none is left. */
+static int
+attempt(struct connect *c)
 {
 	while (c->next < c->naddrs) {
 		int i = c->next++, fd;
@@ -142,9 +144,16 @@ try_next(struct connect *c)
 		}
 		c->fd = fd;
 		core_loop_add(c->loop, fd, LOOP_WRITE, on_writable, c);
-		return;
+		return 0;
 	}
-	done(c, -1);
+	return -1;
+}
+
+static void
+try_next(struct connect *c)
+{
+	if (attempt(c) == -1)
+		done(c, -1);
 }
 
 static void
@@ -175,6 +184,10 @@ on_timeout(void *arg)
 {
 	struct connect *c = arg;
 
+	if (c->failed) {
+		done(c, -1);
+		return;
+	}
 	if (c->resolve != NULL) {
 		core_resolve_cancel(c->resolve);
 		c->resolve = NULL;
@@ -205,6 +218,31 @@ core_connect_start(struct loop *loop, const char *host, int port,
 	c->timer = core_loop_timer_new(loop, on_timeout, c);
 	core_loop_timer_set(c->timer, LIMIT_CONNECT_SEC);
 	c->resolve = core_resolve_start(loop, host, port, on_resolved, c);
+	return c;
+}
+
+struct connect *
+core_connect_start_addr(struct loop *loop, const struct sockaddr *sa,
+    double timeout, connect_cb cb, void *arg)
+{
+	struct connect *c = calloc(1, sizeof *c);
+
+	if (c == NULL)
+		abort();
+	c->loop = loop;
+	c->cb = cb;
+	c->arg = arg;
+	c->fd = -1;
+	c->timer = core_loop_timer_new(loop, on_timeout, c);
+	c->lens[0] = sa->sa_family == AF_INET6 ?
+	    sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+	memcpy(&c->addrs[0], sa, c->lens[0]);
+	c->naddrs = 1;
+	snprintf(c->error, sizeof c->error, "no address to connect to");
+	/* At once: a refusal the kernel knows without a packet (no route)
+	 * still reaches the callback later, from the timer. */
+	c->failed = attempt(c) == -1;
+	core_loop_timer_set(c->timer, c->failed ? 0 : timeout);
 	return c;
 }
 

@@ -7,6 +7,7 @@
 
 struct loop;
 struct connect;
+struct sockaddr;
 
 struct connect_result {
 	int		 fd;		/* connected socket (callee owns), or -1 */
@@ -25,6 +26,10 @@ typedef void (*connect_cb)(void *arg, const struct connect_result *);
 /* The callback runs once, later, on the loop thread. */
 struct connect	*core_connect_start(struct loop *, const char *host, int port,
 		    connect_cb, void *arg);
+/* The same to one address, without resolving (local mode knows where
+ * the program was going), within timeout seconds. */
+struct connect	*core_connect_start_addr(struct loop *, const struct sockaddr *,
+		    double timeout, connect_cb, void *arg);
 /* The callback will not run; the handle is gone on return. */
 void		 core_connect_cancel(struct connect *);
 /*

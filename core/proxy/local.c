@@ -1,21 +1,30 @@
 /*
  * local.c -- local mode: the redirector, the netstack on its tun, and
  * where captured connections go (TCP to the proxy, UDP to the relay).
+ *
+ * A captured SYN is answered only once trawl's own connect to its server
+ * has an outcome, so the program sees the server's: the handshake when it
+ * accepted, the refusal or unreachability when not, at the same moment.
  */
 #include <sys/socket.h>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "core/flows/flow.h"
+#include "core/flows/store.h"
 #include "core/loop/cause.h"
 #include "core/loop/limits.h"
 #include "core/loop/loop.h"
 #include "core/loop/notice.h"
+#include "core/loop/sockstream.h"
 #include "core/loop/stream.h"
 #include "core/loop/trawl.h"
 #include "core/net/netstack.h"
@@ -34,6 +43,21 @@ static int			 watching;	/* the control fd, on the loop */
 static int			 gone;		/* the redirector died */
 static char			*spec_text;
 static char			 status[256];
+
+/* A captured SYN whose server trawl is connecting to first. */
+struct attempt {
+	struct netstack_syn	*syn;		/* until answered */
+	struct connect		*connecting;
+	int			 fd;		/* connected: for on_tcp */
+	char			 addr[64];	/* "ip:port" reached */
+	char			 client[64];
+	double			 start, end;	/* of trawl's connect */
+	int			 pid;
+	char			 comm[RD_COMM_LEN];
+	struct attempt		*prev, *next;
+};
+static struct attempt		*attempts;
+static int			 nattempts;
 
 static void
 set_status(void)
@@ -128,27 +152,135 @@ who(int proto, const struct sockaddr *client, const struct sockaddr *server,
 }
 
 static void
-on_tcp(void *arg, struct stream *s, const struct sockaddr *client,
+attempt_free(struct attempt *a)
+{
+	if (a->connecting != NULL)
+		core_connect_cancel(a->connecting);
+	if (a->fd != -1)
+		close(a->fd);
+	if (a->prev != NULL)
+		a->prev->next = a->next;
+	else
+		attempts = a->next;
+	if (a->next != NULL)
+		a->next->prev = a->prev;
+	nattempts--;
+	free(a);
+}
+
+/* The program's connect failed as trawl's did: a TCP flow says why. */
+static void
+attempt_failed(struct attempt *a, const struct connect_result *r)
+{
+	struct flow *f = core_flow_new(FLOW_TCP);
+
+	core_flow_set(&f->client, a->client);
+	core_flow_set(&f->server, r->addr);
+	f->pid = a->pid;
+	core_flow_set(&f->comm, a->comm[0] != '\0' ? a->comm : NULL);
+	f->t.start = f->t.dns_start = a->start;
+	if (core_mode_local() != NULL)
+		core_flow_set(&f->mode, core_mode_local()->spec);
+	core_store_add(f);
+	core_flow_error(f, "%s", r->error);
+	core_store_finish(f);
+}
+
+static void
+attempt_done(void *arg, const struct connect_result *r)
+{
+	struct attempt *a = arg;
+	struct netstack_syn *y = a->syn;
+
+	a->connecting = NULL;
+	a->syn = NULL;
+	if (r->error != NULL) {
+		attempt_failed(a, r);
+		attempt_free(a);
+		core_netstack_syn_refuse(y, r->err);
+		return;
+	}
+	a->fd = r->fd;
+	a->end = r->connect_end;
+	snprintf(a->addr, sizeof a->addr, "%s", r->addr);
+	/* on_tcp, or on_syn_drop, takes a from here (maybe at once). */
+	core_netstack_syn_accept(y, a);
+}
+
+static void
+on_syn(void *arg, struct netstack_syn *y, const struct sockaddr *client,
     const struct sockaddr *server)
 {
+	struct attempt *a;
+
+	if (core_proxy_connections() + nattempts >= LIMIT_CONNECTIONS &&
+	    core_proxy_make_room() == -1) {
+		core_notice("%d connections open: new ones are refused",
+		    LIMIT_CONNECTIONS);
+		core_netstack_syn_refuse(y, ECONNREFUSED);
+		return;
+	}
+	if ((a = calloc(1, sizeof *a)) == NULL) {
+		core_netstack_syn_refuse(y, ENOMEM);
+		return;
+	}
+	a->syn = y;
+	a->fd = -1;
+	a->next = attempts;
+	if (attempts != NULL)
+		attempts->prev = a;
+	attempts = a;
+	nattempts++;
+	a->start = core_now();
+	/* The connect first: the look-up runs while its SYN is out. */
+	a->connecting = core_connect_start_addr(local_loop, server,
+	    LIMIT_SYN_WAIT_SEC, attempt_done, a);
+	core_connect_format(client, a->client, sizeof a->client);
+	who(IPPROTO_TCP, client, server, &a->pid, a->comm);
+}
+
+static void
+on_syn_drop(void *arg, struct netstack_syn *y, void *ctx)
+{
+	struct attempt *a = ctx;
+
+	if (a == NULL)
+		for (a = attempts; a != NULL && a->syn != y; a = a->next)
+			;
+	if (a != NULL)
+		attempt_free(a);
+}
+
+static void
+on_tcp(void *arg, struct stream *s, const struct sockaddr *client,
+    const struct sockaddr *server, void *ctx)
+{
+	struct attempt		*a = ctx;
 	struct proxy_origin	 o;
 	char			 caddr[64], host[INET6_ADDRSTRLEN];
 	char			 comm[RD_COMM_LEN];
-	const void		*a;
+	const void		*a_ip;
 	uint16_t		 port;
 	int			 pid;
 
-	if (core_proxy_connections() >= LIMIT_CONNECTIONS &&
+	/* A SYN trawl answered has its upstream, counted already. */
+	if (a == NULL && core_proxy_connections() >= LIMIT_CONNECTIONS &&
 	    core_proxy_make_room() == -1) {
 		core_notice("%d connections open: new ones are refused",
 		    LIMIT_CONNECTIONS);
 		core_netstack_tcp_refuse(s);
 		return;
 	}
-	who(IPPROTO_TCP, client, server, &pid, comm);
-	a = sa_addr(server, &port);
-	if (inet_ntop(server->sa_family, a, host, sizeof host) == NULL) {
+	if (a != NULL) {
+		pid = a->pid;
+		memcpy(comm, a->comm, sizeof comm);
+	} else
+		who(IPPROTO_TCP, client, server, &pid, comm);
+	a_ip = sa_addr(server, &port);
+	if (inet_ntop(server->sa_family, a_ip, host, sizeof host) == NULL) {
 		core_netstack_tcp_refuse(s);
+		if (a != NULL)
+			attempt_free(a);
 		return;
 	}
 	core_connect_format(client, caddr, sizeof caddr);
@@ -159,7 +291,21 @@ on_tcp(void *arg, struct stream *s, const struct sockaddr *client,
 	o.pid = pid;
 	o.comm = comm[0] != '\0' ? comm : NULL;
 	o.mode = core_mode_local();
+	if (a != NULL) {
+		if ((o.upstream = core_sockstream_new(local_loop, a->fd)) ==
+		    NULL) {
+			core_netstack_tcp_refuse(s);
+			attempt_free(a);
+			return;
+		}
+		a->fd = -1;
+		o.upstream_addr = a->addr;
+		o.upstream_start = a->start;
+		o.upstream_end = a->end;
+	}
 	core_proxy_accept(s, &o);
+	if (a != NULL)
+		attempt_free(a);
 }
 
 static void
@@ -234,6 +380,8 @@ core_local_start(struct loop *loop, char **cause)
 	memset(&cbs, 0, sizeof cbs);
 	cbs.on_tcp = on_tcp;
 	cbs.on_udp = on_udp;
+	cbs.on_syn = on_syn;
+	cbs.on_syn_drop = on_syn_drop;
 	local_loop = loop;
 	ns = core_netstack_new(loop, core_redirector_tun(rd)->fd, &cbs, cause);
 	if (ns == NULL)

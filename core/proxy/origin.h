@@ -39,6 +39,10 @@ struct proxy_origin {
 	int		 one_request;	/* a replay: close after one exchange */
 	const struct proxy_mode *mode;	/* the --mode it came through (NULL:
 					 * none, a replay); core/proxy/mode.h */
+	/* With upstream in local mode: when trawl's connect to it began
+	 * (the program's SYN came) and ended. */
+	double		 upstream_start;
+	double		 upstream_end;
 };
 
 /* Takes ownership of the stream (core_proxy_accept is one). */

@@ -59,8 +59,15 @@ core_proxy_accept(struct stream *s, const struct proxy_origin *o)
 		core_flow_set(&f->server, server);
 		if (o->mode != NULL)
 			core_flow_set(&f->mode, o->mode->spec);
-		core_sniff_start(s, NULL, NULL, f, o->dest_host, o->dest_port,
-		    o->pre, o->prelen, core_proxy_accept, o->mode);
+		if (o->upstream != NULL) {
+			f->t.start = f->t.dns_start = o->upstream_start;
+			f->t.connect_end = o->upstream_end;
+		}
+		/* With the upstream already there (local mode), the server
+		 * may speak first: its bytes decide at once. */
+		core_sniff_start(s, o->upstream, o->upstream_addr, f,
+		    o->dest_host, o->dest_port, o->pre, o->prelen,
+		    core_proxy_accept, o->mode);
 		return;
 	}
 	c = core_conn_new(s, o);

@@ -549,11 +549,14 @@ on_eof(void *arg)
 		core_stream_pause(sn->cs, 1);
 		return;
 	}
-	if (sn->in.len == 0) {
+	/* With a server there already (local mode), its side goes on as
+	 * it would without trawl: it gets the FIN, and may still answer. */
+	if (sn->in.len == 0 && sn->us == NULL) {
 		give_up(sn, "client closed the connection without sending");
 		return;
 	}
-	if ((unsigned char)core_buf_head(&sn->in)[0] == 0x16) {
+	if (sn->in.len > 0 &&
+	    (unsigned char)core_buf_head(&sn->in)[0] == 0x16) {
 		mark_tls(sn, NULL);
 		give_up(sn, "client closed the connection during its TLS "
 		    "ClientHello");

@@ -219,7 +219,7 @@ port_of(const struct sockaddr *sa)
 
 static void
 on_tcp(void *arg, struct stream *s, const struct sockaddr *client,
-    const struct sockaddr *server)
+    const struct sockaddr *server, void *ctx)
 {
 	struct stream_cbs cbs;
 	char c[80], v[80];

@@ -10,8 +10,12 @@
  *                  handshakes complete): first byte the flags, then data
  *   type % 4 == 3  one pass of the loop (lwIP timers, stream work)
  * The netstack's output goes to a socketpair that stands in for the tun.
- * Connections are echoed; an odd server port is refused.
+ * Connections are echoed; an odd server port is refused. A SYN is held
+ * as local mode holds it, then by its server port % 4 accepted at once
+ * (0), refused with a reset (1) or ICMP (2), or answered at the next
+ * pass (3: accepted, or left to time out silently when held too many).
  */
+#include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +31,9 @@
 
 static uint8_t	last[PACKET_MAX];
 static size_t	lastlen;
+
+#define FUZZ_HELD	8
+static struct netstack_syn	*held[FUZZ_HELD];
 
 static int
 port_of(const struct sockaddr *sa)
@@ -57,7 +64,7 @@ s_error(void *arg, const char *msg)
 
 static void
 on_tcp(void *arg, struct stream *s, const struct sockaddr *c,
-    const struct sockaddr *v)
+    const struct sockaddr *v, void *ctx)
 {
 	struct stream_cbs cbs = { s_data, NULL, s_eof, s_error, s };
 
@@ -67,6 +74,56 @@ on_tcp(void *arg, struct stream *s, const struct sockaddr *c,
 	}
 	core_stream_set_cbs(s, &cbs);
 	core_stream_pause(s, 0);
+}
+
+static void
+on_syn(void *arg, struct netstack_syn *y, const struct sockaddr *c,
+    const struct sockaddr *v)
+{
+	int i;
+
+	switch (port_of(v) % 4) {
+	case 0:
+		core_netstack_syn_accept(y, y);
+		return;
+	case 1:
+		core_netstack_syn_refuse(y, ECONNREFUSED);
+		return;
+	case 2:
+		core_netstack_syn_refuse(y, port_of(v) % 8 == 2 ?
+		    EHOSTUNREACH : EACCES);
+		return;
+	}
+	for (i = 0; i < FUZZ_HELD; i++)
+		if (held[i] == NULL) {
+			held[i] = y;
+			return;
+		}
+	core_netstack_syn_refuse(y, ETIMEDOUT);
+}
+
+static void
+on_syn_drop(void *arg, struct netstack_syn *y, void *ctx)
+{
+	int i;
+
+	for (i = 0; i < FUZZ_HELD; i++)
+		if (held[i] == y)
+			held[i] = NULL;
+}
+
+/* The held SYNs' servers answer: each one accepted. */
+static void
+answer_held(void)
+{
+	struct netstack_syn *y;
+	int i;
+
+	for (i = 0; i < FUZZ_HELD; i++)
+		if ((y = held[i]) != NULL) {
+			held[i] = NULL;
+			core_netstack_syn_accept(y, y);
+		}
 }
 
 static void
@@ -186,7 +243,8 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static uint8_t b[PACKET_MAX];
-	struct netstack_cbs cbs = { on_tcp, on_udp, NULL };
+	struct netstack_cbs cbs = { on_tcp, on_udp, NULL, on_syn,
+		on_syn_drop };
 	struct netstack *ns;
 	struct loop *loop;
 	struct packet pk;
@@ -219,6 +277,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				core_netstack_input(ns, b, k);
 			break;
 		case 3:
+			answer_held();
 			core_loop_once(loop, 0);
 			break;
 		}

@@ -259,6 +259,55 @@ test_unreach(void **state)
 	assert_int_equal(core_packet_udp_unreach(b, 50, 16, c6, 1, s6, 2), -1);
 }
 
+/* A SYN's host unreachable quotes its ports and sequence number. */
+static void
+test_tcp_unreach(void **state)
+{
+	static const uint8_t c4[4] = { 10, 0, 0, 2 }, s4[4] = { 192, 0, 2, 9 };
+	static const uint8_t c6[16] = { 0xfd, [15] = 2 };
+	static const uint8_t s6[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 9 };
+	const uint8_t *q;
+	uint8_t b[200];
+	uint32_t s;
+	ssize_t n;
+
+	n = core_packet_tcp_unreach(b, sizeof b, 4, 1, c4, 40000, s4, 22,
+	    0x01020304);
+	assert_int_equal(n, 56);
+	assert_int_equal(b[9], 1);		/* ICMP */
+	assert_memory_equal(b + 16, c4, 4);
+	assert_int_equal(b[20], 3);
+	assert_int_equal(b[21], 1);		/* host unreachable */
+	assert_int_equal(core_packet_fold(core_packet_sum(0, b, 20)), 0);
+	assert_int_equal(core_packet_fold(core_packet_sum(0, b + 20, 36)), 0);
+	q = b + 28;
+	assert_int_equal(q[9], 6);		/* it quotes TCP */
+	assert_memory_equal(q + 12, c4, 4);
+	assert_memory_equal(q + 16, s4, 4);
+	assert_int_equal(q[20] << 8 | q[21], 40000);
+	assert_int_equal(q[22] << 8 | q[23], 22);
+	assert_int_equal(q[24], 1);
+	assert_int_equal(q[27], 4);
+
+	n = core_packet_tcp_unreach(b, sizeof b, 16, 3, c6, 40000, s6, 22,
+	    0xa0b0c0d0);
+	assert_int_equal(n, 96);
+	assert_int_equal(b[6], 58);		/* ICMPv6 */
+	assert_int_equal(b[40], 1);
+	assert_int_equal(b[41], 3);		/* address unreachable */
+	q = b + 48;
+	assert_int_equal(q[6], 6);
+	assert_int_equal(q[40 + 4], 0xa0);
+	assert_int_equal(q[40 + 7], 0xd0);
+	/* The ICMPv6 checksum covers the pseudo-header. */
+	s = core_packet_sum(0, b + 8, 32);
+	s += 56;
+	s += 58;
+	assert_int_equal(core_packet_fold(core_packet_sum(s, b + 40, 56)), 0);
+	assert_int_equal(core_packet_tcp_unreach(b, 50, 4, 1, c4, 1, s4, 2, 0),
+	    -1);
+}
+
 int
 main(void)
 {
@@ -271,6 +320,7 @@ main(void)
 		cmocka_unit_test(test_adjust),
 		cmocka_unit_test(test_classify),
 		cmocka_unit_test(test_unreach),
+		cmocka_unit_test(test_tcp_unreach),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
