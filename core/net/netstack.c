@@ -1405,8 +1405,12 @@ void
 core_netstack_stats(const struct netstack *ns, struct netstack_stats *st)
 {
 	struct nat_stats nst;
+	struct tcp_pcb *pcb;
 
 	*st = ns->st;
+	st->tcp_pcbs = 0;
+	for (pcb = tcp_active_pcbs; pcb != NULL; pcb = pcb->next)
+		st->tcp_pcbs++;
 	core_nat_stats(ns->nat, &nst);
 	st->nat_full = nst.full;
 	st->nat_entries = nst.entries;

@@ -82,6 +82,8 @@ struct netstack_stats {
 	size_t		mem_used;	/* lwIP heap bytes (LIMIT_NETSTACK_MEM) */
 	uint64_t	asserts;	/* lwIP assertions that did not abort */
 	const char	*last_assert;	/* the last one's message, or NULL */
+	size_t		tcp_pcbs;	/* lwIP's, TIME_WAIT aside: a pcb
+					 * retired from its stream still counts */
 };
 
 /*
