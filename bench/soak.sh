@@ -106,6 +106,11 @@ row() { # MINUTE REQS P99
 ABANDON=$!
 PIDS="$PIDS $ABANDON"
 
+# SOAK_PERF=FILE: a call-graph profile of trawl's first 30 s into FILE.
+if [ -n "${SOAK_PERF:-}" ]; then
+	perf record -q -g -p "$TRAWL_PID" -o "$SOAK_PERF" -- sleep 30 \
+	    >/dev/null 2>&1 &
+fi
 echo "| $(date -u +%Y-%m-%d) \`SOAK_SECONDS=$SOAK sh bench/soak.sh\` minute | fds | RSS MiB | flows held | clients | req/s (wrk, 32 conns) | p99 |"
 echo "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
 row 0 - -
