@@ -78,17 +78,18 @@ for p in "$NP" "$OP" "$OPS" "$TP"; do
 done
 printf 'wrk.path = "http://127.0.0.1:%s/1k"\n' "$NP" >"$TMP/proxy.lua"
 
-nstats=0
+# stats: this call's own answer (a command substitution is a subshell,
+# so the count of earlier answers is read, not kept); empty after 30 s.
 stats() {
+	n=$(grep -c '^stats ' "$TMP/dump.out")
 	echo stats >&3
-	nstats=$((nstats + 1))
 	i=0
-	while [ "$(grep -c "^stats " "$TMP/dump.out")" -lt $nstats ] && [ $i -lt 300 ]; do
+	while [ "$(grep -c '^stats ' "$TMP/dump.out")" -le "$n" ] && [ $i -lt 300 ]; do
 		i=$((i + 1)); sleep 0.1
 	done
-	grep '^stats ' "$TMP/dump.out" | tail -n 1
+	grep '^stats ' "$TMP/dump.out" | sed -n "$((n + 1))p"
 }
-field() { echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
+field() { v=$(echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"); echo "${v:-?}"; }
 rss_mib() { awk '/^VmRSS/ { printf "%.0f", $2 / 1024 }' "/proc/$TRAWL_PID/status"; }
 row() { # MINUTE REQS P99
 	s=$(stats)
@@ -106,9 +107,9 @@ row() { # MINUTE REQS P99
 ABANDON=$!
 PIDS="$PIDS $ABANDON"
 
-# SOAK_PERF=FILE: a call-graph profile of trawl's first 30 s into FILE.
+# SOAK_PERF=FILE: a call-graph profile of trawl under the load into FILE.
 if [ -n "${SOAK_PERF:-}" ]; then
-	perf record -q -g -p "$TRAWL_PID" -o "$SOAK_PERF" -- sleep 30 \
+	perf record -q -F 499 -g -p "$TRAWL_PID" -o "$SOAK_PERF" -- sleep "$SOAK" \
 	    >/dev/null 2>&1 &
 fi
 echo "| $(date -u +%Y-%m-%d) \`SOAK_SECONDS=$SOAK sh bench/soak.sh\` minute | fds | RSS MiB | flows held | clients | req/s (wrk, 32 conns) | p99 |"

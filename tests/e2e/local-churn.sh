@@ -47,15 +47,16 @@ start_trawl "curl,python3" --confdir "$T/conf" --upstream-ca "$T/ca.pem"
 TCA=$T/conf/trawl-ca-cert.pem
 D=$T/dump.out
 
-nstats=0
+# stats: this call's own answer (a command substitution is a subshell,
+# so the count of earlier answers is read, not kept); empty after 5 s.
 stats() {
+	n=$(grep -c '^stats ' "$D")
 	echo stats >&7
-	nstats=$((nstats + 1))
 	i=0
-	while [ "$(grep -c '^stats ' "$D")" -lt $nstats ] && [ $i -lt 50 ]; do
+	while [ "$(grep -c '^stats ' "$D")" -le "$n" ] && [ $i -lt 50 ]; do
 		i=$((i + 1)); sleep 0.1
 	done
-	grep '^stats ' "$D" | tail -n 1
+	grep '^stats ' "$D" | sed -n "$((n + 1))p"
 }
 field() { echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
 # Netns A's TCP sockets, "STATE LOCAL PEER PROCESS": trawl's upstream

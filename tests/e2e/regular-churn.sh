@@ -37,16 +37,16 @@ wait_port 127.0.0.1 "$PP" || exit 1
 X="-x http://127.0.0.1:$PP"
 D=$TMP/dump.out
 
-# stats: trawl's own count of what it holds (tui/dumpcmd.c), the line.
-nstats=0
+# stats: this call's own answer (a command substitution is a subshell,
+# so the count of earlier answers is read, not kept); empty after 5 s.
 stats() {
+	n=$(grep -c '^stats ' "$D")
 	echo stats >&3
-	nstats=$((nstats + 1))
 	i=0
-	while [ "$(grep -c '^stats ' "$D")" -lt $nstats ] && [ $i -lt 50 ]; do
+	while [ "$(grep -c '^stats ' "$D")" -le "$n" ] && [ $i -lt 50 ]; do
 		i=$((i + 1)); sleep 0.1
 	done
-	grep '^stats ' "$D" | tail -n 1
+	grep '^stats ' "$D" | sed -n "$((n + 1))p"
 }
 field() { echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
 # trawl's TCP sockets, as the kernel sees them: "STATE LOCAL PEER".
