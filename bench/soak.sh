@@ -90,10 +90,16 @@ stats() {
 	grep '^stats ' "$TMP/dump.out" | sed -n "$((n + 1))p"
 }
 field() { v=$(echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"); echo "${v:-?}"; }
+# trawl's time on a CPU and waiting for one (runnable), in ns, from
+# /proc/PID/schedstat: "RUN WAIT" for the minute's percentages.
+sched() { awk '{ print $1, $2 }' "/proc/$TRAWL_PID/schedstat"; }
+pct() { # NS_NOW NS_BEFORE SECONDS
+	echo "$1 $2 $3" | awk '{ printf "%.0f", ($1 - $2) / ($3 * 1e7) }'
+}
 rss_mib() { awk '/^VmRSS/ { printf "%.0f", $2 / 1024 }' "/proc/$TRAWL_PID/status"; }
-row() { # MINUTE REQS P99
+row() { # MINUTE REQS P99 CPU% WAIT%
 	s=$(stats)
-	echo "| $1 | $(field "$s" fds) | $(rss_mib) | $(field "$s" flows) | $(field "$s" clients) | $2 | $3 |"
+	echo "| $1 | $(field "$s" fds) | $(rss_mib) | $(field "$s" flows) | $(field "$s" clients) | $2 | $3 | $4 | $5 |"
 }
 
 # The abandoning clients, round after round until the load stops.
@@ -112,22 +118,26 @@ if [ -n "${SOAK_PERF:-}" ]; then
 	perf record -q -F 499 -g -p "$TRAWL_PID" -o "$SOAK_PERF" -- sleep "$SOAK" \
 	    >/dev/null 2>&1 &
 fi
-echo "| $(date -u +%Y-%m-%d) \`SOAK_SECONDS=$SOAK sh bench/soak.sh\` minute | fds | RSS MiB | flows held | clients | req/s (wrk, 32 conns) | p99 |"
-echo "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
-row 0 - -
+echo "| $(date -u +%Y-%m-%d) \`SOAK_SECONDS=$SOAK sh bench/soak.sh\` minute | fds | RSS MiB | flows held | clients | req/s (wrk, 32 conns) | p99 | trawl on CPU | trawl runnable, waiting |"
+echo "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+row 0 - - - -
 m=0 left=$SOAK
 while [ "$left" -gt 0 ]; do
 	d=$SLICE; [ "$left" -lt $d ] && d=$left
+	set -- $(sched)
 	wrk -t2 -c32 -d"${d}s" --latency -s "$TMP/proxy.lua" \
 	    "http://127.0.0.1:$TP/1k" >"$TMP/wrk" 2>&1
+	r0=$1 w0=$2
+	set -- $(sched)
 	m=$((m + 1)) left=$((left - d))
 	row "$m" "$(awk '/Requests\/sec/ { printf "%.0f", $2 }' "$TMP/wrk")" \
-	    "$(awk '$1 == "99%" { print $2 }' "$TMP/wrk")"
+	    "$(awk '$1 == "99%" { print $2 }' "$TMP/wrk")" \
+	    "$(pct "$1" "$r0" "$d")%" "$(pct "$2" "$w0" "$d")%"
 done
 touch "$TMP/stop"
 wait $ABANDON	# the round under way
 sleep 5
 s=$(stats)
 echo
-echo "5 s after the load: $s (RSS $(rss_mib) MiB);" \
-    "$(grep -c ' done ' "$TMP/abandon.out") batches of 5 abandoning clients ran."
+n=$(grep -c ' done ' "$TMP/abandon.out")
+echo "5 s after the load: $s (RSS $(rss_mib) MiB); $n batches of 5 abandoning clients ran; load average $(cut -d' ' -f1-3 /proc/loadavg)."
