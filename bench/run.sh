@@ -287,4 +287,18 @@ if [ "$(id -u)" = 0 ]; then
 else
 	echo "(needs root: skipped)"
 fi
+echo
+echo "## (m) soak: mixed load with abandoning clients (issue 21)"
+echo
+# Ten minutes by default, as the issue asks; SOAK_SECONDS=120 make bench
+# for a shorter run.
+SOAK_SECONDS=${SOAK_SECONDS:-600} sh bench/soak.sh 2>&1 | grep -v '^$'
+echo
+echo "## (n) a new connection per request, local mode (issue 22)"
+echo
+if [ "$(id -u)" = 0 ]; then
+	sh bench/conn-per-request.sh 2>&1 | grep -E '^[|(]'
+else
+	echo "(needs root: skipped)"
+fi
 } | tee "$OUT"

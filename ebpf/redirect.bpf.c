@@ -389,18 +389,46 @@ verdict(int reason)
 	return reason == RD_GUARD_PASS ? TC_ACT_OK : TC_ACT_SHOT;
 }
 
-/*
- * The full socket the packet's 4-tuple names, as the stack would look it
- * up on the tun (the tuple's saddr is the remote end). Caller releases.
- * Full sockets only (one pointer type for the verifier): a time-wait
- * socket's late segment is dropped, which costs nothing but a retransmit.
- */
-static __always_inline struct bpf_sock *
-lookup(struct __sk_buff *skb, struct bpf_sock_tuple *t, __u32 len, int tcp)
+/* Whether a packet may go to sk, the socket its 4-tuple names (NULL:
+ * none); releases sk. The stack finds an ICMP error's socket itself, the
+ * same way. */
+static __always_inline int
+admit(struct __sk_buff *skb, struct bpf_sock *sk, int icmp)
 {
-	if (tcp)
-		return bpf_sk_lookup_tcp(skb, t, len, BPF_F_CURRENT_NETNS, 0);
-	return bpf_sk_lookup_udp(skb, t, len, BPF_F_CURRENT_NETNS, 0);
+	int reason;
+
+	if (sk == NULL)
+		return RD_GUARD_NO_SOCKET;
+	if (sk->bound_dev_if != rd_tun_ifindex)
+		reason = RD_GUARD_UNBOUND;
+	else if (!icmp && bpf_sk_assign(skb, sk, 0) != 0)
+		reason = RD_GUARD_ASSIGN;
+	else
+		reason = RD_GUARD_PASS;
+	bpf_sk_release(sk);
+	return reason;
+}
+
+/*
+ * The lookups, as the stack would do them on the tun (the tuple's saddr
+ * is the remote end). TCP includes time-wait sockets: a program that
+ * closed first and is gone has one in FIN-WAIT-2 (Linux turns an
+ * orphan's into a time-wait socket), and trawl's FIN must reach it, or
+ * both ends linger for a minute. A function each: the verifier tells a
+ * socket from a time-wait one by pointer type, per instruction.
+ */
+static __noinline int
+admit_tcp(struct __sk_buff *skb, struct bpf_sock_tuple *t, __u32 len, int icmp)
+{
+	return admit(skb, bpf_skc_lookup_tcp(skb, t, len, BPF_F_CURRENT_NETNS,
+	    0), icmp);
+}
+
+static __noinline int
+admit_udp(struct __sk_buff *skb, struct bpf_sock_tuple *t, __u32 len, int icmp)
+{
+	return admit(skb, bpf_sk_lookup_udp(skb, t, len, BPF_F_CURRENT_NETNS,
+	    0), icmp);
 }
 
 /*
@@ -464,11 +492,11 @@ int
 rd_tun_ingress(struct __sk_buff *skb)
 {
 	struct bpf_sock_tuple	 t;
-	struct bpf_sock		*sk;
 	__be16			 ports[2];
+	__u32			 len;
 	__u32			 off = rd_guard_l3off;
 	__u8			 type;
-	int			 v4, proto, icmp = 0, reason;
+	int			 v4, proto, icmp = 0;
 
 	__builtin_memset(&t, 0, sizeof t);
 	if (skb->protocol == bpf_htons(ETH_P_IP))
@@ -495,23 +523,15 @@ rd_tun_ingress(struct __sk_buff *skb)
 	if (v4) {
 		t.ipv4.sport = ports[icmp];
 		t.ipv4.dport = ports[!icmp];
-		sk = lookup(skb, &t, sizeof t.ipv4, proto == IPPROTO_TCP);
+		len = sizeof t.ipv4;
 	} else {
 		t.ipv6.sport = ports[icmp];
 		t.ipv6.dport = ports[!icmp];
-		sk = lookup(skb, &t, sizeof t.ipv6, proto == IPPROTO_TCP);
+		len = sizeof t.ipv6;
 	}
-	if (sk == NULL)
-		return verdict(RD_GUARD_NO_SOCKET);
-	/* The stack finds an ICMP error's socket itself, the same way. */
-	if (sk->bound_dev_if != rd_tun_ifindex)
-		reason = RD_GUARD_UNBOUND;
-	else if (!icmp && bpf_sk_assign(skb, sk, 0) != 0)
-		reason = RD_GUARD_ASSIGN;
-	else
-		reason = RD_GUARD_PASS;
-	bpf_sk_release(sk);
-	return verdict(reason);
+	if (proto == IPPROTO_TCP)
+		return verdict(admit_tcp(skb, &t, len, icmp));
+	return verdict(admit_udp(skb, &t, len, icmp));
 }
 
 char LICENSE[] SEC("license") = "GPL";

@@ -64,8 +64,8 @@ print_stats(FILE *out)
 	    "idle-upstreams=%d fds=%d flows=%zu", ps.clients, ps.sniffing,
 	    ps.tunnels, ps.idle_upstreams, open_fds(), core_store_count());
 	if (core_local_netstack_stats(&ns) == 0)
-		fprintf(out, " tcp=%zu udp=%zu nat=%zu", ns.tcp_conns,
-		    ns.udp_conns, ns.nat_entries);
+		fprintf(out, " tcp=%zu udp=%zu nat=%zu pcbs=%zu",
+		    ns.tcp_conns, ns.udp_conns, ns.nat_entries, ns.tcp_pcbs);
 	fprintf(out, "\n");
 }
 

@@ -450,6 +450,57 @@ netif_setup(struct netif *netif)
 
 static int	syn_in(struct netstack *, const uint8_t *, size_t);
 
+/*
+ * A client that closed (FIN) and then got data it will never read answers
+ * with a RST whose sequence number is its FIN's, rcv_nxt - 1 to us. Linux
+ * takes that in CLOSE_WAIT, LAST_ACK and CLOSING (tcp_reset_check);
+ * lwIP drops it as out of window, and the pcb, its NAT entry and the
+ * upstream behind it stayed for a minute. pkt is past the NAT (lwIP's
+ * addresses): such a RST gets rcv_nxt, its checksum fixed up.
+ */
+static void
+rst_after_fin(uint8_t *pkt, size_t len)
+{
+	struct packet pk;
+	struct tcp_pcb *pcb;
+	uint8_t a[16];
+	uint32_t seq;
+	uint8_t *sp;
+	size_t l4;
+
+	l4 = pkt[0] >> 4 == 4 ? (size_t)(pkt[0] & 0xf) * 4 : 40;
+	if (len < l4 + 20 || (pkt[0] >> 4 == 4 ? pkt[9] : pkt[6]) !=
+	    IPPROTO_TCP || !(pkt[l4 + 13] & PACKET_TCP_RST) ||
+	    core_packet_parse(pkt, len, &pk) < 0)
+		return;
+	sp = pkt + pk.l4_off + 4;
+	seq = (uint32_t)sp[0] << 24 | (uint32_t)sp[1] << 16 |
+	    (uint32_t)sp[2] << 8 | sp[3];
+	for (pcb = tcp_active_pcbs; pcb != NULL; pcb = pcb->next) {
+		if (pcb->remote_port != pk.sport || pcb->local_port != pk.dport ||
+		    addr_bytes(&pcb->remote_ip, a) != pk.addr_len ||
+		    memcmp(a, pkt + pk.src_off, pk.addr_len) != 0)
+			continue;
+		if ((pcb->state == CLOSE_WAIT || pcb->state == LAST_ACK ||
+		    pcb->state == CLOSING) && seq + 1 == pcb->rcv_nxt) {
+			uint16_t c = (uint16_t)(pkt[pk.csum_off] << 8 |
+			    pkt[pk.csum_off + 1]);
+
+			c = core_packet_csum_adjust(c, (uint16_t)(seq >> 16),
+			    (uint16_t)(pcb->rcv_nxt >> 16));
+			c = core_packet_csum_adjust(c, (uint16_t)seq,
+			    (uint16_t)pcb->rcv_nxt);
+			pkt[pk.csum_off] = (uint8_t)(c >> 8);
+			pkt[pk.csum_off + 1] = (uint8_t)c;
+			sp[0] = (uint8_t)(pcb->rcv_nxt >> 24);
+			sp[1] = (uint8_t)(pcb->rcv_nxt >> 16);
+			sp[2] = (uint8_t)(pcb->rcv_nxt >> 8);
+			sp[3] = (uint8_t)pcb->rcv_nxt;
+		}
+		return;
+	}
+}
+
 /* Rewrites pkt (in place) and hands a copy to lwIP. */
 static void
 input(struct netstack *ns, uint8_t *pkt, size_t len)
@@ -463,6 +514,7 @@ input(struct netstack *ns, uint8_t *pkt, size_t len)
 	n = core_nat_in(ns->nat, pkt, len, core_loop_now());
 	if (n < 0)
 		goto drop;
+	rst_after_fin(pkt, (size_t)n);
 	if (syn_in(ns, pkt, (size_t)n))
 		return;
 	if ((p = pbuf_alloc(PBUF_RAW, (u16_t)n, PBUF_RAM)) == NULL)
@@ -1720,8 +1772,12 @@ void
 core_netstack_stats(const struct netstack *ns, struct netstack_stats *st)
 {
 	struct nat_stats nst;
+	struct tcp_pcb *pcb;
 
 	*st = ns->st;
+	st->tcp_pcbs = 0;
+	for (pcb = tcp_active_pcbs; pcb != NULL; pcb = pcb->next)
+		st->tcp_pcbs++;
 	core_nat_stats(ns->nat, &nst);
 	st->nat_full = nst.full;
 	st->nat_entries = nst.entries;

@@ -104,6 +104,8 @@ struct netstack_stats {
 	const char	*last_assert;	/* the last one's message, or NULL */
 	size_t		syns_held;	/* SYNs waiting for on_syn's answer */
 	uint64_t	syn_drop;	/* SYNs dropped at LIMIT_SYN_HELD */
+	size_t		tcp_pcbs;	/* lwIP's, TIME_WAIT aside: a pcb
+					 * retired from its stream still counts */
 };
 
 /*

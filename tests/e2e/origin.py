@@ -16,6 +16,9 @@ Keep-alive by default. Paths choose odd behaviours:
   /upgrade        with Upgrade: 101 Switching Protocols, then echoes bytes
   /drop-next      answers, then drops the next request on this connection
                   unanswered (a server closing an idle keep-alive connection)
+  /peer           the address (ip:port) this request's connection came from
+  /open           how many connections are open now (this one included)
+  /cut/N          a head promising 2N bytes, N of them, then a reset
 """
 import hashlib
 import http.server
@@ -29,6 +32,10 @@ import time
 
 conns = 0
 lock = threading.Lock()
+# Connections open now (/open): counted from setup to the handler's end.
+open_now = 0
+# Descriptors of /cut connections: closed with a reset alone, no FIN first.
+cut = set()
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -38,16 +45,34 @@ class Handler(http.server.BaseHTTPRequestHandler):
         pass
 
     def setup(self):
-        global conns
+        global conns, open_now
         with lock:
             conns += 1
+            open_now += 1
         # TLS: the handshake runs here, in the connection's own thread, so
         # a client that never finishes one cannot hold up the others.
-        if isinstance(self.request, ssl.SSLSocket):
-            self.request.settimeout(30)
-            self.request.do_handshake()
-            self.request.settimeout(None)
-        super().setup()
+        try:
+            if isinstance(self.request, ssl.SSLSocket):
+                self.request.settimeout(30)
+                self.request.do_handshake()
+                self.request.settimeout(None)
+            super().setup()
+        except BaseException:
+            self.closed()
+            raise
+
+    def finish(self):
+        try:
+            super().finish()
+        except OSError:
+            pass
+        finally:
+            self.closed()
+
+    def closed(self):
+        global open_now
+        with lock:
+            open_now -= 1
 
     def send_body(self, body, status=200, ctype="application/octet-stream",
                   extra=()):
@@ -145,6 +170,22 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.close_connection = True
         elif p == "/conns":
             self.send_body(str(conns).encode(), ctype="text/plain")
+        elif p == "/peer":
+            self.send_body(("%s:%d" % self.client_address[:2]).encode(),
+                           ctype="text/plain")
+        elif p == "/open":
+            self.send_body(str(open_now).encode(), ctype="text/plain")
+        elif p.startswith("/cut/"):
+            n = int(p[5:])
+            self.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n"
+                             % (2 * n) + b"c" * n)
+            self.wfile.flush()
+            time.sleep(0.05)
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                       struct.pack("ii", 1, 0))
+            with lock:
+                cut.add(self.connection.fileno())
+            self.close_connection = True
         elif p.startswith("/sleep/"):
             time.sleep(float(p[7:]))
             self.send_body(b"slept\n", ctype="text/plain")
@@ -170,6 +211,20 @@ class Handler(http.server.BaseHTTPRequestHandler):
 class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+
+    def shutdown_request(self, request):
+        with lock:
+            rst = request.fileno() in cut
+            cut.discard(request.fileno())
+        if rst:
+            self.close_request(request)
+        else:
+            super().shutdown_request(request)
+
+    def handle_error(self, request, client_address):
+        # Clients that give up mid-request (the churn tests) are expected.
+        if not isinstance(sys.exc_info()[1], OSError):
+            super().handle_error(request, client_address)
 
 
 if __name__ == "__main__":
