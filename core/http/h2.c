@@ -93,7 +93,10 @@ struct h2 {
 	struct h2_field	*fv;		/* handed to callbacks */
 	size_t		 fv_cap;
 
-	/* Output of one flush. */
+	/* Output of one flush, gathered so that it reaches on_output (and
+	 * the socket) in one piece, not a write per frame. */
+	char		*ob;
+	size_t		 olen, ocap;
 	size_t		 sent;
 	int		 blocked;	/* stopped at LIMIT_H2_OUTPUT */
 	int		 writable;	/* some stream owes on_writable */
@@ -450,6 +453,36 @@ die(struct h2 *h, int rv)
 
 /* --- nghttp2 callbacks: output --- */
 
+/* Gathers n bytes for the end of the flush. Bounded: a flush stops
+ * taking frames past LIMIT_H2_OUTPUT. */
+static void
+out(struct h2 *h, const void *p, size_t n)
+{
+	size_t	cap;
+
+	if (h->olen + n > h->ocap) {
+		for (cap = h->ocap ? h->ocap : CHUNK; cap < h->olen + n; )
+			cap *= 2;
+		if ((h->ob = realloc(h->ob, cap)) == NULL)
+			abort();	/* out of memory is not survivable */
+		h->ocap = cap;
+	}
+	memcpy(h->ob + h->olen, p, n);
+	h->olen += n;
+}
+
+/* What the flush gathered, out in one call; the buffer is not kept (an
+ * idle connection holds none). */
+static void
+out_flush(struct h2 *h)
+{
+	if (h->olen > 0)
+		h->cb.on_output(h->cb.arg, h->ob, h->olen);
+	free(h->ob);
+	h->ob = NULL;
+	h->olen = h->ocap = 0;
+}
+
 static ssize_t
 send_cb(nghttp2_session *s, const uint8_t *data, size_t len, int flags,
     void *arg)
@@ -460,12 +493,13 @@ send_cb(nghttp2_session *s, const uint8_t *data, size_t len, int flags,
 		h->blocked = 1;
 		return (NGHTTP2_ERR_WOULDBLOCK);
 	}
-	h->cb.on_output(h->cb.arg, (const char *)data, len);
+	out(h, data, len);
 	h->sent += len;
 	return ((ssize_t)len);
 }
 
-/* DATA frames go out straight from the queue (NGHTTP2_DATA_FLAG_NO_COPY). */
+/* DATA frames are taken straight from the queue (NGHTTP2_DATA_FLAG_NO_COPY)
+ * into the flush's output. */
 static int
 send_data_cb(nghttp2_session *s, nghttp2_frame *frame, const uint8_t *fh,
     size_t length, nghttp2_data_source *src, void *arg)
@@ -481,13 +515,13 @@ send_data_cb(nghttp2_session *s, nghttp2_frame *frame, const uint8_t *fh,
 		h->blocked = 1;
 		return (NGHTTP2_ERR_WOULDBLOCK);
 	}
-	h->cb.on_output(h->cb.arg, (const char *)fh, 9);
+	out(h, fh, 9);
 	h->sent += 9 + length;
 	while (length > 0 && (c = st->head) != NULL) {
 		n = c->end - c->start;
 		if (n > length)
 			n = length;
-		h->cb.on_output(h->cb.arg, c->data + c->start, n);
+		out(h, c->data + c->start, n);
 		c->start += n;
 		length -= n;
 		st->queued -= n;
@@ -1018,6 +1052,7 @@ core_h2_free(struct h2 *h)
 	free(h->hb);
 	free(h->hf);
 	free(h->fv);
+	free(h->ob);
 	free(h);
 }
 
@@ -1239,9 +1274,9 @@ core_h2_flush(struct h2 *h)
 	for (;;) {
 		if (h->dead) {
 			if (h->tail_len > 0)
-				h->cb.on_output(h->cb.arg, h->tail,
-				    h->tail_len);
+				out(h, h->tail, h->tail_len);
 			h->tail_len = 0;
+			out_flush(h);
 			return (0);
 		}
 		h->busy = 1;
@@ -1268,6 +1303,7 @@ core_h2_flush(struct h2 *h)
 		if (h->blocked)
 			break;
 	}
+	out_flush(h);
 	return (h->blocked);
 }
 
