@@ -24,6 +24,8 @@
 #define PREFACE_LEN	(sizeof PREFACE - 1)
 /* Smallest piece of a send queue; bigger writes get a piece of their own. */
 #define CHUNK		(16 * 1024)
+/* A flush's output buffer up to this size stays for the next flush. */
+#define OUT_KEEP	(64 * 1024)
 /* A queue refuses data past this (see h2.h, Flow control). */
 #define QUEUE_HARD	((size_t)LIMIT_H2_SEND_QUEUE + LIMIT_H2_STREAM_WINDOW)
 
@@ -202,7 +204,9 @@ queue_append(struct h2_stream *st, const char *p, size_t n)
 	}
 	if (n == 0)
 		return (0);
-	cap = n > CHUNK ? n : CHUNK;
+	/* A first piece fits what came (a small body is often all there
+	 * is); the pieces after it are CHUNK or more. */
+	cap = n > CHUNK || st->head == NULL ? n : CHUNK;
 	c = malloc(sizeof *c + cap);
 	if (c == NULL)
 		return (-1);
@@ -471,16 +475,20 @@ out(struct h2 *h, const void *p, size_t n)
 	h->olen += n;
 }
 
-/* What the flush gathered, out in one call; the buffer is not kept (an
- * idle connection holds none). */
+/* What the flush gathered, out in one call. A busy connection keeps a
+ * small buffer for the next flush (no malloc and free per flush); an
+ * idle one, or one a bulk flush grew, lets it go. */
 static void
 out_flush(struct h2 *h)
 {
 	if (h->olen > 0)
 		h->cb.on_output(h->cb.arg, h->ob, h->olen);
-	free(h->ob);
-	h->ob = NULL;
-	h->olen = h->ocap = 0;
+	h->olen = 0;
+	if (h->ocap > OUT_KEEP || h->nstreams == 0) {
+		free(h->ob);
+		h->ob = NULL;
+		h->ocap = 0;
+	}
 }
 
 static ssize_t
