@@ -24,8 +24,6 @@
 #define PREFACE_LEN	(sizeof PREFACE - 1)
 /* Smallest piece of a send queue; bigger writes get a piece of their own. */
 #define CHUNK		(16 * 1024)
-/* A flush's output buffer up to this size stays for the next flush. */
-#define OUT_KEEP	(64 * 1024)
 /* A queue refuses data past this (see h2.h, Flow control). */
 #define QUEUE_HARD	((size_t)LIMIT_H2_SEND_QUEUE + LIMIT_H2_STREAM_WINDOW)
 
@@ -475,16 +473,18 @@ out(struct h2 *h, const void *p, size_t n)
 	h->olen += n;
 }
 
-/* What the flush gathered, out in one call. A busy connection keeps a
- * small buffer for the next flush (no malloc and free per flush); an
- * idle one, or one a bulk flush grew, lets it go. */
+/* What the flush gathered, out in one call. A connection with streams
+ * open keeps the buffer (at most LIMIT_H2_OUTPUT and a frame) for its
+ * next flush: a malloc and free of it per flush would have the heap
+ * trimmed and grown again, a page fault per page. An idle one lets it
+ * go. */
 static void
 out_flush(struct h2 *h)
 {
 	if (h->olen > 0)
 		h->cb.on_output(h->cb.arg, h->ob, h->olen);
 	h->olen = 0;
-	if (h->ocap > OUT_KEEP || h->nstreams == 0) {
+	if (h->nstreams == 0) {
 		free(h->ob);
 		h->ob = NULL;
 		h->ocap = 0;
