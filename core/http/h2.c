@@ -6,7 +6,6 @@
  * ties the receive windows to core_h2_consume and adds the defences
  * nghttp2 1.52 lacks (header list cap, rapid reset, empty frames).
  */
-#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -251,9 +250,11 @@ list_has(const char *v, size_t vn, const char *t, size_t tn)
 	return (0);
 }
 
-/* RFC 9113 section 8.2.2: what HTTP/2 must not carry. */
+/* RFC 9113 section 8.2.2: what HTTP/2 must not carry. conn: some field
+ * of all is a Connection field (found once per list, not per field). */
 static int
-hop_by_hop(const struct h2_field *f, const struct h2_field *all, size_t n)
+hop_by_hop(const struct h2_field *f, const struct h2_field *all, size_t n,
+    int conn)
 {
 	static const char	*names[] = {
 		"connection", "keep-alive", "proxy-connection",
@@ -277,7 +278,7 @@ hop_by_hop(const struct h2_field *f, const struct h2_field *all, size_t n)
 		return (!token_eq(v, vn, "trailers"));
 	}
 	/* Fields that a Connection field names are hop-by-hop too. */
-	for (i = 0; i < n; i++)
+	for (i = 0; conn && i < n; i++)
 		if (token_eq(all[i].name, all[i].name_len, "connection") &&
 		    list_has(all[i].value, all[i].value_len, f->name,
 		    f->name_len))
@@ -307,11 +308,15 @@ nv_build(struct nvset *v, const struct h2_head *head,
     const struct h2_field *f, size_t nf, char *status)
 {
 	size_t	i, j, names = 0;
-	char	*p;
+	char	*p, c;
+	int	conn = 0;
 
 	memset(v, 0, sizeof *v);
-	for (i = 0; i < nf; i++)
+	for (i = 0; i < nf; i++) {
 		names += f[i].name_len;
+		conn = conn || token_eq(f[i].name, f[i].name_len,
+		    "connection");
+	}
 	v->nv = calloc(nf + 5, sizeof *v->nv);
 	v->buf = malloc(names + 1);
 	if (v->nv == NULL || v->buf == NULL)
@@ -332,10 +337,12 @@ nv_build(struct nvset *v, const struct h2_head *head,
 	}
 	p = v->buf;
 	for (i = 0; i < nf; i++) {
-		if (hop_by_hop(&f[i], f, nf))
+		if (hop_by_hop(&f[i], f, nf, conn))
 			continue;
-		for (j = 0; j < f[i].name_len; j++)
-			p[j] = tolower((unsigned char)f[i].name[j]);
+		for (j = 0; j < f[i].name_len; j++) {
+			c = f[i].name[j];
+			p[j] = c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c;
+		}
 		if (!nghttp2_check_header_name((uint8_t *)p, f[i].name_len) ||
 		    !nghttp2_check_header_value_rfc9113(
 		    (const uint8_t *)f[i].value, f[i].value_len))
