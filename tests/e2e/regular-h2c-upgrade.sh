@@ -34,6 +34,49 @@ curl -s -m 10 --http2 $X -o /dev/null -o /dev/null -w '%{http_version} ' \
     "$O/len/3" "$O/len/4" >"$TMP/v"
 eq "an absolute-form request keeps HTTP/1.1" "$(cat "$TMP/v")" "1.1 1.1 "
 contains "recorded as HTTP/1.1" "$D" "GET $O/len/4 << 200"
+# By hand in a tunnel: malformed HTTP2-Settings are declined (HTTP/1.1
+# answer); a client that takes the 101 and then sends no preface is cut
+# off with a GOAWAY, and trawl goes on.
+cat >"$TMP/raw.py" <<'PY'
+import socket, sys
+def tunnel():
+    s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), 5)
+    s.settimeout(5)
+    s.sendall(b"CONNECT 127.0.0.1:%s HTTP/1.1\r\nHost: x\r\n\r\n" % sys.argv[2].encode())
+    b = b""
+    while b"\r\n\r\n" not in b:
+        b += s.recv(4096)
+    return s
+def ask(settings, then=b""):
+    s = tunnel()
+    s.sendall(b"GET /len/2 HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+              b"Connection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\n"
+              b"HTTP2-Settings: " + settings + b"\r\n\r\n" + then)
+    b = b""
+    try:
+        while True:
+            d = s.recv(65536)
+            if not d:
+                break
+            b += d
+            if b.startswith(b"HTTP/1.1 200") and b.endswith(b"\x00\x01"):
+                break
+    except socket.timeout:
+        pass
+    s.close()
+    return b
+b = ask(b"!!not base64!!")
+print("bad-settings", b.split(b"\r\n")[0].decode())
+b = ask(b"AAMAAABkAAQCAAAAAAIAAAAA", b"GET / HTTP/1.1\r\n\r\n")
+# 101, then trawl's SETTINGS and a GOAWAY (frame type 7) before it closes
+print("no-preface", b.split(b"\r\n")[0].decode(), "goaway" if b"\x07\x00\x00\x00\x00\x00" in b else "no goaway")
+PY
+python3 "$TMP/raw.py" "$PP" "$OP" >"$TMP/raw.out" 2>&1
+eq "malformed HTTP2-Settings: the upgrade is declined" \
+    "$(sed -n 's/^bad-settings //p' "$TMP/raw.out")" "HTTP/1.1 200 OK"
+eq "no preface after the 101: cut off with a GOAWAY" \
+    "$(sed -n 's/^no-preface //p' "$TMP/raw.out")" "HTTP/1.1 101 Switching Protocols goaway"
+eq "trawl still serves" "$(curl -s -m 5 $X -o /dev/null -w '%{http_code}' "$O/len/1")" 200
 stop_trawl
 v=$(python3 - "$TMP/up.har" "$O/headers" <<'PY'
 import json, sys
