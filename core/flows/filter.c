@@ -89,7 +89,9 @@ enum kind {
 	K_DUR,
 	K_SIZE,
 	K_SIZEQ,
-	K_SIZES
+	K_SIZES,
+	/* An optional regex. */
+	K_GRPC
 };
 
 enum arg {
@@ -97,7 +99,8 @@ enum arg {
 	ARG_REGEX,
 	ARG_INT,	/* integer, no unit */
 	ARG_DURATION,	/* us, ms, s (default), m, h */
-	ARG_SIZE	/* b (default), k, m, g: powers of 1024 */
+	ARG_SIZE,	/* b (default), k, m, g: powers of 1024 */
+	ARG_OPTREGEX	/* a regex, or nothing when none follows */
 };
 
 /* Relative cost, so & and | try cheap tests before regexes over bodies. */
@@ -176,6 +179,8 @@ static const struct op ops[] = {
 	{ "sizeq", K_SIZEQ, ARG_SIZE, COST_NUMBER, 0, "request body size" },
 	{ "sizes", K_SIZES, ARG_SIZE, COST_NUMBER, 0,
 	    "response body size (as ~size)" },
+	{ "grpc", K_GRPC, ARG_OPTREGEX, COST_FIELDS, 0,
+	    "gRPC call; REGEX: its /package.Service/Method" },
 };
 #define NOPS (sizeof ops / sizeof ops[0])
 
@@ -346,6 +351,7 @@ reads_of(enum kind kind)
 	case K_HEAD:
 	case K_CTYPE:
 	case K_BODY:
+	case K_GRPC:
 		return READS_REQUEST_HEADERS | READS_RESPONSE_HEADERS;
 	default:
 		return 0;
@@ -650,7 +656,11 @@ parse_arg(struct parser *p, struct node *n, const struct op *op)
 	char c = peek(p);
 
 	start = p->pos;
-	if (op->arg == ARG_REGEX)
+	/* "~grpc", "~grpc & ~d x", "~grpc !~e", "(~grpc)": no regex. */
+	if (op->arg == ARG_OPTREGEX && (c == '\0' || c == '!' || c == '&' ||
+	    c == '|' || (c != '"' && c != '\'' && is_regex_end(p, start))))
+		return 0;
+	if (op->arg == ARG_REGEX || op->arg == ARG_OPTREGEX)
 		/* "~u !x" and "~u a|b" are regexes, but "~u&~s" has none. */
 		missing = c == '\0' || (c != '"' && c != '\'' &&
 		    is_regex_end(p, start)) || ((c == '&' || c == '|') &&
@@ -662,9 +672,10 @@ parse_arg(struct parser *p, struct node *n, const struct op *op)
 		fail(p, start, "~%s needs %s", op->name, arg_example(op->arg));
 		return -1;
 	}
-	if ((len = read_word(p, op->arg == ARG_REGEX, &w, &quoted)) == -1)
+	if ((len = read_word(p, op->arg == ARG_REGEX ||
+	    op->arg == ARG_OPTREGEX, &w, &quoted)) == -1)
 		goto out;
-	if (op->arg == ARG_REGEX) {
+	if (op->arg == ARG_REGEX || op->arg == ARG_OPTREGEX) {
 		ret = compile_regex(p, n, op, w, len, start, quoted);
 		goto out;
 	}
@@ -733,7 +744,8 @@ parse_operator(struct parser *p)
 	op = find_op(name, nlen);
 	if (op == NULL || !(is_stop(c) ||
 	    (op->arg != ARG_NONE && (c == '"' || c == '\'')) ||
-	    (op->arg > ARG_REGEX && (c == '<' || c == '>' || c == '=')))) {
+	    (op->arg > ARG_REGEX && op->arg != ARG_OPTREGEX &&
+	    (c == '<' || c == '>' || c == '=')))) {
 		for (all = nlen; p->pos + 1 + all < p->len &&
 		    !is_stop(name[all]); all++)
 			;
@@ -1062,7 +1074,7 @@ const struct filter_operator *
 core_filter_operators(size_t *n)
 {
 	static const char *arg_names[] = {
-		NULL, "REGEX", "[OP]N", "[OP]DURATION", "[OP]SIZE"
+		NULL, "REGEX", "[OP]N", "[OP]DURATION", "[OP]SIZE", "[REGEX]"
 	};
 	static char names[NOPS][16];
 	size_t i;
@@ -1416,6 +1428,32 @@ is_asset(const struct flow *fl)
 	return 0;
 }
 
+/* A gRPC call (or gRPC-Web): its request says so in Content-Type, or
+ * failing that its response does (application/grpc, +proto, -web...). */
+static int
+is_grpc(const struct flow *fl)
+{
+	const struct flow_headers *hs[2];
+	const char *ct;
+	size_t i, k;
+
+	hs[0] = fl->request != NULL ? &fl->request->headers : NULL;
+	hs[1] = fl->response != NULL ? &fl->response->headers : NULL;
+	for (k = 0; k < 2; k++) {
+		for (i = 0; hs[k] != NULL && i < hs[k]->n; i++) {
+			if (strcasecmp(hs[k]->v[i].name, "content-type") != 0)
+				continue;
+			for (ct = hs[k]->v[i].value; *ct == ' ' || *ct == '\t';
+			    ct++)
+				;
+			if (strncasecmp(ct, "application/grpc", 16) == 0 &&
+			    strchr("+-; \t", ct[16]) != NULL)
+				return 1;
+		}
+	}
+	return 0;
+}
+
 static int
 compare(const struct node *n, double v)
 {
@@ -1591,6 +1629,10 @@ eval(struct filter *f, const struct node *n, const struct flow *fl)
 		return match_size(n, fl, 1);
 	case K_SIZEQ:
 		return match_size(n, fl, 0);
+	case K_GRPC:
+		/* The path of a call is "/package.Service/Method". */
+		return http && is_grpc(fl) && (n->re == NULL ||
+		    (rq != NULL && re_str(f, n, rq->path)));
 	}
 	abort();	/* a kind without a case is a bug */
 }

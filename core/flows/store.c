@@ -122,6 +122,10 @@ drop_body(struct flow_body *b)
 static void
 drop_bodies(struct flow *f)
 {
+	if ((f->request == NULL || f->request->body.data == NULL) &&
+	    (f->response == NULL || f->response->body.data == NULL) &&
+	    f->up.data == NULL && f->down.data == NULL)
+		return;		/* nothing to drop: no need to recount */
 	if (f->request != NULL)
 		drop_body(&f->request->body);
 	if (f->response != NULL)
@@ -136,7 +140,7 @@ drop_bodies(struct flow *f)
 static void
 enforce_budget(void)
 {
-	size_t i, j, target, flows;
+	size_t i, j, target, flows, stripped;
 	int contiguous = 1;
 
 	if (store.bytes <= store.budget && store.n <= LIMIT_STORE_FLOWS)
@@ -159,7 +163,7 @@ enforce_budget(void)
 	 * not every new flow pays for a pass, in one compaction. */
 	target = store.budget - store.budget / 10;
 	flows = LIMIT_STORE_FLOWS - LIMIT_STORE_FLOWS / 10;
-	for (i = j = 0; i < store.n; i++) {
+	for (i = j = stripped = 0; i < store.n; i++) {
 		struct flow *f = store.v[i];
 
 		if ((store.bytes > target || store.n - (i - j) > flows) &&
@@ -169,10 +173,14 @@ enforce_budget(void)
 			core_flow_free(f);
 			continue;
 		}
+		/* The order stays: what was stripped before stays before,
+		 * so the next pass need not walk the survivors again. */
+		if (i < store.stripped)
+			stripped = j + 1;
 		store.v[j++] = f;
 	}
 	store.n = j;
-	store.stripped = 0;
+	store.stripped = stripped;
 }
 
 void

@@ -6,7 +6,6 @@
  * ties the receive windows to core_h2_consume and adds the defences
  * nghttp2 1.52 lacks (header list cap, rapid reset, empty frames).
  */
-#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -93,7 +92,10 @@ struct h2 {
 	struct h2_field	*fv;		/* handed to callbacks */
 	size_t		 fv_cap;
 
-	/* Output of one flush. */
+	/* Output of one flush, gathered so that it reaches on_output (and
+	 * the socket) in one piece, not a write per frame. */
+	char		*ob;
+	size_t		 olen, ocap;
 	size_t		 sent;
 	int		 blocked;	/* stopped at LIMIT_H2_OUTPUT */
 	int		 writable;	/* some stream owes on_writable */
@@ -199,7 +201,9 @@ queue_append(struct h2_stream *st, const char *p, size_t n)
 	}
 	if (n == 0)
 		return (0);
-	cap = n > CHUNK ? n : CHUNK;
+	/* A first piece fits what came (a small body is often all there
+	 * is); the pieces after it are CHUNK or more. */
+	cap = n > CHUNK || st->head == NULL ? n : CHUNK;
 	c = malloc(sizeof *c + cap);
 	if (c == NULL)
 		return (-1);
@@ -246,9 +250,11 @@ list_has(const char *v, size_t vn, const char *t, size_t tn)
 	return (0);
 }
 
-/* RFC 9113 section 8.2.2: what HTTP/2 must not carry. */
+/* RFC 9113 section 8.2.2: what HTTP/2 must not carry. conn: some field
+ * of all is a Connection field (found once per list, not per field). */
 static int
-hop_by_hop(const struct h2_field *f, const struct h2_field *all, size_t n)
+hop_by_hop(const struct h2_field *f, const struct h2_field *all, size_t n,
+    int conn)
 {
 	static const char	*names[] = {
 		"connection", "keep-alive", "proxy-connection",
@@ -272,7 +278,7 @@ hop_by_hop(const struct h2_field *f, const struct h2_field *all, size_t n)
 		return (!token_eq(v, vn, "trailers"));
 	}
 	/* Fields that a Connection field names are hop-by-hop too. */
-	for (i = 0; i < n; i++)
+	for (i = 0; conn && i < n; i++)
 		if (token_eq(all[i].name, all[i].name_len, "connection") &&
 		    list_has(all[i].value, all[i].value_len, f->name,
 		    f->name_len))
@@ -302,11 +308,15 @@ nv_build(struct nvset *v, const struct h2_head *head,
     const struct h2_field *f, size_t nf, char *status)
 {
 	size_t	i, j, names = 0;
-	char	*p;
+	char	*p, c;
+	int	conn = 0;
 
 	memset(v, 0, sizeof *v);
-	for (i = 0; i < nf; i++)
+	for (i = 0; i < nf; i++) {
 		names += f[i].name_len;
+		conn = conn || token_eq(f[i].name, f[i].name_len,
+		    "connection");
+	}
 	v->nv = calloc(nf + 5, sizeof *v->nv);
 	v->buf = malloc(names + 1);
 	if (v->nv == NULL || v->buf == NULL)
@@ -327,10 +337,12 @@ nv_build(struct nvset *v, const struct h2_head *head,
 	}
 	p = v->buf;
 	for (i = 0; i < nf; i++) {
-		if (hop_by_hop(&f[i], f, nf))
+		if (hop_by_hop(&f[i], f, nf, conn))
 			continue;
-		for (j = 0; j < f[i].name_len; j++)
-			p[j] = tolower((unsigned char)f[i].name[j]);
+		for (j = 0; j < f[i].name_len; j++) {
+			c = f[i].name[j];
+			p[j] = c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c;
+		}
 		if (!nghttp2_check_header_name((uint8_t *)p, f[i].name_len) ||
 		    !nghttp2_check_header_value_rfc9113(
 		    (const uint8_t *)f[i].value, f[i].value_len))
@@ -450,6 +462,42 @@ die(struct h2 *h, int rv)
 
 /* --- nghttp2 callbacks: output --- */
 
+/* Gathers n bytes for the end of the flush. Bounded: a flush stops
+ * taking frames past LIMIT_H2_OUTPUT. */
+static void
+out(struct h2 *h, const void *p, size_t n)
+{
+	size_t	cap;
+
+	if (h->olen + n > h->ocap) {
+		for (cap = h->ocap ? h->ocap : CHUNK; cap < h->olen + n; )
+			cap *= 2;
+		if ((h->ob = realloc(h->ob, cap)) == NULL)
+			abort();	/* out of memory is not survivable */
+		h->ocap = cap;
+	}
+	memcpy(h->ob + h->olen, p, n);
+	h->olen += n;
+}
+
+/* What the flush gathered, out in one call. A connection with streams
+ * open keeps the buffer (at most LIMIT_H2_OUTPUT and a frame) for its
+ * next flush: a malloc and free of it per flush would have the heap
+ * trimmed and grown again, a page fault per page. An idle one lets it
+ * go. */
+static void
+out_flush(struct h2 *h)
+{
+	if (h->olen > 0)
+		h->cb.on_output(h->cb.arg, h->ob, h->olen);
+	h->olen = 0;
+	if (h->nstreams == 0) {
+		free(h->ob);
+		h->ob = NULL;
+		h->ocap = 0;
+	}
+}
+
 static ssize_t
 send_cb(nghttp2_session *s, const uint8_t *data, size_t len, int flags,
     void *arg)
@@ -460,12 +508,13 @@ send_cb(nghttp2_session *s, const uint8_t *data, size_t len, int flags,
 		h->blocked = 1;
 		return (NGHTTP2_ERR_WOULDBLOCK);
 	}
-	h->cb.on_output(h->cb.arg, (const char *)data, len);
+	out(h, data, len);
 	h->sent += len;
 	return ((ssize_t)len);
 }
 
-/* DATA frames go out straight from the queue (NGHTTP2_DATA_FLAG_NO_COPY). */
+/* DATA frames are taken straight from the queue (NGHTTP2_DATA_FLAG_NO_COPY)
+ * into the flush's output. */
 static int
 send_data_cb(nghttp2_session *s, nghttp2_frame *frame, const uint8_t *fh,
     size_t length, nghttp2_data_source *src, void *arg)
@@ -481,13 +530,13 @@ send_data_cb(nghttp2_session *s, nghttp2_frame *frame, const uint8_t *fh,
 		h->blocked = 1;
 		return (NGHTTP2_ERR_WOULDBLOCK);
 	}
-	h->cb.on_output(h->cb.arg, (const char *)fh, 9);
+	out(h, fh, 9);
 	h->sent += 9 + length;
 	while (length > 0 && (c = st->head) != NULL) {
 		n = c->end - c->start;
 		if (n > length)
 			n = length;
-		h->cb.on_output(h->cb.arg, c->data + c->start, n);
+		out(h, c->data + c->start, n);
 		c->start += n;
 		length -= n;
 		st->queued -= n;
@@ -1018,6 +1067,7 @@ core_h2_free(struct h2 *h)
 	free(h->hb);
 	free(h->hf);
 	free(h->fv);
+	free(h->ob);
 	free(h);
 }
 
@@ -1239,9 +1289,9 @@ core_h2_flush(struct h2 *h)
 	for (;;) {
 		if (h->dead) {
 			if (h->tail_len > 0)
-				h->cb.on_output(h->cb.arg, h->tail,
-				    h->tail_len);
+				out(h, h->tail, h->tail_len);
 			h->tail_len = 0;
+			out_flush(h);
 			return (0);
 		}
 		h->busy = 1;
@@ -1268,6 +1318,7 @@ core_h2_flush(struct h2 *h)
 		if (h->blocked)
 			break;
 	}
+	out_flush(h);
 	return (h->blocked);
 }
 

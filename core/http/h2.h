@@ -42,7 +42,9 @@
  *
  * Output. Nothing reaches on_output until core_h2_flush, which writes at
  * most about LIMIT_H2_OUTPUT bytes a call and returns 1 when more waits
- * (call it again once the wire drained). Call it after core_h2_new,
+ * (call it again once the wire drained). A flush gathers its frames and
+ * hands them over in one on_output call (one send, not one per frame;
+ * the buffer is kept while streams are open). Call it after core_h2_new,
  * after each feed, and after submitting anything. on_output must take all
  * it is given and must not call into this codec.
  *

@@ -388,8 +388,9 @@ on_connected(void *arg, const struct connect_result *r)
 		return;
 	}
 	if (strcmp(t->scheme, "https") != 0) {
-		/* An h2c client's server spoke h2c to it: prior knowledge. */
-		if (w->c->h2)
+		/* An h2c client's server spoke h2c to it: prior knowledge.
+		 * One that upgraded asked its server in HTTP/1.1. */
+		if (w->c->h2 && !w->c->h2_upgraded)
 			core_h2up_new(w->c, s, t->scheme, t->host, t->port,
 			    r->addr);
 		else

@@ -44,6 +44,8 @@ struct conn {
 	char			*sni;		/* https: what the client asked for */
 	int			 tls;		/* s is trawl's TLS server */
 	int			 h2;		/* the client speaks HTTP/2 */
+	int			 h2_upgraded;	/* h2c by Upgrade: its server is
+						 * not known to speak h2c */
 	int			 one_request;	/* a replay */
 	uint64_t		 replay_of;
 	int			 nreq;		/* requests seen */

@@ -23,6 +23,7 @@
 #include "core/proxy/h1down.h"
 #include "core/proxy/h1write.h"
 #include "core/proxy/h2down.h"
+#include "core/proxy/h2upgrade.h"
 #include "core/proxy/hop.h"
 #include "core/proxy/mode.h"
 #include "core/proxy/proxy.h"
@@ -464,6 +465,21 @@ lower_dup(const char *p, size_t n)
 	return s;
 }
 
+/* Upgrade: h2c, when h2upgrade.c takes it: the connection goes on as
+ * HTTP/2 with this request as stream 1, and only this codec goes.
+ * Returns 0 then, -1 when the request goes on as HTTP/1.1. */
+static int
+h2c_upgrade(struct h1down *h, struct flow *f, struct xtarget *t,
+    enum xbody kind)
+{
+	if (core_h2upgrade_take(h->c, f, h->minor, t, kind,
+	    core_buf_head(&h->in), h->in.len) == -1)
+		return -1;
+	core_buf_free(&h->in);
+	h->handed_off = h->gone = 1;
+	return 0;
+}
+
 /* Parses one request head from the input and starts it. Returns 0 when
  * an exchange started, 1 to wait for more, -1 when the connection is
  * done reading (refused, CONNECT). */
@@ -606,9 +622,9 @@ request_start(struct h1down *h)
 		const char *up = core_flow_header_get(&fr->headers, "upgrade");
 
 		/* WebSocket and other upgrades: passed on, then relayed. An
-		 * upgrade to h2c is declined (RFC 9113 3.2 lets a server): the
-		 * request goes on as HTTP/1.1 without it, so the streams it
-		 * would carry are never relayed unparsed. */
+		 * upgrade to h2c is trawl's own (h2c_upgrade) or declined:
+		 * the request goes on as HTTP/1.1 without it, so the streams
+		 * it would carry are never relayed unparsed. */
 		t.upgrade = r.minor == 1 && conn != NULL &&
 		    core_http1_list_has(conn, strlen(conn), "upgrade") &&
 		    up != NULL && !core_http1_list_has(up, strlen(up), "h2c");
@@ -621,6 +637,8 @@ request_start(struct h1down *h)
 	h->req_ch.keep_trailers = 1;
 	kind = h->req_fr.kind == HTTP1_BODY_LENGTH ? XBODY_LENGTH :
 	    h->req_fr.kind == HTTP1_BODY_CHUNKED ? XBODY_CHUNKED : XBODY_NONE;
+	if (h2c_upgrade(h, f, &t, kind) == 0)
+		return -1;
 	core_loop_timer_set(h->idle, LIMIT_IDLE_CLIENT_SEC);
 	h->x = core_exchange_new(c, &h1down_ops, h, f, fr, &t, kind,
 	    h->req_fr.length);

@@ -597,36 +597,103 @@ client_idle(void *arg)
 	h_close(h, 0);
 }
 
-void
-core_h2down_start(struct conn *c, const char *pre, size_t prelen)
+/* The codec for c, not yet reading; NULL (nothing changed) when
+ * nghttp2 cannot start one. */
+static struct h2down *
+h2down_new(struct conn *c, char **cause)
 {
 	struct h2down *h = calloc(1, sizeof *h);
-	struct stream_cbs cbs = {
-		client_data, client_drain, client_eof, client_error, h
-	};
 	struct h2_cbs hc = {
 		on_head, on_data, on_trailers, on_end, on_reset,
 		on_stream_error, on_writable, NULL, on_output, h
 	};
-	char *cause = NULL;
 
 	if (h == NULL)
 		abort();
 	h->c = c;
+	if ((h->h2 = core_h2_new(1, &hc, cause)) == NULL) {
+		free(h);
+		return NULL;
+	}
+	return h;
+}
+
+/* h takes c over and reads it. */
+static void
+h2down_run(struct h2down *h)
+{
+	struct conn *c = h->c;
+	struct stream_cbs cbs = {
+		client_data, client_drain, client_eof, client_error, h
+	};
+
 	c->codec_ops = &h2down_codec;
 	c->codec = h;
 	h->idle = core_loop_timer_new(core_loop, client_idle, h);
 	h->flush_later = core_loop_timer_new(core_loop, flush_timer, h);
 	core_loop_timer_set(h->idle, LIMIT_IDLE_CLIENT_SEC);
-	if ((h->h2 = core_h2_new(1, &hc, &cause)) == NULL) {
-		core_notice("HTTP/2: %s", cause != NULL ? cause : "no memory");
-		free(cause);
-		h_close(h, 1);
-		return;
-	}
 	core_stream_set_cbs(c->s, &cbs);
 	core_stream_pause(c->s, 0);
+}
+
+void
+core_h2down_start(struct conn *c, const char *pre, size_t prelen)
+{
+	struct h2down *h;
+	char *cause = NULL;
+
+	if ((h = h2down_new(c, &cause)) == NULL) {
+		core_notice("HTTP/2: %s", cause != NULL ? cause : "no memory");
+		free(cause);
+		core_stream_abort(c->s);
+		c->s = NULL;
+		core_conn_free(c);
+		return;
+	}
+	h2down_run(h);
 	flush(h);
 	if (prelen > 0)
 		client_data(h, pre, prelen);
+}
+
+int
+core_h2down_upgrade(struct conn *c, const char *settings, size_t slen,
+    struct flow *f, struct xtarget *t, const char *pre, size_t prelen)
+{
+	static const char ok[] = "HTTP/1.1 101 Switching Protocols\r\n"
+	    "Connection: Upgrade\r\nUpgrade: h2c\r\n\r\n";
+	struct flow_request *fr = f->request;
+	struct h2down *h;
+	struct dstream *s;
+	char *cause = NULL;
+
+	if ((h = h2down_new(c, &cause)) == NULL) {
+		free(cause);
+		return -1;
+	}
+	if (core_h2_upgrade(h->h2, settings, slen,
+	    strcmp(fr->method, "HEAD") == 0) == -1) {
+		core_h2_free(h->h2);
+		free(h);
+		return -1;
+	}
+	/* The 101 first; the server's SETTINGS follow it (RFC 7540 3.2). */
+	core_stream_write(c->s, ok, sizeof ok - 1);
+	c->h2 = 1;
+	c->h2_upgraded = 1;
+	h2down_run(h);
+	if ((s = calloc(1, sizeof *s)) == NULL)
+		abort();
+	s->h = h;
+	s->id = 1;
+	h->streams = s;
+	f->stream_id = 1;
+	core_flow_set(&fr->version, "HTTP/2.0");
+	h->busy++;
+	s->x = core_exchange_new(c, &h2down_ops, s, f, fr, t, XBODY_NONE, 0);
+	/* The client's preface, if it came with the request. */
+	if (prelen > 0)
+		client_data(h, pre, prelen);
+	settle(h);
+	return 0;
 }

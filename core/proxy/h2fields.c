@@ -22,12 +22,13 @@ core_h2fields_from(const struct flow_headers *h, struct h2_field **out)
 	for (i = 0; i < h->n; i++) {
 		const char *name = h->v[i].name, *value = h->v[i].value;
 
-		if (strcasecmp(name, "te") == 0 &&
+		if ((name[0] | 0x20) == 't' && strcasecmp(name, "te") == 0 &&
 		    strcasecmp(value, "trailers") == 0)
 			;	/* the one TE HTTP/2 allows */
 		else if (core_hop_by_hop(name, conn) ||
-		    strcasecmp(name, "host") == 0 ||
-		    strcasecmp(name, "transfer-encoding") == 0)
+		    ((name[0] | 0x20) == 'h' && strcasecmp(name, "host") == 0) ||
+		    ((name[0] | 0x20) == 't' &&
+		    strcasecmp(name, "transfer-encoding") == 0))
 			continue;
 		f[n].name = name;
 		f[n].name_len = strlen(name);

@@ -8,24 +8,26 @@
 #include "core/http/http1.h"
 #include "core/proxy/hop.h"
 
+/* Length first: most names are decided without a string compare. */
+static int
+is(const char *name, size_t n, const char *lit, size_t litn)
+{
+	return n == litn && strcasecmp(name, lit) == 0;
+}
+
+#define IS(lit)	is(name, n, lit, sizeof lit - 1)
+
 int
 core_hop_by_hop(const char *name, const char *connection)
 {
-	static const char *const fixed[] = {
-		"connection", "proxy-connection", "keep-alive", "te",
-		"upgrade", "proxy-authorization", "proxy-authenticate", NULL
-	};
-	static const char *const framing[] = {
-		"content-length", "transfer-encoding", "host", NULL
-	};
-	size_t i;
+	size_t n = strlen(name);
 
-	for (i = 0; fixed[i] != NULL; i++)
-		if (strcasecmp(name, fixed[i]) == 0)
-			return 1;
-	for (i = 0; framing[i] != NULL; i++)
-		if (strcasecmp(name, framing[i]) == 0)
-			return 0;
-	return connection != NULL &&
-	    core_http1_list_has(connection, strlen(connection), name);
+	if (IS("connection") || IS("proxy-connection") || IS("keep-alive") ||
+	    IS("te") || IS("upgrade") || IS("proxy-authorization") ||
+	    IS("proxy-authenticate"))
+		return 1;
+	if (connection == NULL || IS("content-length") ||
+	    IS("transfer-encoding") || IS("host"))
+		return 0;
+	return core_http1_list_has(connection, strlen(connection), name);
 }

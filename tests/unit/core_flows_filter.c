@@ -1126,6 +1126,74 @@ test_websocket(void **state)
 	core_filter_free(ws);
 }
 
+/* ~grpc: gRPC calls by Content-Type; ~grpc REGEX: by their path,
+ * "/package.Service/Method". */
+static void
+test_grpc(void **state)
+{
+	static const struct {
+		const char	*expr;
+		int		 call, web, other, tcp;
+	} rows[] = {
+		{ "~grpc",			1, 1, 0, 0 },
+		{ "~grpc Echo/Bidi",		1, 0, 0, 0 },
+		{ "~grpc ^/trawl\\.test\\.Echo/",	1, 0, 0, 0 },
+		{ "~grpc 'Greeter/SayHello$'",	0, 1, 0, 0 },
+		{ "~grpc echo/bidi",		1, 0, 0, 0 },	/* caseless */
+		{ "~grpc /Unary",		0, 0, 0, 0 },
+		{ "~grpc & ~m POST",		1, 1, 0, 0 },
+		{ "~grpc ~m POST",		1, 1, 0, 0 },	/* anded */
+		{ "~grpc !~d web",		1, 0, 0, 0 },
+		{ "!~grpc",			0, 0, 1, 1 },
+		{ "(~grpc)|~tcp",		1, 1, 0, 1 },
+		{ "~grpc Bidi | ~grpc Hello",	1, 1, 0, 0 },
+		{ "~grpc|~u other",		1, 1, 1, 0 },
+		{ "~grpc !~grpc Greeter",	1, 0, 0, 0 },
+		{ "~grpc '^/helloworld\\.Greeter/'", 0, 1, 0, 0 },
+	};
+	struct flow *fl[4];
+	struct filter *f;
+	struct filter_error err;
+	size_t i;
+
+	fl[0] = http_flow("POST", "http", "grpc.test", 50051,
+	    "/trawl.test.Echo/Bidi");
+	header(&fl[0]->request->headers, "content-type", "application/grpc");
+	fl[1] = http_flow("POST", "https", "web.test", 443,
+	    "/helloworld.Greeter/SayHello");
+	fl[1]->response = core_flow_response_new();
+	fl[1]->response->status = 200;
+	header(&fl[1]->response->headers, "Content-Type",
+	    "application/grpc-web+proto");
+	/* A type that only starts like gRPC's is not gRPC. */
+	fl[2] = http_flow("POST", "http", "other.test", 80,
+	    "/trawl.test.Echo/Bidi");
+	header(&fl[2]->request->headers, "Content-Type",
+	    "application/grpcx");
+	fl[3] = core_flow_new(FLOW_TCP);
+	for (i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+		f = core_filter_compile(rows[i].expr, 0, NULL);
+		if (f == NULL)
+			fail_msg("'%s' does not compile", rows[i].expr);
+		if (core_filter_match(f, fl[0]) != rows[i].call ||
+		    core_filter_match(f, fl[1]) != rows[i].web ||
+		    core_filter_match(f, fl[2]) != rows[i].other ||
+		    core_filter_match(f, fl[3]) != rows[i].tcp)
+			fail_msg("'%s' matches %d%d%d%d", rows[i].expr,
+			    core_filter_match(f, fl[0]),
+			    core_filter_match(f, fl[1]),
+			    core_filter_match(f, fl[2]),
+			    core_filter_match(f, fl[3]));
+		core_filter_free(f);
+	}
+	/* A bad regex is reported where it is. */
+	assert_null(core_filter_compile_err("~grpc a[", 0, &err));
+	assert_int_equal(err.column, 9);
+	assert_null(core_filter_compile_err("~grpc (", 0, &err));
+	for (i = 0; i < 4; i++)
+		core_flow_free(fl[i]);
+}
+
 int
 main(void)
 {
@@ -1142,6 +1210,7 @@ main(void)
 		cmocka_unit_test(test_large_fields),
 		cmocka_unit_test(test_no_allocation),
 		cmocka_unit_test(test_operator_table),
+		cmocka_unit_test(test_grpc),
 	};
 
 	const struct CMUnitTest ref_tests[] = {
