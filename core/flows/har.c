@@ -1130,55 +1130,115 @@ core_har_writer_close(struct har_writer *w)
 	free(w);
 }
 
+struct har_saver {
+	char			*path;
+	char			*tmp;		/* beside path, until commit */
+	struct har_writer	*w;
+	size_t			 n;
+};
+
+struct har_saver *
+core_har_saver_open(const char *path, char **cause)
+{
+	struct har_saver *s;
+	int fd;
+
+	if ((s = calloc(1, sizeof *s)) == NULL ||
+	    (s->path = strdup(path)) == NULL ||
+	    asprintf(&s->tmp, "%s.XXXXXX", path) == -1) {
+		if (s != NULL)
+			free(s->path);
+		free(s);
+		core_cause(cause, "out of memory");
+		return NULL;
+	}
+	if ((fd = mkostemp(s->tmp, O_CLOEXEC)) == -1) {
+		core_cause(cause, "%s: %s", path, strerror(errno));
+		free(s->tmp);
+		s->tmp = NULL;
+		core_har_saver_abort(s);
+		return NULL;
+	}
+	if ((s->w = writer_start(fd, s->tmp, cause)) == NULL) {
+		close(fd);
+		core_har_saver_abort(s);
+		return NULL;
+	}
+	return s;
+}
+
+int
+core_har_saver_add(struct har_saver *s, const struct flow *f, char **cause)
+{
+	char *why = NULL;
+
+	if (core_har_writer_add(s->w, f, &why) == -1) {
+		core_cause(cause, "%s: %s", s->path,
+		    why != NULL ? why : "write error");
+		free(why);
+		return -1;
+	}
+	s->n++;
+	return 0;
+}
+
+size_t
+core_har_saver_count(const struct har_saver *s)
+{
+	return s->n;
+}
+
+int
+core_har_saver_commit(struct har_saver *s, char **cause)
+{
+	int rv = -1;
+
+	if (fsync(s->w->fd) == -1) {
+		core_cause(cause, "%s: %s", s->path, strerror(errno));
+		goto out;
+	}
+	core_har_writer_close(s->w);
+	s->w = NULL;
+	if (rename(s->tmp, s->path) == -1) {
+		core_cause(cause, "%s: %s", s->path, strerror(errno));
+		goto out;
+	}
+	free(s->tmp);
+	s->tmp = NULL;
+	rv = 0;
+out:
+	core_har_saver_abort(s);
+	return rv;
+}
+
+void
+core_har_saver_abort(struct har_saver *s)
+{
+	if (s == NULL)
+		return;
+	core_har_writer_close(s->w);
+	if (s->tmp != NULL)
+		unlink(s->tmp);
+	free(s->tmp);
+	free(s->path);
+	free(s);
+}
+
 int
 core_har_save(const char *path, struct flow *const *flows, size_t n,
     char **cause)
 {
-	struct har_writer *w = NULL;
-	char *tmp = NULL, *why = NULL;
+	struct har_saver *s;
 	size_t i;
-	int fd = -1, made = 0, rv = -1;
 
-	if (asprintf(&tmp, "%s.XXXXXX", path) == -1) {
-		tmp = NULL;
-		core_cause(cause, "out of memory");
-		goto out;
-	}
-	if ((fd = mkostemp(tmp, O_CLOEXEC)) == -1) {
-		core_cause(cause, "%s: %s", path, strerror(errno));
-		goto out;
-	}
-	made = 1;
-	if ((w = writer_start(fd, tmp, cause)) == NULL)
-		goto out;
-	fd = -1;	/* the writer's now */
-	for (i = 0; i < n; i++) {
-		if (core_har_writer_add(w, flows[i], &why) == -1) {
-			core_cause(cause, "%s: %s", path,
-			    why != NULL ? why : "write error");
-			goto out;
+	if ((s = core_har_saver_open(path, cause)) == NULL)
+		return -1;
+	for (i = 0; i < n; i++)
+		if (core_har_saver_add(s, flows[i], cause) == -1) {
+			core_har_saver_abort(s);
+			return -1;
 		}
-	}
-	if (fsync(w->fd) == -1) {
-		core_cause(cause, "%s: %s", path, strerror(errno));
-		goto out;
-	}
-	core_har_writer_close(w);
-	w = NULL;
-	if (rename(tmp, path) == -1) {
-		core_cause(cause, "%s: %s", path, strerror(errno));
-		goto out;
-	}
-	rv = 0;
-out:
-	core_har_writer_close(w);
-	if (fd != -1)
-		close(fd);
-	if (rv == -1 && made)
-		unlink(tmp);
-	free(why);
-	free(tmp);
-	return rv;
+	return core_har_saver_commit(s, cause);
 }
 
 /* --- reading: small helpers ------------------------------------------ */

@@ -59,6 +59,23 @@ int	 core_har_save(const char *path, struct flow *const *flows, size_t n,
 	    char **cause);
 
 /*
+ * The same save a flow at a time: core_har_saver_open makes the temporary
+ * file beside path, core_har_saver_add appends a flow (-1 with *cause on
+ * a write error or a refused entry, see core_har_writer_add), commit
+ * syncs and renames it over path, abort removes it (path is untouched).
+ * Commit and abort free the saver; abort allows NULL.
+ */
+struct har_saver;
+
+struct har_saver *core_har_saver_open(const char *path, char **cause);
+int	 core_har_saver_add(struct har_saver *, const struct flow *,
+	    char **cause);
+/* Flows added. */
+size_t	 core_har_saver_count(const struct har_saver *);
+int	 core_har_saver_commit(struct har_saver *, char **cause);
+void	 core_har_saver_abort(struct har_saver *);
+
+/*
  * Reads a HAR file and hands each entry to each() as a new flow, in file
  * order; each() owns the flow (core_flow_free). The file is read twice,
  * as a stream: once to check it, once to load it entry by entry, so a
