@@ -22,6 +22,7 @@
 #include "tui/hits.h"
 #include "tui/screen.h"
 #include "tui/tui.h"
+#include "tui/work.h"
 
 static struct {
 	struct flow	*focus;		/* NULL when it went away */
@@ -450,30 +451,16 @@ comment_submit(const char *text, void *arg)
 static int
 save_submit(const char *text, void *arg)
 {
-	struct flow **v;
 	char *cause = NULL;
-	size_t n;
 
 	if (text[0] == '\0')
 		return 0;
 	snprintf(L.save_path, sizeof L.save_path, "%s", text);
-	v = core_view_list(tui_screen_view(), &n);
-	if (v == NULL)
-		return 0;
-	if (core_har_save(text, v, n, &cause) == -1)
+	/* A slice at a time (work.h): the message comes at the end. */
+	if (tui_work_save(text, &cause) == -1)
 		tui_screen_error("cannot save: %s", cause ? cause : text);
-	else
-		tui_screen_message("saved %zu flows to %s", n, text);
 	free(cause);
-	free(v);
 	return 0;
-}
-
-static void
-load_one(struct flow *f, void *arg)
-{
-	core_store_add(f);
-	(*(size_t *)arg)++;
 }
 
 /* Sockets created from now on follow the new spec; older ones keep theirs. */
@@ -495,19 +482,11 @@ static int
 load_submit(const char *text, void *arg)
 {
 	char *cause = NULL;
-	size_t n = 0;
-	int r;
 
 	if (text[0] == '\0')
 		return 0;
-	r = core_har_load(text, load_one, &n, &cause);
-	if (r == -1)
+	if (tui_work_load(text, &cause) == -1)
 		tui_screen_error("cannot load: %s", cause ? cause : text);
-	else if (r == 1)
-		tui_screen_error("loaded %zu flows from %s; %s", n, text,
-		    cause ? cause : "some entries were unusable");
-	else
-		tui_screen_message("loaded %zu flows from %s", n, text);
 	free(cause);
 	return 0;
 }

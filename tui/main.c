@@ -32,6 +32,7 @@
 #include "tui/run.h"
 #include "tui/screen.h"
 #include "tui/searchcmd.h"
+#include "tui/work.h"
 
 static struct har_writer	*har_out;
 static struct filter		*save_filter;
@@ -706,7 +707,13 @@ main(int argc, char **argv)
 		save_filter = filter;
 		core_store_subscribe(on_store, NULL);
 	}
-	if (opts.read_file != NULL) {
+	if (opts.read_file != NULL && !opts.dump) {
+		/* The screen opens at once and fills as the flows load. */
+		if (tui_work_load(opts.read_file, &cause) == -1) {
+			fprintf(stderr, "trawl: %s\n", cause);
+			goto out;
+		}
+	} else if (opts.read_file != NULL) {
 		int loaded = core_har_load(opts.read_file, load_one, NULL, &cause);
 
 		if (loaded == -1) {
@@ -797,6 +804,7 @@ out:
 	free(cause);
 	if (har_out != NULL)
 		core_har_writer_close(har_out);
+	tui_work_done();	/* a load the screen never ran */
 	core_store_free();
 	core_mitm_free();
 	core_filter_free(filter);

@@ -1,0 +1,32 @@
+/*
+ * work.h -- the screen's long work, done a slice of a few milliseconds at
+ * a time from a loop timer so that the screen redraws and traffic flows
+ * meanwhile: loading a HAR file (`-r`, L), saving the shown flows to one
+ * (w). One piece of work at a time; the status bar shows its progress
+ * ("loading flows.har: 41%, 40,112 flows"), Esc stops it.
+ *
+ * A stopped load keeps the flows it loaded; a stopped save leaves nothing
+ * under the target name (it writes a temporary file beside it and renames
+ * it at the end). Without a loop (tests, benchmarks) the work is done at
+ * once, inside the call.
+ */
+#ifndef TUI_WORK_H
+#define TUI_WORK_H
+
+#include <stddef.h>
+
+/* Starts loading path into the store. Returns 0, or -1 with *cause set
+ * (caller frees) when the file cannot be opened or work is under way. */
+int	 tui_work_load(const char *path, char **cause);
+/* Starts saving the flows the view shows now into path. Same returns. */
+int	 tui_work_save(const char *path, char **cause);
+/* 1 while work is under way. */
+int	 tui_work_running(void);
+/* Stops it, saying what was done. */
+void	 tui_work_stop(void);
+/* The status bar's progress: 1 with buf filled while work runs. */
+int	 tui_work_status(char *buf, size_t len);
+/* At exit: stops what runs, quietly. */
+void	 tui_work_done(void);
+
+#endif
