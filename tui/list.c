@@ -394,8 +394,7 @@ filter_submit(const char *text, void *arg)
 {
 	struct filter_error err;
 
-	if (core_view_set_filter(tui_screen_view(), text, opts.filter_flags,
-	    &err) == -1) {
+	if (tui_work_filter(text, opts.filter_flags, &err) == -1) {
 		char hint[300];
 
 		snprintf(hint, sizeof hint, "error: col %d: %s", err.column,

@@ -1,13 +1,16 @@
 /*
  * work.c -- long work a slice at a time: a HAR load through the sliced
  * reader (core_har_reader_*), a HAR save through the saver
- * (core_har_saver_*) over the ids of the flows the view showed.
+ * (core_har_saver_*) over the ids of the flows the view showed, and a
+ * view filter through core_view_set_filter_later. The filter has its own
+ * slot: a filter applied while a file loads is natural.
  */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/flows/filter.h"
 #include "core/flows/flow.h"
 #include "core/flows/har.h"
 #include "core/flows/store.h"
@@ -21,6 +24,7 @@
 #define SLICE_SEC	0.008	/* of work per loop pass */
 #define LOAD_BYTES	(64 * 1024)	/* of the file per reader step */
 #define SAVE_FLOWS	16	/* flows between two looks at the clock */
+#define FILTER_FLOWS	2048	/* flows a view filter step matches */
 
 enum work_kind {
 	WORK_NONE,
@@ -40,6 +44,14 @@ static struct {
 	size_t			 gone;		/* left the store meanwhile */
 	size_t			 loaded;
 } W;
+
+/* A view filter being applied. */
+static struct {
+	int			 running;
+	int			 restoring;	/* Esc: the old filter again */
+	char			*old;		/* the filter before, or NULL */
+	struct loop_timer	*timer;
+} F;
 
 /* 1234567 -> "1,234,567". */
 static const char *
@@ -249,10 +261,93 @@ tui_work_save(const char *path, char **cause)
 	return 0;
 }
 
+static void
+filter_end(void)
+{
+	F.running = 0;
+	free(F.old);
+	F.old = NULL;
+	if (F.timer != NULL)
+		core_loop_timer_stop(F.timer);
+	tui_screen_dirty();
+}
+
+static void
+on_filter_slice(void *arg)
+{
+	struct view *v = tui_screen_view();
+	double end = core_loop_now() + SLICE_SEC;
+	int more = 1;
+
+	if (v == NULL) {
+		filter_end();
+		return;
+	}
+	while (more && core_loop_now() < end)
+		more = core_view_filter_step(v, FILTER_FLOWS);
+	if (!more) {
+		if (F.restoring)
+			tui_screen_message("filter stopped; back to %s",
+			    core_view_filter_text(v) != NULL ?
+			    core_view_filter_text(v) : "no filter");
+		filter_end();
+	} else if (F.timer != NULL)
+		core_loop_timer_set(F.timer, 0);
+	tui_screen_dirty();
+}
+
+int
+tui_work_filter(const char *expr, int flags, struct filter_error *err)
+{
+	struct view *v = tui_screen_view();
+	const char *cur = core_view_filter_text(v);
+	char *old = NULL;
+
+	/* A filter stopped half-way goes back to the one before it. */
+	if (F.running)
+		old = F.old, F.old = NULL;
+	else if (cur != NULL && (old = strdup(cur)) == NULL)
+		abort();
+	if (core_view_set_filter_later(v, expr, flags, err) == -1) {
+		if (F.running)
+			F.old = old;
+		else
+			free(old);
+		return -1;
+	}
+	free(F.old);
+	F.old = old;
+	F.running = 1;
+	F.restoring = 0;
+	if (F.timer == NULL && core_loop != NULL)
+		F.timer = core_loop_timer_new(core_loop, on_filter_slice, NULL);
+	if (F.timer != NULL)
+		core_loop_timer_set(F.timer, 0);
+	else
+		while (F.running)
+			on_filter_slice(NULL);
+	tui_screen_dirty();
+	return 0;
+}
+
+/* Esc on a filter: the one before, a slice at a time too. */
+static void
+filter_stop(void)
+{
+	struct view *v = tui_screen_view();
+
+	if (F.restoring) {
+		tui_screen_message("going back to the filter before; a moment");
+		return;
+	}
+	F.restoring = 1;
+	core_view_set_filter_later(v, F.old, opts.filter_flags, NULL);
+}
+
 int
 tui_work_running(void)
 {
-	return W.kind != WORK_NONE;
+	return W.kind != WORK_NONE || F.running;
 }
 
 void
@@ -260,6 +355,10 @@ tui_work_stop(void)
 {
 	char a[32], b[32];
 
+	if (F.running) {
+		filter_stop();
+		return;
+	}
 	if (W.kind == WORK_LOAD)
 		tui_screen_message("load stopped: %s flows loaded from %s",
 		    grouped(W.loaded, a, sizeof a), W.path);
@@ -275,8 +374,23 @@ tui_work_status(char *buf, size_t len)
 {
 	char a[32], b[32];
 	uint64_t done, total;
-	size_t flows;
+	size_t flows, fd, ft;
+	int n, filled = 0;
 
+	if (F.running && core_view_filter_progress(tui_screen_view(), &fd,
+	    &ft)) {
+		filled = 1;
+		n = snprintf(buf, len, "%s: %d%%, %s/%s flows%s",
+		    F.restoring ? "restoring the filter" : "filtering",
+		    ft > 0 ? (int)((uint64_t)fd * 100 / ft) : 0,
+		    grouped(fd, a, sizeof a), grouped(ft, b, sizeof b),
+		    F.restoring ? "" : " (Esc stops)");
+		if (W.kind == WORK_NONE || n < 0 || (size_t)n + 4 >= len)
+			return 1;
+		memcpy(buf + n, " | ", 4);
+		buf += n + 3;
+		len -= (size_t)n + 3;
+	}
 	switch (W.kind) {
 	case WORK_LOAD:
 		core_har_reader_progress(W.reader, &done, &total, &flows);
@@ -292,7 +406,7 @@ tui_work_status(char *buf, size_t len)
 	case WORK_NONE:
 		break;
 	}
-	return 0;
+	return filled;
 }
 
 void
@@ -301,4 +415,7 @@ tui_work_done(void)
 	reset();
 	core_loop_timer_free(W.timer);
 	memset(&W, 0, sizeof W);
+	free(F.old);
+	core_loop_timer_free(F.timer);
+	memset(&F, 0, sizeof F);
 }

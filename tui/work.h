@@ -2,8 +2,10 @@
  * work.h -- the screen's long work, done a slice of a few milliseconds at
  * a time from a loop timer so that the screen redraws and traffic flows
  * meanwhile: loading a HAR file (`-r`, L), saving the shown flows to one
- * (w). One piece of work at a time; the status bar shows its progress
- * ("loading flows.har: 41%, 40,112 flows"), Esc stops it.
+ * (w), applying a view filter (f). One load or save at a time, and a
+ * filter beside it; the status bar shows their progress ("loading
+ * flows.har: 41%, 40,112 flows"), Esc stops the filter first (the one
+ * before comes back), then the load or save.
  *
  * A stopped load keeps the flows it loaded; a stopped save leaves nothing
  * under the target name (it writes a temporary file beside it and renames
@@ -15,11 +17,17 @@
 
 #include <stddef.h>
 
+struct filter_error;
+
 /* Starts loading path into the store. Returns 0, or -1 with *cause set
  * (caller frees) when the file cannot be opened or work is under way. */
 int	 tui_work_load(const char *path, char **cause);
 /* Starts saving the flows the view shows now into path. Same returns. */
 int	 tui_work_save(const char *path, char **cause);
+/* Applies expr (flags: FILTER_*) to the view; the list fills as flows
+ * match. Returns 0, or -1 with *err for a bad expression (the old filter
+ * stays). */
+int	 tui_work_filter(const char *expr, int flags, struct filter_error *err);
 /* 1 while work is under way. */
 int	 tui_work_running(void);
 /* Stops it, saying what was done. */
