@@ -64,6 +64,7 @@ static const struct tui_keyhelp keys[] = {
 	{ "x", "export: curl command, raw request, raw response" },
 	{ "w", "save shown flows to a HAR file" },
 	{ "L", "load a HAR file" },
+	{ "Esc", "stop a running load, save or filter" },
 	{ "c", "change the capture spec (local mode)" },
 	{ "?", "this help" },
 	{ "q", "quit (asks)" },

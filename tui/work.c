@@ -21,9 +21,9 @@
 #include "tui/screen.h"
 #include "tui/work.h"
 
-#define SLICE_SEC	0.008	/* of work per loop pass */
-#define LOAD_BYTES	(64 * 1024)	/* of the file per reader step */
-#define SAVE_FLOWS	16	/* flows between two looks at the clock */
+#define SLICE_SEC	0.006	/* of work per loop pass */
+#define LOAD_BYTES	(32 * 1024)	/* of the file per reader step */
+#define SAVE_FLOWS	4	/* flows between two looks at the clock */
 #define FILTER_FLOWS	2048	/* flows a view filter step matches */
 
 enum work_kind {

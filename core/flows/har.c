@@ -1130,11 +1130,15 @@ core_har_writer_close(struct har_writer *w)
 	free(w);
 }
 
+/* Bytes a saver writes between two starts of the kernel's write-back. */
+#define SAVER_FLUSH	(8 << 20)
+
 struct har_saver {
 	char			*path;
 	char			*tmp;		/* beside path, until commit */
 	struct har_writer	*w;
 	size_t			 n;
+	off_t			 flushed;	/* write-back started up to */
 };
 
 struct har_saver *
@@ -1179,6 +1183,13 @@ core_har_saver_add(struct har_saver *s, const struct flow *f, char **cause)
 		return -1;
 	}
 	s->n++;
+	/* Write-back as it goes, not all in commit's fsync: a save in
+	 * slices must not stall the screen at its end. */
+	if (s->w->tail - s->flushed >= SAVER_FLUSH) {
+		sync_file_range(s->w->fd, s->flushed, s->w->tail - s->flushed,
+		    SYNC_FILE_RANGE_WRITE);
+		s->flushed = s->w->tail;
+	}
 	return 0;
 }
 
