@@ -1797,6 +1797,63 @@ test_sliced_stop(void **state)
 	free(path);
 }
 
+/* A saver writes beside the target: aborted, neither the target nor a
+ * temporary file is left (an old file keeps its contents); committed, the
+ * target holds every flow. */
+static void
+test_saver(void **state)
+{
+	struct flow *v[NFLOWS];
+	struct har_saver *sv;
+	struct got g = { 0 };
+	char *path = tmp_path("saver.har"), *cause = NULL;
+	DIR *d;
+	struct dirent *de;
+	size_t i, others;
+
+	flows_make(v);
+	sv = core_har_saver_open(path, &cause);
+	assert_non_null(sv);
+	for (i = 0; i < 3; i++)
+		assert_int_equal(core_har_saver_add(sv, v[i], &cause), 0);
+	assert_int_equal(core_har_saver_count(sv), 3);
+	assert_int_equal(access(path, F_OK), -1);
+	core_har_saver_abort(sv);
+	assert_int_equal(access(path, F_OK), -1);
+	d = opendir(tmpdir);
+	assert_non_null(d);
+	others = 0;
+	while ((de = readdir(d)) != NULL)
+		others += strncmp(de->d_name, "saver.har", 9) == 0;
+	closedir(d);
+	assert_int_equal(others, 0);
+
+	write_str(path, "old");
+	sv = core_har_saver_open(path, &cause);
+	assert_non_null(sv);
+	assert_int_equal(core_har_saver_add(sv, v[0], &cause), 0);
+	core_har_saver_abort(sv);
+	assert_int_equal(file_size(path), 3);
+
+	sv = core_har_saver_open(path, &cause);
+	assert_non_null(sv);
+	for (i = 0; i < NFLOWS; i++)
+		assert_int_equal(core_har_saver_add(sv, v[i], &cause), 0);
+	assert_int_equal(core_har_saver_commit(sv, &cause), 0);
+	assert_int_equal(load(path, &g, &cause), 0);
+	assert_int_equal(g.n, NFLOWS);
+	for (i = 0; i < NFLOWS; i++)
+		cmp_flow(v[i], g.v[i]);
+	got_free(&g);
+	core_har_saver_abort(NULL);
+	assert_null(core_har_saver_open("/nonexistent/dir/x.har", &cause));
+	assert_non_null(cause);
+	free(cause);
+	flows_free(v, NFLOWS);
+	unlink(path);
+	free(path);
+}
+
 static int
 setup(void **state)
 {
@@ -1854,6 +1911,7 @@ main(void)
 		cmocka_unit_test(test_sliced_same),
 		cmocka_unit_test(test_sliced_cut),
 		cmocka_unit_test(test_sliced_stop),
+		cmocka_unit_test(test_saver),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
