@@ -1,7 +1,8 @@
 #!/bin/sh
 # progress.sh -- long work on the screen in tmux: -r of a large HAR opens
 # the screen at once and shows "loading NAME: P%, N flows" in the status
-# bar, then the count; w shows "saving" and writes a HAR that loads back;
+# bar while the proxy serves, then the count; w shows "saving" and writes
+# a HAR that loads back;
 # Esc stops a save and leaves no file under the name, nor a temporary one
 # beside it; Esc stops an L load and says how many flows it kept; a file
 # cut short keeps what loaded and says where it broke; f filters them all.
@@ -39,18 +40,28 @@ shot() { # TEXT...
 }
 total() { screen | sed -n 's/^\[\([0-9]*\)\/\([0-9]*\)\].*/\2/p'; }
 
+OP=$(free_port); TP=$(free_port)
+python3 "$(dirname "$0")/../e2e/origin.py" "$OP" >"$TMP/origin.log" 2>&1 &
+cleanup_add "kill $!"
+wait_port 127.0.0.1 "$OP" || { not_ok "the origin listens"; finish; }
 tmux new-session -d -s "$S" -x 150 -y 30 "sh -c 'echo \$\$ >$TMP/sh.pid; \
     LANG=C.UTF-8 TERM=xterm-256color NO_COLOR=1 \
-    $TRAWL -n -r $TMP/big.har 2>$TMP/err; echo trawl-exit-\$?; sleep 600'"
+    $TRAWL --mode regular@$TP -r $TMP/big.har 2>$TMP/err; \
+    echo trawl-exit-\$?; sleep 600'"
 check "-r shows the load's progress in the status bar, the list filling" \
     shot "loading big.har: " /item/
 check "with the flows loaded so far" \
     grep -q "loading big.har: [0-9]*%, [0-9,]* flows" "$TMP/shot"
 TRAWL_PID=$(pgrep -P "$(cat "$TMP/sh.pid")" | head -1)
 [ -n "$TRAWL_PID" ] && cleanup_add "kill $TRAWL_PID"
+# The proxy serves while the file loads.
+check "a request goes through the proxy meanwhile" curl -sf --max-time 10 \
+    -x "http://127.0.0.1:$TP" "http://127.0.0.1:$OP/len/123" -o "$TMP/len"
+eq "whole" "$(wc -c <"$TMP/len")" 123
 expect_long "then says how many loaded" \
     "loaded $(grouped "$N") flows from $TMP/big.har"
-expect "and lists them all" "[$N/$N]"
+N=$((N + 1))
+expect "and lists them all, and the request" "[$N/$N]"
 
 # w saves every shown flow with progress; the file loads back whole.
 tmux send-keys -t "$S" w C-u
@@ -109,7 +120,7 @@ expect "listed beside the others" "[$T/$T]"
 # sliced filter's end; its progress is too quick to watch here). Each
 # load holds /item/0 onwards.
 m() { seq 0 $(($1 - 1)) | grep -c '^1'; }
-M=$(($(m "$N") + $(m "${K:-1}") + $(m "${C:-1}")))
+M=$(($(m $((N - 1))) + $(m "${K:-1}") + $(m "${C:-1}")))
 tmux send-keys -t "$S" f C-u
 tmux send-keys -t "$S" -l '~u /item/1[0-9]*$'
 tmux send-keys -t "$S" Enter
