@@ -2,10 +2,10 @@
 # progress.sh -- long work on the screen in tmux: -r of a large HAR opens
 # the screen at once and shows "loading NAME: P%, N flows" in the status
 # bar while the proxy serves, then the count; w shows "saving" and writes
-# a HAR that loads back;
-# Esc stops a save and leaves no file under the name, nor a temporary one
-# beside it; Esc stops an L load and says how many flows it kept; a file
-# cut short keeps what loaded and says where it broke; f filters them all.
+# a HAR that loads back; Esc stops a save and leaves no file under the
+# name, nor a temporary one beside it; Esc stops an L load and says how
+# many flows it kept; a file cut short keeps what loaded and says where it
+# broke; f filters them all.
 S=trawl-tui-progress-$$
 . "$(dirname "$0")/screen.inc"
 # The read-back check needs no sanitizer, only speed.
