@@ -238,6 +238,8 @@ tui_work_save(const char *path, char **cause)
 
 	if (busy(cause))
 		return -1;
+	/* The flows the filter shows, not the part matched so far. */
+	tui_work_filter_finish();
 	if ((v = core_view_list(tui_screen_view(), &n)) == NULL) {
 		core_cause(cause, "out of memory");
 		return -1;
@@ -328,6 +330,22 @@ tui_work_filter(const char *expr, int flags, struct filter_error *err)
 			on_filter_slice(NULL);
 	tui_screen_dirty();
 	return 0;
+}
+
+void
+tui_work_filter_finish(void)
+{
+	struct view *v = tui_screen_view();
+
+	if (!F.running || v == NULL)
+		return;
+	while (core_view_filter_step(v, SIZE_MAX))
+		;
+	if (F.restoring)
+		tui_screen_message("filter stopped; back to %s",
+		    core_view_filter_text(v) != NULL ?
+		    core_view_filter_text(v) : "no filter");
+	filter_end();
 }
 
 /* Esc on a filter: the one before, a slice at a time too. */

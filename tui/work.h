@@ -28,6 +28,9 @@ int	 tui_work_save(const char *path, char **cause);
  * match. Returns 0, or -1 with *err for a bad expression (the old filter
  * stays). */
 int	 tui_work_filter(const char *expr, int flags, struct filter_error *err);
+/* Completes a filter being applied, at once: for work that needs the
+ * whole view (a save, a search). */
+void	 tui_work_filter_finish(void);
 /* 1 while work is under way. */
 int	 tui_work_running(void);
 /* Stops it, saying what was done. */
