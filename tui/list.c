@@ -367,6 +367,7 @@ filter_hint(const char *text)
 	struct filter *f;
 	char hint[300];
 
+	tui_work_count(NULL);	/* the count of the text before stops */
 	if (text[strspn(text, " \t")] == '\0') {
 		tui_prompt_hint("Enter clears the filter", 0);
 		return;
@@ -378,10 +379,8 @@ filter_hint(const char *text)
 		tui_prompt_hint(hint, err.column > 0 ? err.column : 0);
 		return;
 	}
-	snprintf(hint, sizeof hint, "%zu of %zu match",
-	    core_view_count_matching(tui_screen_view(), f), core_store_count());
-	core_filter_free(f);
-	tui_prompt_hint(hint, 0);
+	/* In slices: a large store must not hold up the typing. */
+	tui_work_count(f);
 }
 
 static void

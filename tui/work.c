@@ -19,6 +19,7 @@
 #include "core/loop/loop.h"
 #include "core/loop/trawl.h"
 #include "tui/screen.h"
+#include "tui/tui.h"
 #include "tui/work.h"
 
 #define SLICE_SEC	0.006	/* of work per loop pass */
@@ -332,6 +333,70 @@ tui_work_filter(const char *expr, int flags, struct filter_error *err)
 	return 0;
 }
 
+/* The filter prompt's count of matching flows, a slice at a time. */
+static struct {
+	struct filter		*f;		/* owned */
+	size_t			 pos, n;
+	struct loop_timer	*timer;
+} C;
+
+static void
+count_end(void)
+{
+	core_filter_free(C.f);
+	C.f = NULL;
+	if (C.timer != NULL)
+		core_loop_timer_stop(C.timer);
+}
+
+static void
+on_count_slice(void *arg)
+{
+	double end = core_loop_now() + SLICE_SEC;
+	size_t total = core_store_count();
+	char hint[128], a[32], b[32];
+
+	/* The prompt closed or its text changed to nothing to count. */
+	if (C.f == NULL || !tui_prompt_active()) {
+		count_end();
+		return;
+	}
+	while (C.pos < total && core_loop_now() < end) {
+		C.n += core_view_count_matching_in(tui_screen_view(), C.f,
+		    C.pos, C.pos + FILTER_FLOWS);
+		C.pos += FILTER_FLOWS;
+	}
+	if (C.pos >= total) {
+		snprintf(hint, sizeof hint, "%s of %s match",
+		    grouped(C.n, a, sizeof a), grouped(total, b, sizeof b));
+		count_end();
+	} else {
+		snprintf(hint, sizeof hint, "%s of %s match so far (%d%%)",
+		    grouped(C.n, a, sizeof a), grouped(C.pos, b, sizeof b),
+		    (int)((uint64_t)C.pos * 100 / total));
+		if (C.timer != NULL)
+			core_loop_timer_set(C.timer, 0);
+	}
+	tui_prompt_hint(hint, 0);
+}
+
+void
+tui_work_count(struct filter *f)
+{
+	count_end();
+	C.f = f;
+	C.pos = C.n = 0;
+	if (C.timer == NULL && core_loop != NULL)
+		C.timer = core_loop_timer_new(core_loop, on_count_slice, NULL);
+	if (C.timer == NULL) {
+		while (C.f != NULL && tui_prompt_active())
+			on_count_slice(NULL);
+		count_end();
+		return;
+	}
+	on_count_slice(NULL);	/* a small store is counted at once */
+}
+
 void
 tui_work_filter_finish(void)
 {
@@ -436,4 +501,7 @@ tui_work_done(void)
 	free(F.old);
 	core_loop_timer_free(F.timer);
 	memset(&F, 0, sizeof F);
+	count_end();
+	core_loop_timer_free(C.timer);
+	memset(&C, 0, sizeof C);
 }

@@ -17,6 +17,7 @@
 
 #include <stddef.h>
 
+struct filter;
 struct filter_error;
 
 /* Starts loading path into the store. Returns 0, or -1 with *cause set
@@ -28,6 +29,11 @@ int	 tui_work_save(const char *path, char **cause);
  * match. Returns 0, or -1 with *err for a bad expression (the old filter
  * stays). */
 int	 tui_work_filter(const char *expr, int flags, struct filter_error *err);
+/* The filter prompt's hint, "N of M match": counts the flows f matches a
+ * slice at a time, the hint updated as it goes; a store that fits in one
+ * slice is counted at once. Takes ownership of f (NULL: only stops the
+ * count under way). Stops when the prompt closes or a new count starts. */
+void	 tui_work_count(struct filter *f);
 /* Completes a filter being applied, at once: for work that needs the
  * whole view (a save, a search). */
 void	 tui_work_filter_finish(void);

@@ -497,10 +497,19 @@ core_view_filter_text(const struct view *w)
 size_t
 core_view_count_matching(const struct view *w, struct filter *flt)
 {
+	return core_view_count_matching_in(w, flt, 0, SIZE_MAX);
+}
+
+size_t
+core_view_count_matching_in(const struct view *w, struct filter *flt,
+    size_t from, size_t to)
+{
 	size_t i, n = 0, count = core_store_count();
 	struct flow *f;
 
-	for (i = 0; i < count; i++) {
+	if (to < count)
+		count = to;
+	for (i = from; i < count; i++) {
 		core_store_prefetch(i);
 		if (i + FILTER_AHEAD < count)
 			core_filter_prefetch(flt,

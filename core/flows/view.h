@@ -66,6 +66,10 @@ const char	*core_view_filter_text(const struct view *);
 /* How many flows (not deleted from the view, marked when marked-only is
  * on) a compiled filter would show; f NULL counts them all. */
 size_t		 core_view_count_matching(const struct view *, struct filter *f);
+/* The same over the store's flows from index from up to to (a count in
+ * slices; SIZE_MAX for the end). */
+size_t		 core_view_count_matching_in(const struct view *,
+		    struct filter *f, size_t from, size_t to);
 
 void		 core_view_set_order(struct view *, enum view_order);
 enum view_order	 core_view_order(const struct view *);
