@@ -332,6 +332,18 @@ test_filter_later(void **state)
 			free(got);
 			free(want);
 		}
+	/* A count in slices adds up to the count at once. */
+	{
+		struct filter *ft = core_filter_compile("~m POST", 0, NULL);
+		size_t whole = core_view_count_matching(v, ft), sum = 0;
+
+		assert_non_null(ft);
+		for (i = 0; i < core_store_count(); i += 37)
+			sum += core_view_count_matching_in(v, ft, i, i + 37);
+		assert_int_equal(sum, whole);
+		assert_true(whole > 1000);
+		core_filter_free(ft);
+	}
 	/* Another filter ends a pending one. */
 	assert_int_equal(core_view_set_filter_later(v, "~m GET", 0, &err), 0);
 	assert_int_equal(core_view_filter_step(v, 10), 1);
