@@ -1,5 +1,6 @@
 #!/bin/sh
-# har.sh -- make bench, section (i): peak RSS of loading a 500 MB HAR.
+# har.sh -- make bench, section (i): peak RSS of loading a 500 MB HAR,
+# and the screen loading a 100,000-flow one.
 # Generates two files in trawl's own layout (bench/har-gen.py): entries
 # with a 16 KiB body, and many small entries with a 1 KiB body. For each:
 # `trawl -n --dump -q -r` under /usr/bin/time -v, then har-bench (the same
@@ -31,3 +32,13 @@ for f in 16k 1k; do
 	printf '| %s, kept |' "$f"; "$BUILD/bench/har-bench" "$TMP/$f.har" | sed 's/^|//'
 	printf '| %s, freed |' "$f"; "$BUILD/bench/har-bench" -n "$TMP/$f.har" | sed 's/^|//'
 done
+
+# The screen loading a 100,000-flow HAR (issue 20): time to the first
+# frame that lists flows and to the last flow, before (the whole load,
+# then the screen) and now (the screen first, the load in loop slices),
+# with the longest gap between redraws; then w and f over the same flows.
+make -s --no-print-directory "$BUILD/bench/load-bench" >/dev/null || exit 1
+rm -f "$TMP/16k.har" "$TMP/1k.har"
+/usr/bin/python3 bench/har-gen.py "$TMP/100k.har" 240 1 >/dev/null
+echo
+"$BUILD/bench/load-bench" "$TMP/100k.har"

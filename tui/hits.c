@@ -17,6 +17,7 @@
 #include "tui/hits.h"
 #include "tui/screen.h"
 #include "tui/tui.h"
+#include "tui/work.h"
 
 #define HITS_MAX	100000	/* hits listed; past it they are counted */
 #define HIT_TEXT	200	/* bytes of a hit's line kept around the match */
@@ -339,6 +340,7 @@ tui_hits_start(const char *text)
 	clear_hits();
 	core_search_free(H.search);
 	H.search = s;
+	tui_work_filter_finish();	/* the whole view, not a part */
 	H.snap = core_view_list(tui_screen_view(), &H.nsnap);
 	H.pos = 0;
 	H.running = 1;

@@ -22,6 +22,7 @@
 #include "tui/hits.h"
 #include "tui/screen.h"
 #include "tui/tui.h"
+#include "tui/work.h"
 
 static struct {
 	struct flow	*focus;		/* NULL when it went away */
@@ -63,6 +64,7 @@ static const struct tui_keyhelp keys[] = {
 	{ "x", "export: curl command, raw request, raw response" },
 	{ "w", "save shown flows to a HAR file" },
 	{ "L", "load a HAR file" },
+	{ "Esc", "stop a running load, save or filter" },
 	{ "c", "change the capture spec (local mode)" },
 	{ "?", "this help" },
 	{ "q", "quit (asks)" },
@@ -366,6 +368,7 @@ filter_hint(const char *text)
 	struct filter *f;
 	char hint[300];
 
+	tui_work_count(NULL);	/* the count of the text before stops */
 	if (text[strspn(text, " \t")] == '\0') {
 		tui_prompt_hint("Enter clears the filter", 0);
 		return;
@@ -377,10 +380,8 @@ filter_hint(const char *text)
 		tui_prompt_hint(hint, err.column > 0 ? err.column : 0);
 		return;
 	}
-	snprintf(hint, sizeof hint, "%zu of %zu match",
-	    core_view_count_matching(tui_screen_view(), f), core_store_count());
-	core_filter_free(f);
-	tui_prompt_hint(hint, 0);
+	/* In slices: a large store must not hold up the typing. */
+	tui_work_count(f);
 }
 
 static void
@@ -394,8 +395,7 @@ filter_submit(const char *text, void *arg)
 {
 	struct filter_error err;
 
-	if (core_view_set_filter(tui_screen_view(), text, opts.filter_flags,
-	    &err) == -1) {
+	if (tui_work_filter(text, opts.filter_flags, &err) == -1) {
 		char hint[300];
 
 		snprintf(hint, sizeof hint, "error: col %d: %s", err.column,
@@ -451,30 +451,16 @@ comment_submit(const char *text, void *arg)
 static int
 save_submit(const char *text, void *arg)
 {
-	struct flow **v;
 	char *cause = NULL;
-	size_t n;
 
 	if (text[0] == '\0')
 		return 0;
 	snprintf(L.save_path, sizeof L.save_path, "%s", text);
-	v = core_view_list(tui_screen_view(), &n);
-	if (v == NULL)
-		return 0;
-	if (core_har_save(text, v, n, &cause) == -1)
+	/* A slice at a time (work.h): the message comes at the end. */
+	if (tui_work_save(text, &cause) == -1)
 		tui_screen_error("cannot save: %s", cause ? cause : text);
-	else
-		tui_screen_message("saved %zu flows to %s", n, text);
 	free(cause);
-	free(v);
 	return 0;
-}
-
-static void
-load_one(struct flow *f, void *arg)
-{
-	core_store_add(f);
-	(*(size_t *)arg)++;
 }
 
 /* Sockets created from now on follow the new spec; older ones keep theirs. */
@@ -496,19 +482,11 @@ static int
 load_submit(const char *text, void *arg)
 {
 	char *cause = NULL;
-	size_t n = 0;
-	int r;
 
 	if (text[0] == '\0')
 		return 0;
-	r = core_har_load(text, load_one, &n, &cause);
-	if (r == -1)
+	if (tui_work_load(text, &cause) == -1)
 		tui_screen_error("cannot load: %s", cause ? cause : text);
-	else if (r == 1)
-		tui_screen_error("loaded %zu flows from %s; %s", n, text,
-		    cause ? cause : "some entries were unusable");
-	else
-		tui_screen_message("loaded %zu flows from %s", n, text);
 	free(cause);
 	return 0;
 }

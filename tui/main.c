@@ -33,6 +33,7 @@
 #include "tui/run.h"
 #include "tui/screen.h"
 #include "tui/searchcmd.h"
+#include "tui/work.h"
 
 static struct har_writer	*har_out;
 static struct filter		*save_filter;
@@ -775,7 +776,13 @@ bad_option:
 		save_filter = filter;
 		core_store_subscribe(on_store, NULL);
 	}
-	if (opts.read_file != NULL) {
+	if (opts.read_file != NULL && !opts.dump) {
+		/* The screen opens at once and fills as the flows load. */
+		if (tui_work_load(opts.read_file, &cause) == -1) {
+			fprintf(stderr, "trawl: %s\n", cause);
+			goto out;
+		}
+	} else if (opts.read_file != NULL) {
 		int loaded = core_har_load(opts.read_file, load_one, NULL, &cause);
 
 		if (loaded == -1) {
@@ -865,6 +872,7 @@ out:
 	free(cause);
 	if (har_out != NULL)
 		core_har_writer_close(har_out);
+	tui_work_done();	/* a load the screen never ran */
 	core_store_free();
 	core_mitm_free();
 	core_filter_free(filter);

@@ -23,6 +23,7 @@
 #include "tui/hits.h"
 #include "tui/screen.h"
 #include "tui/tui.h"
+#include "tui/work.h"
 
 /* At most this many redraws a second, however busy the traffic. */
 #define FRAME_SEC	(1.0 / 30)
@@ -346,6 +347,7 @@ tui_screen_detach(void)
 		return;
 	core_store_unsubscribe(on_store, NULL);
 	tui_prompt_done();
+	tui_work_done();
 	tui_statusbar_done();
 	tui_hits_done();
 	tui_flowview_done();
@@ -365,6 +367,12 @@ tui_screen_key(int key)
 	if (tui_prompt_active())
 		return tui_prompt_key(key);
 	scr.msg[0] = '\0';
+	/* Esc stops long work first (a search on its own screen aside). */
+	if (key == TUI_ESC && tui_work_running() &&
+	    !(top() == TUI_HITS && tui_hits_running())) {
+		tui_work_stop();
+		return flags;
+	}
 	switch (top()) {
 	case TUI_LIST:
 		flags |= tui_list_key(key);

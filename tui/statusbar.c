@@ -17,6 +17,7 @@
 #include "tui/hits.h"
 #include "tui/screen.h"
 #include "tui/tui.h"
+#include "tui/work.h"
 
 #define SECONDS	16	/* of history in the sparkline */
 #define NOTICE_SEC 30	/* a notice of trawl's own stays this long */
@@ -147,6 +148,8 @@ tui_statusbar_draw(int y)
 	else
 		n += snprintf(left + n, sizeof left - n, "no proxy");
 	if (tui_hits_status(work, sizeof work) && (size_t)n < sizeof left)
+		n += snprintf(left + n, sizeof left - n, " | %s", work);
+	if (tui_work_status(work, sizeof work) && (size_t)n < sizeof left)
 		n += snprintf(left + n, sizeof left - n, " | %s", work);
 	if ((notice = core_notice_text(&said)) != NULL &&
 	    core_now() - said < NOTICE_SEC && (size_t)n < sizeof left)

@@ -83,6 +83,7 @@ struct har_load {
 
 /* What the first pass learnt of the file's shape. */
 struct har_shape {
+	int	 started;	/* the first token was read */
 	int	 root_object;
 	int	 log_seen;
 	int	 log_object;
@@ -1130,55 +1131,126 @@ core_har_writer_close(struct har_writer *w)
 	free(w);
 }
 
+/* Bytes a saver writes between two starts of the kernel's write-back. */
+#define SAVER_FLUSH	(8 << 20)
+
+struct har_saver {
+	char			*path;
+	char			*tmp;		/* beside path, until commit */
+	struct har_writer	*w;
+	size_t			 n;
+	off_t			 flushed;	/* write-back started up to */
+};
+
+struct har_saver *
+core_har_saver_open(const char *path, char **cause)
+{
+	struct har_saver *s;
+	int fd;
+
+	if ((s = calloc(1, sizeof *s)) == NULL ||
+	    (s->path = strdup(path)) == NULL ||
+	    asprintf(&s->tmp, "%s.XXXXXX", path) == -1) {
+		if (s != NULL)
+			free(s->path);
+		free(s);
+		core_cause(cause, "out of memory");
+		return NULL;
+	}
+	if ((fd = mkostemp(s->tmp, O_CLOEXEC)) == -1) {
+		core_cause(cause, "%s: %s", path, strerror(errno));
+		free(s->tmp);
+		s->tmp = NULL;
+		core_har_saver_abort(s);
+		return NULL;
+	}
+	if ((s->w = writer_start(fd, s->tmp, cause)) == NULL) {
+		close(fd);
+		core_har_saver_abort(s);
+		return NULL;
+	}
+	return s;
+}
+
+int
+core_har_saver_add(struct har_saver *s, const struct flow *f, char **cause)
+{
+	char *why = NULL;
+
+	if (core_har_writer_add(s->w, f, &why) == -1) {
+		core_cause(cause, "%s: %s", s->path,
+		    why != NULL ? why : "write error");
+		free(why);
+		return -1;
+	}
+	s->n++;
+	/* Write-back as it goes, not all in commit's fsync: a save in
+	 * slices must not stall the screen at its end. */
+	if (s->w->tail - s->flushed >= SAVER_FLUSH) {
+		sync_file_range(s->w->fd, s->flushed, s->w->tail - s->flushed,
+		    SYNC_FILE_RANGE_WRITE);
+		s->flushed = s->w->tail;
+	}
+	return 0;
+}
+
+size_t
+core_har_saver_count(const struct har_saver *s)
+{
+	return s->n;
+}
+
+int
+core_har_saver_commit(struct har_saver *s, char **cause)
+{
+	int rv = -1;
+
+	if (fsync(s->w->fd) == -1) {
+		core_cause(cause, "%s: %s", s->path, strerror(errno));
+		goto out;
+	}
+	core_har_writer_close(s->w);
+	s->w = NULL;
+	if (rename(s->tmp, s->path) == -1) {
+		core_cause(cause, "%s: %s", s->path, strerror(errno));
+		goto out;
+	}
+	free(s->tmp);
+	s->tmp = NULL;
+	rv = 0;
+out:
+	core_har_saver_abort(s);
+	return rv;
+}
+
+void
+core_har_saver_abort(struct har_saver *s)
+{
+	if (s == NULL)
+		return;
+	core_har_writer_close(s->w);
+	if (s->tmp != NULL)
+		unlink(s->tmp);
+	free(s->tmp);
+	free(s->path);
+	free(s);
+}
+
 int
 core_har_save(const char *path, struct flow *const *flows, size_t n,
     char **cause)
 {
-	struct har_writer *w = NULL;
-	char *tmp = NULL, *why = NULL;
+	struct har_saver *s;
 	size_t i;
-	int fd = -1, made = 0, rv = -1;
 
-	if (asprintf(&tmp, "%s.XXXXXX", path) == -1) {
-		tmp = NULL;
-		core_cause(cause, "out of memory");
-		goto out;
-	}
-	if ((fd = mkostemp(tmp, O_CLOEXEC)) == -1) {
-		core_cause(cause, "%s: %s", path, strerror(errno));
-		goto out;
-	}
-	made = 1;
-	if ((w = writer_start(fd, tmp, cause)) == NULL)
-		goto out;
-	fd = -1;	/* the writer's now */
-	for (i = 0; i < n; i++) {
-		if (core_har_writer_add(w, flows[i], &why) == -1) {
-			core_cause(cause, "%s: %s", path,
-			    why != NULL ? why : "write error");
-			goto out;
+	if ((s = core_har_saver_open(path, cause)) == NULL)
+		return -1;
+	for (i = 0; i < n; i++)
+		if (core_har_saver_add(s, flows[i], cause) == -1) {
+			core_har_saver_abort(s);
+			return -1;
 		}
-	}
-	if (fsync(w->fd) == -1) {
-		core_cause(cause, "%s: %s", path, strerror(errno));
-		goto out;
-	}
-	core_har_writer_close(w);
-	w = NULL;
-	if (rename(tmp, path) == -1) {
-		core_cause(cause, "%s: %s", path, strerror(errno));
-		goto out;
-	}
-	rv = 0;
-out:
-	core_har_writer_close(w);
-	if (fd != -1)
-		close(fd);
-	if (rv == -1 && made)
-		unlink(tmp);
-	free(why);
-	free(tmp);
-	return rv;
+	return core_har_saver_commit(s, cause);
 }
 
 /* --- reading: small helpers ------------------------------------------ */
@@ -1992,24 +2064,28 @@ key_is(const char *key, const char *word)
  * Reads tokens and notes the file's shape: the first log object, its
  * creator's name, its entries array. With stop set, returns 1 right
  * after the '[' of log.entries; else reads to the end of the text.
- * Returns 0 at the end of the text, -1 on a syntax error.
+ * Returns 0 at the end of the text, -1 on a syntax error, 2 when the
+ * reader's offset reached limit first (call again to go on: sh keeps
+ * where it was).
  */
 static int
-walk(struct jsonstream *js, struct har_shape *sh, int stop)
+walk(struct jsonstream *js, struct har_shape *sh, int stop, uint64_t limit)
 {
 	struct json_tokval v;
 	enum json_tok t;
-	int first = 1, lv;
+	int lv;
 
 	for (;;) {
+		if (core_jsonstream_offset(js) >= limit)
+			return 2;
 		if ((t = core_jsonstream_next(js, &v)) == JT_ERROR)
 			return -1;
 		if (t == JT_END)
 			return 0;
 		lv = v.level;
-		if (first) {
+		if (!sh->started) {
 			sh->root_object = t == JT_OBJECT;
-			first = 0;
+			sh->started = 1;
 			continue;
 		}
 		if (!sh->root_object)
@@ -2205,117 +2281,310 @@ bad:
 	return -1;
 }
 
-/* Puts fd at the start of the JSON text. */
+/* Puts fd at the start of the JSON text, *start bytes into the file. */
 static int
-rewind_har(int fd)
+rewind_har(int fd, uint64_t *start)
 {
 	unsigned char bom[3];
-	off_t start = 0;
+	off_t at = 0;
 
 	if (pread(fd, bom, 3, 0) == 3 && memcmp(bom, "\xef\xbb\xbf", 3) == 0)
-		start = 3;
-	return lseek(fd, start, SEEK_SET) == -1 ? -1 : 0;
+		at = 3;
+	*start = (uint64_t)at;
+	return lseek(fd, at, SEEK_SET) == -1 ? -1 : 0;
+}
+
+/* --- reading: the reader, a slice at a time --------------------------- */
+
+enum har_phase {
+	HP_CHECK,	/* checked loads: the whole text is JSON and a HAR */
+	HP_SEEK,	/* up to the '[' of log.entries */
+	HP_ENTRIES,	/* one entry at a time, each handed out */
+	HP_TAIL,	/* unchecked loads: the text after the entries */
+	HP_DONE
+};
+
+struct har_reader {
+	char			*path;
+	int			 fd;
+	int			 check;
+	enum har_phase		 phase;
+	struct jsonstream	*js;
+	struct har_load		 l;
+	struct har_shape	 sh;
+	uint64_t		 start;		/* of the text in the file */
+	uint64_t		 size;		/* of the file when opened */
+	size_t			 flows;		/* handed to each() */
+	size_t			 i;		/* entry index */
+	void			(*each)(struct flow *, void *);
+	void			*arg;
+	int			 rv;
+	char			*cause;
+};
+
+/* Ends the load with the verdict of core_har_load. */
+static void
+reader_done(struct har_reader *r)
+{
+	struct har_load *l = &r->l;
+
+	r->phase = HP_DONE;
+	if (l->problems == 0)
+		return;
+	r->rv = 1;
+	if (l->problems == 1)
+		core_cause(&r->cause, "%s: %s", r->path,
+		    l->first != NULL ? l->first : "?");
+	else
+		core_cause(&r->cause, "%s: %s (and %zu more problems)",
+		    r->path, l->first != NULL ? l->first : "?",
+		    l->problems - 1);
+}
+
+/* Ends the load as not a HAR file at all: nothing was handed out. */
+static void
+reader_refuse(struct har_reader *r, int syntax)
+{
+	r->phase = HP_DONE;
+	r->rv = -1;
+	if (syntax)
+		core_cause(&r->cause, "%s: %s", r->path,
+		    core_jsonstream_error(r->js));
+	else if (!r->sh.root_object || !r->sh.log_object)
+		core_cause(&r->cause, "%s: not a HAR file (no \"log\" object)",
+		    r->path);
+	else
+		core_cause(&r->cause, "%s: not a HAR file (no \"log.entries\" "
+		    "array)", r->path);
+}
+
+/* A reader of the text from its start, keeping keep bytes a string. */
+static int
+reader_restart(struct har_reader *r, size_t keep)
+{
+	core_jsonstream_free(r->js);
+	r->js = NULL;
+	memset(&r->sh, 0, sizeof r->sh);
+	errno = 0;
+	if (rewind_har(r->fd, &r->start) == -1 ||
+	    (r->js = core_jsonstream_new(r->fd, keep)) == NULL) {
+		r->phase = HP_DONE;
+		r->rv = -1;
+		core_cause(&r->cause, "%s: %s", r->path,
+		    strerror(errno ? errno : ENOMEM));
+		return -1;
+	}
+	return 0;
+}
+
+/* The text ended inside the entries: a checked file changed under us. */
+static void
+reader_broke(struct har_reader *r)
+{
+	warn(&r->l, "%s%s", core_jsonstream_error(r->js), r->check ?
+	    " (the file changed while it was read)" : "");
+	reader_done(r);
+}
+
+/* Reads one entry (or the end of log.entries) and hands it out. */
+static void
+reader_entry(struct har_reader *r)
+{
+	struct json_tokval v;
+	enum json_tok t;
+	struct flow *f;
+	json_t *e;
+	int err;
+
+	r->l.index = r->i;
+	t = core_jsonstream_next(r->js, &v);
+	if (t == JT_ARRAY_END) {
+		if (r->check)
+			reader_done(r);
+		else
+			r->phase = HP_TAIL;
+		return;
+	}
+	if (t == JT_ERROR || t == JT_END) {
+		reader_broke(r);
+		return;
+	}
+	r->i++;
+	if (t != JT_OBJECT) {
+		warn(&r->l, "not an object, skipped");
+		if (core_jsonstream_skip(r->js, t) == -1)
+			reader_broke(r);
+		return;
+	}
+	e = build(&r->l, r->js, t, &v, &err);
+	if (e != NULL) {
+		f = entry_load(&r->l, e);
+		if (f != NULL)
+			r->flows++;
+		r->each(f, r->arg);
+	}
+	json_decref(e);
+	cuts_clear(&r->l);
+	if (err) {
+		r->l.index = r->i - 1;
+		reader_broke(r);
+	}
+}
+
+struct har_reader *
+core_har_reader_open(const char *path, int check,
+    void (*each)(struct flow *, void *), void *arg, char **cause)
+{
+	struct har_reader *r;
+	struct stat st;
+	int fd;
+
+	if ((fd = open_har(path, cause)) == -1)
+		return NULL;
+	if ((r = calloc(1, sizeof *r)) == NULL ||
+	    (r->path = strdup(path)) == NULL) {
+		free(r);
+		close(fd);
+		core_cause(cause, "%s: %s", path, strerror(ENOMEM));
+		return NULL;
+	}
+	r->fd = fd;
+	r->check = check;
+	r->each = each;
+	r->arg = arg;
+	if (fstat(fd, &st) == 0)
+		r->size = (uint64_t)st.st_size;
+	r->phase = check ? HP_CHECK : HP_SEEK;
+	/* The first pass keeps only short strings: the shape's keys. */
+	reader_restart(r, check ? 64 : LIMIT_HAR_STRING);
+	return r;
+}
+
+int
+core_har_reader_step(struct har_reader *r, size_t bytes)
+{
+	uint64_t off, limit;
+	int w;
+
+	if (r->phase == HP_DONE)
+		return 0;
+	off = core_jsonstream_offset(r->js);
+	if (bytes == 0)
+		bytes = 1;
+	limit = bytes > UINT64_MAX - off ? UINT64_MAX : off + bytes;
+	switch (r->phase) {
+	case HP_CHECK:
+		if ((w = walk(r->js, &r->sh, 0, limit)) == 2)
+			break;
+		if (w == -1 || !r->sh.root_object || !r->sh.log_object ||
+		    !r->sh.entries_array) {
+			reader_refuse(r, w == -1);
+			break;
+		}
+		r->l.own = r->sh.own;
+		if (reader_restart(r, LIMIT_HAR_STRING) == 0)
+			r->phase = HP_SEEK;
+		break;
+	case HP_SEEK:
+		if ((w = walk(r->js, &r->sh, 1, limit)) == 2)
+			break;
+		if (w == 1) {
+			/* Unchecked, only a creator before the entries
+			 * counts (trawl writes it there). */
+			if (!r->check)
+				r->l.own = r->sh.own;
+			r->phase = HP_ENTRIES;
+		} else if (r->check) {
+			warn(&r->l, "the file changed while it was read");
+			reader_done(r);
+		} else
+			reader_refuse(r, w == -1);
+		break;
+	case HP_ENTRIES:
+		/* Whole entries: a slice ends at the first one past limit. */
+		while (r->phase == HP_ENTRIES &&
+		    core_jsonstream_offset(r->js) < limit)
+			reader_entry(r);
+		break;
+	case HP_TAIL:
+		if ((w = walk(r->js, &r->sh, 0, limit)) == 2)
+			break;
+		if (w == -1)
+			warn(&r->l, "after the entries: %s",
+			    core_jsonstream_error(r->js));
+		reader_done(r);
+		break;
+	case HP_DONE:
+		break;
+	}
+	return r->phase != HP_DONE;
+}
+
+void
+core_har_reader_progress(const struct har_reader *r, uint64_t *done,
+    uint64_t *total, size_t *flows)
+{
+	uint64_t at = r->js != NULL ? r->start + core_jsonstream_offset(r->js) :
+	    0;
+
+	if (at > r->size)
+		at = r->size;
+	if (r->phase == HP_DONE)
+		at = r->size;
+	/* A checked load reads the file twice. */
+	if (r->check) {
+		*total = r->size * 2;
+		*done = r->phase == HP_CHECK ? at : r->size + at;
+	} else {
+		*total = r->size;
+		*done = at;
+	}
+	if (flows != NULL)
+		*flows = r->flows;
+}
+
+int
+core_har_reader_result(struct har_reader *r, char **cause)
+{
+	if (r->phase != HP_DONE) {
+		core_cause(cause, "%s: stopped after %zu flows", r->path,
+		    r->flows);
+		return 1;
+	}
+	if (r->cause != NULL && cause != NULL) {
+		*cause = r->cause;
+		r->cause = NULL;
+	}
+	return r->rv;
+}
+
+void
+core_har_reader_free(struct har_reader *r)
+{
+	if (r == NULL)
+		return;
+	cuts_clear(&r->l);
+	free(r->l.first);
+	core_jsonstream_free(r->js);
+	close(r->fd);
+	free(r->cause);
+	free(r->path);
+	free(r);
 }
 
 int
 core_har_load(const char *path, void (*each)(struct flow *, void *),
     void *arg, char **cause)
 {
-	struct har_load l;
-	struct har_shape sh;
-	struct jsonstream *js = NULL;
-	struct json_tokval v;
-	enum json_tok t;
-	json_t *e;
-	size_t i;
-	int fd, rv = -1, err;
+	struct har_reader *r;
+	int rv;
 
-	memset(&l, 0, sizeof l);
-	memset(&sh, 0, sizeof sh);
-	if ((fd = open_har(path, cause)) == -1)
+	if ((r = core_har_reader_open(path, 1, each, arg, cause)) == NULL)
 		return -1;
-	/* First pass: the whole text is valid JSON and a HAR file. */
-	if (rewind_har(fd) == -1 ||
-	    (js = core_jsonstream_new(fd, 64)) == NULL) {
-		core_cause(cause, "%s: %s", path, strerror(errno ? errno :
-		    ENOMEM));
-		goto out;
-	}
-	if (walk(js, &sh, 0) == -1) {
-		core_cause(cause, "%s: %s", path, core_jsonstream_error(js));
-		goto out;
-	}
-	if (!sh.root_object || !sh.log_object) {
-		core_cause(cause, "%s: not a HAR file (no \"log\" object)",
-		    path);
-		goto out;
-	}
-	if (!sh.entries_array) {
-		core_cause(cause, "%s: not a HAR file (no \"log.entries\" "
-		    "array)", path);
-		goto out;
-	}
-	l.own = sh.own;
-
-	/* Second pass: one entry at a time. */
-	core_jsonstream_free(js);
-	memset(&sh, 0, sizeof sh);
-	if (rewind_har(fd) == -1 ||
-	    (js = core_jsonstream_new(fd, LIMIT_HAR_STRING)) == NULL) {
-		core_cause(cause, "%s: %s", path, strerror(errno ? errno :
-		    ENOMEM));
-		goto out;
-	}
-	rv = 0;
-	if (walk(js, &sh, 1) != 1) {
-		warn(&l, "the file changed while it was read");
-		goto done;
-	}
-	for (i = 0;; i++) {
-		l.index = i;
-		t = core_jsonstream_next(js, &v);
-		if (t == JT_ARRAY_END)
-			break;
-		if (t == JT_ERROR || t == JT_END) {
-			warn(&l, "%s (the file changed while it was read)",
-			    core_jsonstream_error(js));
-			break;
-		}
-		if (t != JT_OBJECT) {
-			warn(&l, "not an object, skipped");
-			if (core_jsonstream_skip(js, t) == -1) {
-				warn(&l, "%s (the file changed while it was "
-				    "read)", core_jsonstream_error(js));
-				break;
-			}
-			continue;
-		}
-		e = build(&l, js, t, &v, &err);
-		if (e != NULL)
-			each(entry_load(&l, e), arg);
-		json_decref(e);
-		cuts_clear(&l);
-		if (err) {
-			warn(&l, "%s (the file changed while it was read)",
-			    core_jsonstream_error(js));
-			break;
-		}
-	}
-done:
-	if (l.problems > 0) {
-		rv = 1;
-		if (l.problems == 1)
-			core_cause(cause, "%s: %s", path,
-			    l.first != NULL ? l.first : "?");
-		else
-			core_cause(cause, "%s: %s (and %zu more problems)",
-			    path, l.first != NULL ? l.first : "?",
-			    l.problems - 1);
-	}
-out:
-	cuts_clear(&l);
-	free(l.first);
-	core_jsonstream_free(js);
-	close(fd);
+	while (core_har_reader_step(r, SIZE_MAX))
+		;
+	rv = core_har_reader_result(r, cause);
+	core_har_reader_free(r);
 	return rv;
 }
+

@@ -20,6 +20,7 @@
 #define CORE_HAR_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct flow;
 struct har_writer;
@@ -58,6 +59,23 @@ int	 core_har_save(const char *path, struct flow *const *flows, size_t n,
 	    char **cause);
 
 /*
+ * The same save a flow at a time: core_har_saver_open makes the temporary
+ * file beside path, core_har_saver_add appends a flow (-1 with *cause on
+ * a write error or a refused entry, see core_har_writer_add), commit
+ * syncs and renames it over path, abort removes it (path is untouched).
+ * Commit and abort free the saver; abort allows NULL.
+ */
+struct har_saver;
+
+struct har_saver *core_har_saver_open(const char *path, char **cause);
+int	 core_har_saver_add(struct har_saver *, const struct flow *,
+	    char **cause);
+/* Flows added. */
+size_t	 core_har_saver_count(const struct har_saver *);
+int	 core_har_saver_commit(struct har_saver *, char **cause);
+void	 core_har_saver_abort(struct har_saver *);
+
+/*
  * Reads a HAR file and hands each entry to each() as a new flow, in file
  * order; each() owns the flow (core_flow_free). The file is read twice,
  * as a stream: once to check it, once to load it entry by entry, so a
@@ -79,5 +97,36 @@ int	 core_har_save(const char *path, struct flow *const *flows, size_t n,
  */
 int	 core_har_load(const char *path, void (*each)(struct flow *, void *),
 	    void *arg, char **cause);
+
+/*
+ * The same load a slice at a time, for a caller that must stay responsive
+ * (the screen loads inside its event loop). core_har_reader_open opens
+ * and checks the file (NULL with *cause when it cannot be read or is not
+ * a regular file). With check set the load is core_har_load's: a first
+ * pass checks the whole text before any entry is handed out. Without it
+ * entries are handed out as they are read, so the first flows come at
+ * once: a file that turns out cut short or broken keeps what loaded
+ * before the error, and the verdict is 1 with *cause naming the entry,
+ * line and column.
+ *
+ * core_har_reader_step reads on until about bytes more of the file were
+ * consumed (a slice ends at the first entry boundary past that, or at a
+ * token boundary outside the entries) and returns 1 while there is more
+ * to read, 0 when the load is over. The reader may be freed at any point:
+ * what was handed out stays the caller's.
+ */
+struct har_reader;
+
+struct har_reader *core_har_reader_open(const char *path, int check,
+	    void (*each)(struct flow *, void *), void *arg, char **cause);
+int	 core_har_reader_step(struct har_reader *, size_t bytes);
+/* Bytes read of total (a checked load counts the file twice) and flows
+ * handed out so far; flows may be NULL. */
+void	 core_har_reader_progress(const struct har_reader *, uint64_t *done,
+	    uint64_t *total, size_t *flows);
+/* After the last step: core_har_load's return value and *cause (NULL
+ * allowed). Before it: 1 with "stopped after N flows". */
+int	 core_har_reader_result(struct har_reader *, char **cause);
+void	 core_har_reader_free(struct har_reader *);
 
 #endif

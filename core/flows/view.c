@@ -40,6 +40,14 @@ struct view {
 	int		  marked_only;
 	uint64_t	  next_seq;
 	uint64_t	  gen;
+	/* A filter applied later (core_view_set_filter_later): the flows
+	 * that arrived before pend_end with seq >= pend_seq are not
+	 * decided yet (not shown unless an event decided them). */
+	int		  pending;
+	uint64_t	  pend_seq;
+	uint64_t	  pend_end;
+	struct flow	**batch;	/* a slice's matches, other orders */
+	size_t		  batch_cap;
 };
 
 static int	exists;
@@ -277,6 +285,7 @@ rebuild(struct view *w)
 	size_t i, n = core_store_count();
 	struct flow *f;
 
+	w->pending = 0;
 	for (i = 0; i < w->n; i++)
 		entry_of(w->v[i])->in = 0;
 	w->n = 0;
@@ -334,6 +343,7 @@ core_view_free(struct view *w)
 	}
 	core_filter_free(w->filter);
 	free(w->base);
+	free(w->batch);
 	free(w);
 	exists = 0;
 }
@@ -355,6 +365,129 @@ core_view_set_filter(struct view *w, const char *expr, int flags,
 	return 0;
 }
 
+int
+core_view_set_filter_later(struct view *w, const char *expr, int flags,
+    struct filter_error *err)
+{
+	struct filter *f = NULL;
+	size_t i;
+
+	if (expr != NULL && expr[strspn(expr, " \t")] != '\0') {
+		f = core_filter_compile_err(expr, flags, err);
+		if (f == NULL)
+			return -1;
+	}
+	core_filter_free(w->filter);
+	w->filter = f;
+	for (i = 0; i < w->n; i++)
+		entry_of(w->v[i])->in = 0;
+	w->n = 0;
+	w->v = w->base;
+	w->pending = core_store_count() > 0;
+	w->pend_seq = 0;
+	w->pend_end = w->next_seq;
+	w->gen++;
+	return 0;
+}
+
+/* Store index of the first flow whose seq is not below seq. */
+static size_t
+store_lower_bound(uint64_t seq)
+{
+	size_t lo = 0, hi = core_store_count();
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (entry_of(core_store_at(mid))->seq < seq)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/*
+ * Puts the sorted batch b[0..k) into the sorted index: a merge from the
+ * back, which moves only the shown flows that sort after the batch's
+ * first.
+ */
+static void
+merge_batch(struct view *w, struct flow **b, size_t k)
+{
+	size_t i = w->n, j = k, o;
+
+	grow(w, w->n + k);
+	o = w->n + k;
+	while (j > 0) {
+		if (i > 0 && cmp_flows(&w->v[i - 1], &b[j - 1]) > 0)
+			w->v[--o] = w->v[--i];
+		else
+			w->v[--o] = b[--j];
+	}
+	w->n += k;
+}
+
+int
+core_view_filter_step(struct view *w, size_t max)
+{
+	size_t i, end, count = core_store_count(), k = 0;
+	struct flow *f;
+	struct entry *e;
+
+	if (!w->pending)
+		return 0;
+	i = store_lower_bound(w->pend_seq);
+	for (end = i; end < count && end - i < max; end++)
+		if (entry_of(core_store_at(end))->seq >= w->pend_end)
+			break;
+	if (w->order != VIEW_ORDER_TIME && w->batch_cap < end - i) {
+		w->batch_cap = end - i;
+		w->batch = realloc(w->batch, w->batch_cap * sizeof *w->batch);
+		if (w->batch == NULL)
+			abort();
+	}
+	for (; i < end; i++) {
+		core_store_prefetch(i);
+		if (i + FILTER_AHEAD < end)
+			core_filter_prefetch(w->filter,
+			    core_store_at(i + FILTER_AHEAD));
+		f = core_store_at(i);
+		e = entry_of(f);
+		/* An event may have decided it already. */
+		if (e->in || !shows(w, f))
+			continue;
+		if (w->order == VIEW_ORDER_TIME)
+			insert(w, f);	/* arrival order: an append */
+		else {
+			make_key(w, f, e);
+			e->in = 1;
+			w->batch[k++] = f;
+		}
+	}
+	if (k > 0) {
+		qsort(w->batch, k, sizeof *w->batch, cmp_flows);
+		merge_batch(w, w->batch, k);
+	}
+	if (end < count && entry_of(core_store_at(end))->seq < w->pend_end)
+		w->pend_seq = entry_of(core_store_at(end))->seq;
+	else
+		w->pending = 0;
+	w->gen++;
+	return w->pending;
+}
+
+int
+core_view_filter_progress(const struct view *w, size_t *done,
+    size_t *total)
+{
+	if (!w->pending)
+		return 0;
+	*done = store_lower_bound(w->pend_seq);
+	*total = store_lower_bound(w->pend_end);
+	return 1;
+}
+
 const char *
 core_view_filter_text(const struct view *w)
 {
@@ -364,10 +497,19 @@ core_view_filter_text(const struct view *w)
 size_t
 core_view_count_matching(const struct view *w, struct filter *flt)
 {
+	return core_view_count_matching_in(w, flt, 0, SIZE_MAX);
+}
+
+size_t
+core_view_count_matching_in(const struct view *w, struct filter *flt,
+    size_t from, size_t to)
+{
 	size_t i, n = 0, count = core_store_count();
 	struct flow *f;
 
-	for (i = 0; i < count; i++) {
+	if (to < count)
+		count = to;
+	for (i = from; i < count; i++) {
 		core_store_prefetch(i);
 		if (i + FILTER_AHEAD < count)
 			core_filter_prefetch(flt,

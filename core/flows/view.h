@@ -44,11 +44,32 @@ void		 core_view_free(struct view *);
  */
 int		 core_view_set_filter(struct view *, const char *expr,
 		    int flags, struct filter_error *err);
+/*
+ * The same, but the flows already in the store are matched later, a slice
+ * at a time by core_view_filter_step, so that a large store never holds
+ * up the caller. Until the last step the view shows the matches found so
+ * far, in order, and every flow that arrives or changes meanwhile as the
+ * new filter decides. core_view_set_filter, core_view_set_marked_only or
+ * another call end a pending one.
+ */
+int		 core_view_set_filter_later(struct view *, const char *expr,
+		    int flags, struct filter_error *err);
+/* Matches up to max more flows of a pending filter. Returns 1 while some
+ * remain, 0 when the view is complete. */
+int		 core_view_filter_step(struct view *, size_t max);
+/* While a filter pends: 1 with the store flows matched so far and how
+ * many it will match in all; else 0. */
+int		 core_view_filter_progress(const struct view *, size_t *done,
+		    size_t *total);
 /* The current expression, or NULL. Owned by the view. */
 const char	*core_view_filter_text(const struct view *);
 /* How many flows (not deleted from the view, marked when marked-only is
  * on) a compiled filter would show; f NULL counts them all. */
 size_t		 core_view_count_matching(const struct view *, struct filter *f);
+/* The same over the store's flows from index from up to to (a count in
+ * slices; SIZE_MAX for the end). */
+size_t		 core_view_count_matching_in(const struct view *,
+		    struct filter *f, size_t from, size_t to);
 
 void		 core_view_set_order(struct view *, enum view_order);
 enum view_order	 core_view_order(const struct view *);

@@ -1611,6 +1611,249 @@ test_many_entries(void **state)
 	free(path);
 }
 
+/* --- the sliced reader ----------------------------------------------- */
+
+/* Loads path with core_har_reader_step(bytes) until the end; returns the
+ * verdict. *steps counts the slices; progress only goes forward. */
+static int
+load_sliced(const char *path, int check, size_t bytes, struct got *g,
+    char **cause, size_t *steps)
+{
+	struct har_reader *r;
+	uint64_t done, total, last = 0;
+	size_t flows, k = 0;
+	int rv;
+
+	*cause = NULL;
+	r = core_har_reader_open(path, check, collect, g, cause);
+	if (r == NULL)
+		return -2;
+	for (;;) {
+		int more = core_har_reader_step(r, bytes);
+
+		k++;
+		core_har_reader_progress(r, &done, &total, &flows);
+		assert_true(done >= last);
+		assert_true(done <= total);
+		assert_int_equal(flows, g->n);
+		last = done;
+		if (!more)
+			break;
+		assert_true(k < 10000000);
+	}
+	assert_int_equal(done, total);
+	rv = core_har_reader_result(r, cause);
+	core_har_reader_free(r);
+	if (steps != NULL)
+		*steps = k;
+	return rv;
+}
+
+/*
+ * The same flows whatever the slice: of one byte (every slice boundary
+ * falls inside a token), of a few bytes (boundaries inside keys, numbers,
+ * base64 and escapes), of a read buffer and of the whole file; checked
+ * or not.
+ */
+static void
+test_sliced_same(void **state)
+{
+	static const size_t sizes[] = { 1, 2, 3, 7, 61, 1000, 4096, 65537,
+	    SIZE_MAX };
+	static const char *files[] = { NULL, DATA "chrome.har",
+	    DATA "firefox.har" };
+	struct flow *v[NFLOWS];
+	struct got want, got;
+	char *path = tmp_path("sliced.har"), *cause = NULL;
+	const char *file;
+	size_t i, j, k, steps;
+	int check, rv;
+
+	flows_make(v);
+	assert_int_equal(core_har_save(path, v, NFLOWS, &cause), 0);
+	flows_free(v, NFLOWS);
+	for (i = 0; i < sizeof files / sizeof files[0]; i++) {
+		file = files[i] != NULL ? files[i] : path;
+		memset(&want, 0, sizeof want);
+		rv = load(file, &want, &cause);
+		free(cause);
+		assert_true(want.n > 0);
+		for (check = 0; check <= 1; check++)
+			for (j = 0; j < sizeof sizes / sizeof sizes[0]; j++) {
+				memset(&got, 0, sizeof got);
+				assert_int_equal(load_sliced(file, check,
+				    sizes[j], &got, &cause, &steps), rv);
+				free(cause);
+				assert_int_equal(got.n, want.n);
+				for (k = 0; k < got.n; k++)
+					cmp_flow(want.v[k], got.v[k]);
+				/* Small slices are many slices. */
+				if (sizes[j] == 1)
+					assert_true(steps > got.n);
+				got_free(&got);
+			}
+		got_free(&want);
+	}
+	unlink(path);
+	free(path);
+}
+
+/* Unchecked, a file cut short keeps what loaded before the cut, and says
+ * where; cut before the entries it is no HAR file at all. */
+static void
+test_sliced_cut(void **state)
+{
+	struct flow *v[NFLOWS];
+	struct got g = { 0 };
+	char *path = tmp_path("whole2.har"), *cut = tmp_path("cut2.har");
+	char *cause = NULL, *data, *entries;
+	size_t len, at, n, last = 0;
+	FILE *fp;
+	int rv;
+
+	flows_make(v);
+	assert_int_equal(core_har_save(path, v, NFLOWS, &cause), 0);
+	fp = fopen(path, "r");
+	assert_non_null(fp);
+	data = malloc(1 << 20);
+	len = fread(data, 1, 1 << 20, fp);
+	fclose(fp);
+	entries = strstr(data, "\"entries\": [");
+	assert_non_null(entries);
+	/* The last cut is inside the text after the entries. */
+	for (at = 0; at < len - 2; at = at + 1 + at / 11 < len - 3 ?
+	    at + 1 + at / 11 : at < len - 3 ? len - 3 : len) {
+		write_file(cut, data, at);
+		rv = load_sliced(cut, 0, 5, &g, &cause, NULL);
+		n = g.n;
+		if (cause == NULL)
+			fail_msg("cut at %zu: no cause", at);
+		if (strstr(cause, cut) == NULL || strstr(cause, "line") == NULL)
+			fail_msg("cut at %zu: \"%s\"", at, cause);
+		if (at <= (size_t)(entries - data) + 12)
+			assert_int_equal(rv, -1);
+		else {
+			assert_int_equal(rv, 1);
+			assert_true(strstr(cause, "entry ") != NULL);
+		}
+		/* The flows before the cut, whole, in order. */
+		assert_true(n >= last);
+		assert_true(n <= NFLOWS);
+		for (size_t k = 0; k < n; k++)
+			cmp_flow(v[k], g.v[k]);
+		last = n;
+		free(cause);
+		got_free(&g);
+	}
+	assert_int_equal(last, NFLOWS);
+	/* Checked, the same cut file loads nothing. */
+	write_file(cut, data, len / 2);
+	assert_int_equal(load_sliced(cut, 1, 5, &g, &cause, NULL), -1);
+	assert_int_equal(g.n, 0);
+	free(cause);
+	flows_free(v, NFLOWS);
+	free(data);
+	unlink(cut);
+	unlink(path);
+	free(cut);
+	free(path);
+}
+
+/* Stopped half-way: the flows handed out are the caller's, the verdict
+ * says it stopped. */
+static void
+test_sliced_stop(void **state)
+{
+	struct flow *v[NFLOWS];
+	struct got g = { 0 };
+	struct har_reader *r;
+	char *path = tmp_path("stop.har"), *cause = NULL;
+	uint64_t done, total;
+	size_t flows;
+
+	flows_make(v);
+	assert_int_equal(core_har_save(path, v, NFLOWS, &cause), 0);
+	flows_free(v, NFLOWS);
+	r = core_har_reader_open(path, 0, collect, &g, &cause);
+	assert_non_null(r);
+	while (g.n < 3)
+		assert_int_equal(core_har_reader_step(r, 1), 1);
+	core_har_reader_progress(r, &done, &total, &flows);
+	assert_int_equal(flows, 3);
+	assert_true(done > 0 && done < total);
+	assert_int_equal(core_har_reader_result(r, &cause), 1);
+	assert_non_null(strstr(cause, "stopped after 3 flows"));
+	free(cause);
+	core_har_reader_free(r);
+	assert_int_equal(g.n, 3);
+	got_free(&g);
+	/* A missing file: no reader, a cause. */
+	cause = NULL;
+	assert_null(core_har_reader_open("/nonexistent/x.har", 0, collect, &g,
+	    &cause));
+	assert_non_null(cause);
+	free(cause);
+	unlink(path);
+	free(path);
+}
+
+/* A saver writes beside the target: aborted, neither the target nor a
+ * temporary file is left (an old file keeps its contents); committed, the
+ * target holds every flow. */
+static void
+test_saver(void **state)
+{
+	struct flow *v[NFLOWS];
+	struct har_saver *sv;
+	struct got g = { 0 };
+	char *path = tmp_path("saver.har"), *cause = NULL;
+	DIR *d;
+	struct dirent *de;
+	size_t i, others;
+
+	flows_make(v);
+	sv = core_har_saver_open(path, &cause);
+	assert_non_null(sv);
+	for (i = 0; i < 3; i++)
+		assert_int_equal(core_har_saver_add(sv, v[i], &cause), 0);
+	assert_int_equal(core_har_saver_count(sv), 3);
+	assert_int_equal(access(path, F_OK), -1);
+	core_har_saver_abort(sv);
+	assert_int_equal(access(path, F_OK), -1);
+	d = opendir(tmpdir);
+	assert_non_null(d);
+	others = 0;
+	while ((de = readdir(d)) != NULL)
+		others += strncmp(de->d_name, "saver.har", 9) == 0;
+	closedir(d);
+	assert_int_equal(others, 0);
+
+	write_str(path, "old");
+	sv = core_har_saver_open(path, &cause);
+	assert_non_null(sv);
+	assert_int_equal(core_har_saver_add(sv, v[0], &cause), 0);
+	core_har_saver_abort(sv);
+	assert_int_equal(file_size(path), 3);
+
+	sv = core_har_saver_open(path, &cause);
+	assert_non_null(sv);
+	for (i = 0; i < NFLOWS; i++)
+		assert_int_equal(core_har_saver_add(sv, v[i], &cause), 0);
+	assert_int_equal(core_har_saver_commit(sv, &cause), 0);
+	assert_int_equal(load(path, &g, &cause), 0);
+	assert_int_equal(g.n, NFLOWS);
+	for (i = 0; i < NFLOWS; i++)
+		cmp_flow(v[i], g.v[i]);
+	got_free(&g);
+	core_har_saver_abort(NULL);
+	assert_null(core_har_saver_open("/nonexistent/dir/x.har", &cause));
+	assert_non_null(cause);
+	free(cause);
+	flows_free(v, NFLOWS);
+	unlink(path);
+	free(path);
+}
+
 static int
 setup(void **state)
 {
@@ -1665,6 +1908,10 @@ main(void)
 		cmocka_unit_test(test_writer_refuses),
 		cmocka_unit_test(test_private_files),
 		cmocka_unit_test(test_many_entries),
+		cmocka_unit_test(test_sliced_same),
+		cmocka_unit_test(test_sliced_cut),
+		cmocka_unit_test(test_sliced_stop),
+		cmocka_unit_test(test_saver),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

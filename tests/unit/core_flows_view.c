@@ -252,6 +252,107 @@ test_eviction(void **state)
 	core_store_set_budget(SIZE_MAX);
 }
 
+/* The flows shown, as pointers, in display order. Caller frees. */
+static struct flow **
+snapshot(struct view *v, size_t *n)
+{
+	struct flow **a = core_view_list(v, n);
+
+	assert_non_null(a);
+	return a;
+}
+
+/*
+ * A filter applied later, a slice at a time, ends where the same filter
+ * applied at once does, in every order and with flows arriving, changing
+ * and leaving between the slices; meanwhile the view stays ordered.
+ */
+static void
+test_filter_later(void **state)
+{
+	static const enum view_order orders[] = { VIEW_ORDER_TIME,
+	    VIEW_ORDER_SIZE, VIEW_ORDER_HOST };
+	static const size_t steps[] = { 1, 7, 500, SIZE_MAX };
+	struct view *v = core_view_new();
+	struct filter_error err;
+	struct flow **want, **got, *f;
+	size_t i, j, o, nw, ng, done, total, k;
+	char path[32];
+	uint64_t added = 0;
+	int more;
+
+	for (i = 0; i < 3000; i++) {
+		snprintf(path, sizeof path, "/p%zu", i);
+		core_store_add(mk(i % 3 ? "GET" : "POST", i % 2 ? "b" : "a",
+		    path, 200 + (int)(i % 5), i % 977, 0.001));
+	}
+	for (o = 0; o < sizeof orders / sizeof orders[0]; o++)
+		for (j = 0; j < sizeof steps / sizeof steps[0]; j++) {
+			core_view_set_order(v, orders[o]);
+			assert_int_equal(core_view_set_filter(v, NULL, 0,
+			    &err), 0);
+			assert_int_equal(core_view_set_filter_later(v,
+			    "~m POST | ~c 404", 0, &err), 0);
+			assert_int_equal(core_view_count(v), 0);
+			assert_true(core_view_filter_progress(v, &done,
+			    &total));
+			assert_int_equal(done, 0);
+			assert_int_equal(total, core_store_count());
+			k = 0;
+			do {
+				more = core_view_filter_step(v, steps[j]);
+				/* Events between slices. */
+				if (k % 5 == 1) {
+					snprintf(path, sizeof path, "/n%llu",
+					    (unsigned long long)added++);
+					core_store_add(mk("POST", "c", path,
+					    200, added % 50, 0.001));
+				}
+				if (k % 7 == 3 && (f = core_store_at(
+				    (k * 31) % core_store_count())) != NULL) {
+					f->response->status = 404;
+					core_store_update(f);
+				}
+				if (k % 11 == 5)
+					core_store_remove(core_store_at(0));
+				for (i = 1; i < core_view_count(v); i++)
+					assert_int_equal(core_view_index(v,
+					    core_view_at(v, i)), i);
+				k++;
+			} while (more);
+			assert_false(core_view_filter_progress(v, &done,
+			    &total));
+			got = snapshot(v, &ng);
+			assert_int_equal(core_view_set_filter(v,
+			    "~m POST | ~c 404", 0, &err), 0);
+			want = snapshot(v, &nw);
+			assert_int_equal(ng, nw);
+			assert_memory_equal(got, want, nw * sizeof *got);
+			assert_true(nw > 1000);
+			free(got);
+			free(want);
+		}
+	/* A count in slices adds up to the count at once. */
+	{
+		struct filter *ft = core_filter_compile("~m POST", 0, NULL);
+		size_t whole = core_view_count_matching(v, ft), sum = 0;
+
+		assert_non_null(ft);
+		for (i = 0; i < core_store_count(); i += 37)
+			sum += core_view_count_matching_in(v, ft, i, i + 37);
+		assert_int_equal(sum, whole);
+		assert_true(whole > 1000);
+		core_filter_free(ft);
+	}
+	/* Another filter ends a pending one. */
+	assert_int_equal(core_view_set_filter_later(v, "~m GET", 0, &err), 0);
+	assert_int_equal(core_view_filter_step(v, 10), 1);
+	assert_int_equal(core_view_set_filter(v, "~m GET", 0, &err), 0);
+	assert_false(core_view_filter_progress(v, &done, &total));
+	assert_int_equal(core_view_filter_step(v, 10), 0);
+	core_view_free(v);
+}
+
 int
 main(void)
 {
@@ -261,6 +362,7 @@ main(void)
 		cmocka_unit_test_teardown(test_marked_delete_remove, teardown),
 		cmocka_unit_test_teardown(test_many, teardown),
 		cmocka_unit_test_teardown(test_eviction, teardown),
+		cmocka_unit_test_teardown(test_filter_later, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
