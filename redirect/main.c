@@ -33,6 +33,7 @@
 #include "redirect/journal.h"
 #include "redirect/msg.h"
 #include "redirect/netlink.h"
+#include "redirect/netns.h"
 #include "redirect/prog.h"
 #include "redirect/proto.h"
 #include "redirect/sysctl.h"
@@ -54,7 +55,10 @@ struct redirector {
 	int		 rule;		/* the IPv6 rule is ours to delete */
 	int		 cgroup;
 	const char	*cgroup_path;
+	const char	*netns_path;	/* --netns: work in that namespace */
 	uint32_t	 trawl_pid;
+	uint32_t	 trawl_uid;	/* the socketpair's */
+	uint32_t	 trawl_gid;
 	uint64_t	 netns;
 	uint8_t		 addr4[4];
 	uint8_t		 addr6[16];
@@ -80,7 +84,7 @@ static void __attribute__((noreturn))
 usage(void)
 {
 	fprintf(stderr, "usage: trawl-redirector [--fd N] --trawl-pid PID "
-	    "[--cgroup PATH]\n");
+	    "[--cgroup PATH] [--netns PATH]\n");
 	exit(2);
 }
 
@@ -105,7 +109,8 @@ parse_uint(const char *s, unsigned long max, unsigned long *out)
  * *uid is trawl's (effective) uid.
  */
 static int
-check_ctl(int fd, uint32_t trawl_pid, uint32_t *uid, char **cause)
+check_ctl(int fd, uint32_t trawl_pid, uint32_t *uid, uint32_t *gid,
+    char **cause)
 {
 	struct ucred	cred;
 	struct stat	st;
@@ -129,16 +134,19 @@ check_ctl(int fd, uint32_t trawl_pid, uint32_t *uid, char **cause)
 		return asprintf(cause, "socket belongs to pid %d, not %u",
 		    (int)cred.pid, trawl_pid), -1;
 	*uid = (uint32_t)cred.uid;
+	*gid = (uint32_t)cred.gid;
 	return 0;
 }
 
 /*
  * Whose sockets this session may capture. trawl running as a user (the
  * socketpair's uid), or as root started through sudo by a user
- * (SUDO_UID): only that user's. Root's own trawl: everyone's.
+ * (SUDO_UID): only that user's. Root's own trawl: everyone's; and root's
+ * trawl through sudo given a namespace (--netns): everyone's in it, for a
+ * container's processes are seldom the user's.
  */
 static int
-find_owner(uint32_t trawl_uid, struct rd_owner *o, char **cause)
+find_owner(uint32_t trawl_uid, int netns, struct rd_owner *o, char **cause)
 {
 	const char	*sudo = getenv("SUDO_UID");
 	unsigned long	 v;
@@ -149,7 +157,7 @@ find_owner(uint32_t trawl_uid, struct rd_owner *o, char **cause)
 		o->uid = trawl_uid;
 		return 0;
 	}
-	if (sudo == NULL || *sudo == '\0')
+	if (netns || sudo == NULL || *sudo == '\0')
 		return 0;
 	if (parse_uint(sudo, UINT32_MAX - 1, &v) != 0)
 		return asprintf(cause, "SUDO_UID=%s is not a uid", sudo), -1;
@@ -333,6 +341,10 @@ record(struct redirector *r, char **cause)
 static int
 setup(struct redirector *r, char **cause)
 {
+	/* First: everything below happens in that namespace. */
+	if (r->netns_path != NULL && rd_netns_enter(r->netns_path,
+	    (uid_t)r->trawl_uid, (gid_t)r->trawl_gid, cause) != 0)
+		return -1;
 	if (netns_cookie(&r->netns, cause) != 0)
 		return -1;
 	r->have6 = access("/proc/sys/net/ipv6", F_OK) == 0;
@@ -626,7 +638,7 @@ main(int argc, char **argv)
 	struct redirector	 r;
 	sigset_t		 set;
 	unsigned long		 v;
-	uint32_t		 uid = 0;
+	uint32_t		 uid = 0, gid = 0;
 	char			*cause = NULL;
 	int			 i, fd = 3, rc = 1;
 
@@ -644,19 +656,23 @@ main(int argc, char **argv)
 			r.trawl_pid = (uint32_t)v;
 		} else if (strcmp(argv[i], "--cgroup") == 0 && i + 1 < argc)
 			r.cgroup_path = argv[++i];
+		else if (strcmp(argv[i], "--netns") == 0 && i + 1 < argc)
+			r.netns_path = argv[++i];
 		else
 			usage();
 	}
 	if (r.trawl_pid == 0)
 		usage();
 
-	if (check_ctl(fd, r.trawl_pid, &uid, &cause) != 0 ||
-	    find_owner(uid, &r.owner, &cause) != 0) {
+	if (check_ctl(fd, r.trawl_pid, &uid, &gid, &cause) != 0 ||
+	    find_owner(uid, r.netns_path != NULL, &r.owner, &cause) != 0) {
 		warnx("refusing to run: %s", cause != NULL ? cause : "?");
 		free(cause);
 		return 1;
 	}
 	r.ctl = fd;
+	r.trawl_uid = uid;
+	r.trawl_gid = gid;
 	if (fcntl(fd, F_SETFD, FD_CLOEXEC) == -1)
 		return 1;
 	/* A closed trawl must not kill us before teardown. */

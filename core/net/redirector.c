@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "core/loop/cause.h"
+#include "core/loop/trawl.h"
 #include "core/net/redirector.h"
 #include "redirect/proto.h"
 
@@ -253,6 +254,10 @@ child(int sock, const char *exe, int use_sudo, const char *pid,
 	if (cgroup != NULL) {
 		argv[i++] = "--cgroup";
 		argv[i++] = cgroup;
+	}
+	if (opts.netns != NULL) {
+		argv[i++] = "--netns";
+		argv[i++] = opts.netns;
 	}
 	argv[i] = NULL;
 	if (use_sudo)
