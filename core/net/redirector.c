@@ -482,3 +482,15 @@ core_redirector_ping(struct redirector *r)
 	}
 	return s.status == 0 ? 0 : -1;
 }
+
+const char *
+core_redirector_where(void)
+{
+	static char	where[PATH_MAX + 64];
+
+	if (opts.netns == NULL)
+		return "";
+	snprintf(where, sizeof where, ", in netns %s, upstream from the %s",
+	    opts.netns, opts.netns_upstream ? "netns" : "host");
+	return where;
+}

@@ -72,6 +72,11 @@ int		 core_redirector_set_spec(struct redirector *,
 int		 core_redirector_lookup(struct redirector *, int family,
 		    int proto, uint16_t sport, const void *daddr,
 		    uint16_t dport, struct rd_proc *out);
+/*
+ * With --netns: ", in netns PATH, upstream from the host" (or "from the
+ * netns"), for the status line; else "".
+ */
+const char	*core_redirector_where(void);
 /* Returns 0 when the redirector answers, -1 when it is gone. */
 int		 core_redirector_ping(struct redirector *);
 
