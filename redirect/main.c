@@ -9,6 +9,7 @@
  * child does the same when this process is killed (redirect/journal.h).
  */
 #include <sys/poll.h>
+#include <sys/fsuid.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -540,6 +541,45 @@ handle_lookup(struct redirector *r, const struct rd_msg_lookup *m)
 	return send_msg(r, &p, sizeof p, -1);
 }
 
+/*
+ * A socket in the namespace for trawl's upstream connections: TCP or UDP
+ * only, and owned (its inode, for uid routing rules and owner matches)
+ * by trawl's user. Only with --netns: on the host trawl makes its own.
+ */
+static int
+handle_socket(struct redirector *r, const struct rd_msg_socket *m)
+{
+	struct rd_msg_status	 s;
+	const char		*why = NULL;
+	int			 fd = -1, rc;
+
+	if (r->netns_path == NULL)
+		why = "sockets are made only in another namespace (--netns)";
+	else if ((m->family != AF_INET && m->family != AF_INET6) ||
+	    (m->type != SOCK_STREAM && m->type != SOCK_DGRAM))
+		why = "only TCP and UDP sockets over IPv4 and IPv6";
+	else {
+		setfsgid((gid_t)r->trawl_gid);
+		setfsuid((uid_t)r->trawl_uid);
+		fd = socket(m->family, m->type | SOCK_NONBLOCK | SOCK_CLOEXEC,
+		    0);
+		if (fd == -1)
+			why = strerror(errno);
+		setfsuid(0);
+		setfsgid(0);
+	}
+	memset(&s, 0, sizeof s);
+	rd_msg_init(&s.hdr, RD_MSG_STATUS, m->hdr.seq);
+	if (fd == -1) {
+		s.status = -1;
+		snprintf(s.text, sizeof s.text, "socket: %s", why);
+	}
+	rc = send_msg(r, &s, sizeof s, fd);
+	if (fd != -1)
+		close(fd);
+	return rc;
+}
+
 /* One datagram from trawl. Returns 0, or -1 to end the session. */
 static int
 handle(struct redirector *r)
@@ -598,6 +638,8 @@ handle(struct redirector *r)
 		return handle_lookup(r, &m.lookup);
 	case RD_MSG_PING:
 		return reply_status(r, m.hdr.seq, 0, "pong");
+	case RD_MSG_SOCKET:
+		return handle_socket(r, &m.socket);
 	}
 	warnx("message type %d is not for the redirector", type);
 	return -1;

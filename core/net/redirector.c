@@ -40,6 +40,9 @@ struct redirector {
 	struct redirector_tun	tun;
 };
 
+/* The redirector that makes upstream sockets (--netns-upstream). */
+static struct redirector	*upstream;
+
 static int
 executable(const char *path)
 {
@@ -361,6 +364,8 @@ core_redirector_start(const char *path, const char *cgroup,
 	}
 	if (core_redirector_set_spec(r, spec, cause) != 0)
 		goto fail;
+	if (opts.netns != NULL && opts.netns_upstream)
+		upstream = r;
 	return r;
 
 fail:
@@ -375,6 +380,8 @@ core_redirector_free(struct redirector *r)
 
 	if (r == NULL)
 		return;
+	if (upstream == r)
+		upstream = NULL;
 	if (r->ctl != -1)
 		close(r->ctl);
 	if (r->tun.fd != -1)
@@ -493,4 +500,40 @@ core_redirector_where(void)
 	snprintf(where, sizeof where, ", in netns %s, upstream from the %s",
 	    opts.netns, opts.netns_upstream ? "netns" : "host");
 	return where;
+}
+
+int
+core_redirector_socket(int family, int type)
+{
+	struct redirector	*r = upstream;
+	struct rd_msg_socket	 m;
+	struct rd_msg_status	 s;
+	int			 fd = -1;
+
+	if (opts.netns == NULL || !opts.netns_upstream)
+		return socket(family, type, 0);
+	if (r == NULL || r->gone) {
+		errno = ENETDOWN;
+		return -1;
+	}
+	memset(&m, 0, sizeof m);
+	m.family = family;
+	m.type = type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (send_msg(r, &m, sizeof m, RD_MSG_SOCKET) != 0 ||
+	    recv_msg(r, RD_MSG_STATUS, r->seq, &s, sizeof s, &fd,
+	    RD_REPLY_TIMEOUT_MS) != 0) {
+		r->gone = 1;
+		errno = ENETDOWN;
+		return -1;
+	}
+	if (s.status != 0 || fd == -1) {
+		if (fd != -1)
+			close(fd);
+		errno = EACCES;
+		return -1;
+	}
+	/* It comes non-blocking (the flag is the open file's). */
+	if (!(type & SOCK_NONBLOCK))
+		fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+	return fd;
 }

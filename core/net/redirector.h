@@ -73,6 +73,13 @@ int		 core_redirector_lookup(struct redirector *, int family,
 		    int proto, uint16_t sport, const void *daddr,
 		    uint16_t dport, struct rd_proc *out);
 /*
+ * socket(family, type, 0) for an upstream connection (type may carry
+ * SOCK_NONBLOCK and SOCK_CLOEXEC; the result is close-on-exec either
+ * way). With --netns-upstream the redirector makes it inside the
+ * namespace; -1 with errno, ENETDOWN once the redirector is gone.
+ */
+int		 core_redirector_socket(int family, int type);
+/*
  * With --netns: ", in netns PATH, upstream from the host" (or "from the
  * netns"), for the status line; else "".
  */

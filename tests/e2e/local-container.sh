@@ -22,9 +22,12 @@ openssl x509 -req -in "$T/srv.csr" -CA "$T/ca.pem" -CAkey "$T/ca.key" \
     -CAcreateserial -out "$T/srv.pem" -days 7 -extfile "$T/ext" 2>/dev/null ||
 	fail "test certificates"
 inb python3 tests/e2e/origin.py 443 192.0.2.1 "$T/srv.pem" "$T/srv.key"
+# A server only the container reaches (the host has no route to it).
+inb python3 tests/e2e/origin.py 8080 198.51.100.1
 start_servers
 i=0
-until inc curl -s -o /dev/null -m 1 --cacert "$T/ca.pem" https://192.0.2.1/len/1; do
+until inc curl -s -o /dev/null -m 1 --cacert "$T/ca.pem" https://192.0.2.1/len/1 &&
+    inc curl -s -o /dev/null -m 1 http://198.51.100.1:8080/len/1; do
 	i=$((i + 1)); [ $i -gt 100 ] && fail "the container does not reach the servers"
 	sleep 0.05
 done
@@ -103,6 +106,10 @@ waitfor "/len/303 << 200" || fail "the container's curl not captured"
 absent "/len/301" || fail "a process outside the container's cgroup was captured"
 absent "/len/302" || fail "a process outside the container's netns was captured"
 ok "processes outside the container are not captured"
+# Upstream from the host: what only the container reaches fails.
+code=$(inc curl -s -m 5 -o /dev/null -w '%{http_code}' http://198.51.100.1:8080/len/5)
+[ "$code" != 200 ] || fail "upstream left from the container without --netns-upstream"
+ok "upstream connections leave from the host"
 stop_trawl TERM
 nothing_left SIGTERM
 
@@ -117,6 +124,20 @@ waitfor "curl:$p GET http://192\.0\.2\.1/len/400 << 200" ||
 ok "--netns /run/netns/NAME --cgroup DIR captures the container"
 stop_trawl KILL
 nothing_left SIGKILL
+
+# --netns-upstream: trawl's upstream sockets are made in the container.
+start_ctrawl --container $CPID --netns-upstream --confdir "$T/conf"
+grep -q "upstream from the netns" "$T/trawl.err" ||
+	fail "the status does not say upstream leaves from the netns"
+bginc curl -sS -m 5 -o /dev/null http://198.51.100.1:8080/len/500
+wait $p || fail "curl to what only the container reaches, --netns-upstream"
+waitfor "curl:$p GET http://198\.51\.100\.1:8080/len/500 << 200" ||
+	fail "--netns-upstream flow missing"
+out=$(inc python3 "$T/dnsq.py" 192.0.2.1 www.test.trawl) || fail "DNS: $out"
+waitfor "python3:[0-9]+ dns 192\.0\.2\.1:53 " || fail "DNS via --netns-upstream"
+ok "--netns-upstream connects from inside the container"
+stop_trawl TERM
+nothing_left "--netns-upstream"
 
 # Bad input: a clear error, nothing started.
 bad() {
