@@ -279,11 +279,18 @@ check_netns(int run, int none, const char *netns, const char *container)
 		    "--container\n");
 		return -1;
 	}
-	if (run || none || (netns != NULL && container != NULL) ||
-	    (container != NULL && opts.cgroup != NULL)) {
-		fprintf(stderr, "trawl: --netns and --container go with "
-		    "neither each other, nor trawl run or -n; --container "
-		    "names the cgroup itself (no --cgroup)\n");
+	if (run || none) {
+		fprintf(stderr, "trawl: --netns and --container capture in "
+		    "local mode, not with %s\n", run ? "trawl run" : "-n");
+		return -1;
+	}
+	if (netns != NULL && container != NULL) {
+		fprintf(stderr, "trawl: --netns or --container, not both\n");
+		return -1;
+	}
+	if (container != NULL && opts.cgroup != NULL) {
+		fprintf(stderr, "trawl: --container captures PID's own cgroup: "
+		    "use --netns with --cgroup\n");
 		return -1;
 	}
 	if (container != NULL && !core_netns_is_pid(container)) {
