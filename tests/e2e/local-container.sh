@@ -49,6 +49,7 @@ inns sh -c 'echo 1 > /proc/sys/net/ipv4/conf/all/rp_filter'
 csys() { inns cat "/proc/sys/net/$1"; }
 TCA=$T/conf/trawl-ca-cert.pem
 mkdir "$T/conf"
+: >"$T/plain"
 
 # nothing_left HOW: no tun, rule, link or changed sysctl in the container.
 nothing_left() {
@@ -92,7 +93,7 @@ wait $p || fail "the container's curl https through trawl"
 [ "$(wc -c <"$T/body")" = 200 ] || fail "https body"
 waitfor "curl:$p GET https://192\.0\.2\.1/len/200 << 200" ||
 	fail "the container's HTTPS not decrypted"
-out=$(inc python3 "$T/dnsq.py" 192.0.2.1 www.test.trawl) || fail "DNS: $out"
+out=$(inc /usr/bin/python3 "$T/dnsq.py" 192.0.2.1 www.test.trawl) || fail "DNS: $out"
 [ "$out" = "rcode 0 answers 1" ] || fail "DNS answer: $out"
 waitfor "python3:[0-9]+ dns 192\.0\.2\.1:53 " || fail "the container's DNS not captured"
 ok "--container PID captures its HTTP, HTTPS and DNS"
@@ -133,11 +134,70 @@ bginc curl -sS -m 5 -o /dev/null http://198.51.100.1:8080/len/500
 wait $p || fail "curl to what only the container reaches, --netns-upstream"
 waitfor "curl:$p GET http://198\.51\.100\.1:8080/len/500 << 200" ||
 	fail "--netns-upstream flow missing"
-out=$(inc python3 "$T/dnsq.py" 192.0.2.1 www.test.trawl) || fail "DNS: $out"
+out=$(inc /usr/bin/python3 "$T/dnsq.py" 192.0.2.1 www.test.trawl) || fail "DNS: $out"
 waitfor "python3:[0-9]+ dns 192\.0\.2\.1:53 " || fail "DNS via --netns-upstream"
 ok "--netns-upstream connects from inside the container"
 stop_trawl TERM
 nothing_left "--netns-upstream"
+
+# A user's trawl (its redirector through sudo, opening the path with the
+# user's credentials) captures that user's programs in the container.
+U=trawlc$$
+useradd -M -r -s /bin/sh "$U" || fail "useradd"
+SUDOERS=/etc/sudoers.d/trawl-e2e-$$
+trap 'rm -f "$SUDOERS"; userdel "$U" 2>/dev/null; container_cleanup' EXIT
+printf '%s ALL=(root) NOPASSWD: %s\n' "$U" "$(pwd)/$BUILD/trawl-redirector" \
+    >"$SUDOERS.tmp"
+chmod 440 "$SUDOERS.tmp" && mv "$SUDOERS.tmp" "$SUDOERS"
+visudo -cq -f "$SUDOERS" || fail "sudoers entry"
+chmod 755 "$T"
+mkdir "$T/uconf" && chown "$U" "$T/uconf"
+TRAWL_AS=$U start_ctrawl --netns /run/netns/$C --cgroup "$CG" \
+    --confdir "$T/uconf"
+pgrep -f "sudo .*trawl-redirector .*--netns /run/netns/$C" >/dev/null ||
+	fail "the redirector was not started through sudo"
+ip -n $C link show "$TUN" >/dev/null 2>&1 || fail "no $TUN in the container"
+bginc setpriv --reuid="$U" --regid="$U" --init-groups \
+    curl -sS -m 5 -o /dev/null http://192.0.2.1/len/600
+wait $p || fail "the user's curl through trawl"
+waitfor "curl:$p GET http://192\.0\.2\.1/len/600 << 200" ||
+	fail "a user's trawl did not capture the user's curl in the container"
+inc curl -sS -m 3 -o /dev/null http://192.0.2.1/len/601 || fail "root's curl"
+absent "/len/601" || fail "a user's trawl captured root's curl"
+ok "a user's trawl captures the user's programs in the container, not root's"
+stop_trawl TERM
+nothing_left "a user's trawl"
+# The redirector checks for itself: asked by the user for root's
+# process's namespace, or for what is no network namespace, it refuses.
+cat >"$T/rdhello.py" <<'PY'
+# rdhello.py REDIRECTOR NETNS: start it through sudo, print the hello's text.
+import os, socket, struct, sys
+a, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+pid = os.fork()
+if pid == 0:
+    os.dup2(b.fileno(), 0)
+    os.execvp("sudo", ["sudo", "-n", "--", sys.argv[1], "--fd", "0",
+        "--trawl-pid", str(os.getppid()), "--netns", sys.argv[2]])
+b.close()
+a.settimeout(5)
+m = a.recv(4096)
+os.waitpid(pid, 0)
+status = struct.unpack("=i", m[16:20])[0]
+print(status, m[-256:].split(b"\0")[0].decode())
+PY
+rdhello() {
+	nsenter --net=/run/netns/$A setpriv --reuid="$U" --regid="$U" \
+	    --init-groups /usr/bin/python3 "$T/rdhello.py" \
+	    "$(pwd)/$BUILD/trawl-redirector" "$1" 2>&1
+}
+out=$(rdhello /proc/$CPID/ns/net)
+echo "$out" | grep -q "^-1 .*Permission denied" ||
+	fail "the redirector entered root's namespace for a user: $out"
+out=$(rdhello "$T/plain")
+echo "$out" | grep -q "^-1 .*not a namespace" ||
+	fail "the redirector took a plain file: $out"
+ip -n $C link | grep -q trawl && fail "the redirector made a tun anyway"
+ok "the redirector opens the path as the user and checks it is a netns"
 
 # Bad input: a clear error, nothing started.
 bad() {
@@ -150,7 +210,6 @@ bad() {
 	bpftool cgroup show "$CG" | grep -q rd_ && fail "$*: attached"
 	ok "$want"
 }
-: >"$T/plain"
 bad "is not a namespace" "$TRAWL" --netns "$T/plain"
 bad "is not a network namespace" "$TRAWL" --netns /proc/$CPID/ns/mnt
 bad "no process 999999999" "$TRAWL" --container 999999999
