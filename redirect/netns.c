@@ -33,12 +33,14 @@
 static int
 open_as(const char *path, uid_t uid, gid_t gid, int *err)
 {
-	gid_t	groups[NETNS_GROUPS];
+	gid_t	groups[NETNS_GROUPS], egid = getegid();
 	int	ngroups = -1, fd = -1;
 	int	flags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK;
+	/* Not as root (ambient capabilities): this process is the user. */
+	int	as_user = uid != 0 && geteuid() == 0;
 
 	*err = 0;
-	if (uid != 0 && ((ngroups = getgroups(NETNS_GROUPS, groups)) == -1 ||
+	if (as_user && ((ngroups = getgroups(NETNS_GROUPS, groups)) == -1 ||
 	    setgroups(0, NULL) == -1 || setegid(gid) == -1 ||
 	    seteuid(uid) == -1)) {
 		*err = errno;
@@ -48,7 +50,7 @@ open_as(const char *path, uid_t uid, gid_t gid, int *err)
 		*err = errno;
 out:
 	/* Back to root; failing that, this process must not go on. */
-	if (uid != 0 && (seteuid(0) == -1 || setegid(0) == -1 ||
+	if (as_user && (seteuid(0) == -1 || setegid(egid) == -1 ||
 	    (ngroups >= 0 && setgroups((size_t)ngroups, groups) == -1)))
 		_exit(1);
 	return fd;
