@@ -58,7 +58,7 @@ usage(FILE *out)
 "  --upstream-auth USER:PASS     upstream mode logs in to the proxy with it\n"
 "  --cgroup PATH                 local mode: capture only under this cgroup v2\n"
 "  --netns PATH|PID              local mode: capture in this network namespace\n"
-"  --container PID               local mode: in PID's network namespace and cgroup\n"
+"  --container PID               local mode: in PID's netns and its cgroup\n"
 "  --netns-upstream              connect upstream from inside that namespace\n"
 "  --listen-host HOST            address to listen on (modes without @)\n"
 "  -p, --listen-port PORT        port to listen on (modes without @)\n"
