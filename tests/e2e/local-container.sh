@@ -4,7 +4,7 @@
 # runtime): --container PID, and --netns /run/netns/NAME --cgroup DIR,
 # capture its curl's HTTP and HTTPS and its DNS, and nothing outside it
 # (its netns outside its cgroup, its cgroup outside its netns); after
-# trawl's end (SIGTERM, SIGKILL) no tun, IPv6 rule, BPF link or changed
+# trawl's end (SIGTERM, SIGKILL, its redirector SIGKILLed) no tun, IPv6 rule, BPF link or changed
 # sysctl remains in the container. Bad --netns/--container: an error
 # before anything starts.
 [ -n "${LOCAL_E2E_TIMED:-}" ] || LOCAL_E2E_TIMED=1 exec timeout -k 5 90 sh "$0" "$@"
@@ -137,8 +137,12 @@ waitfor "curl:$p GET http://198\.51\.100\.1:8080/len/500 << 200" ||
 out=$(inc /usr/bin/python3 "$T/dnsq.py" 192.0.2.1 www.test.trawl) || fail "DNS: $out"
 waitfor "python3:[0-9]+ dns 192\.0\.2\.1:53 " || fail "DNS via --netns-upstream"
 ok "--netns-upstream connects from inside the container"
+# The redirector SIGKILLed: its watchdog undoes it all in the container.
+RD=$(cat /proc/$TRAWL_PID/task/*/children | awk '{ print $1 }')
+[ -n "$RD" ] || fail "no redirector process"
+kill -9 $RD
+nothing_left "the redirector SIGKILLed"
 stop_trawl TERM
-nothing_left "--netns-upstream"
 
 # A user's trawl (its redirector through sudo, opening the path with the
 # user's credentials) captures that user's programs in the container.
