@@ -9,6 +9,7 @@
  * child does the same when this process is killed (redirect/journal.h).
  */
 #include <sys/poll.h>
+#include <sys/fsuid.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -33,6 +34,7 @@
 #include "redirect/journal.h"
 #include "redirect/msg.h"
 #include "redirect/netlink.h"
+#include "redirect/netns.h"
 #include "redirect/prog.h"
 #include "redirect/proto.h"
 #include "redirect/sysctl.h"
@@ -54,7 +56,10 @@ struct redirector {
 	int		 rule;		/* the IPv6 rule is ours to delete */
 	int		 cgroup;
 	const char	*cgroup_path;
+	const char	*netns_path;	/* --netns: work in that namespace */
 	uint32_t	 trawl_pid;
+	uint32_t	 trawl_uid;	/* the socketpair's */
+	uint32_t	 trawl_gid;
 	uint64_t	 netns;
 	uint8_t		 addr4[4];
 	uint8_t		 addr6[16];
@@ -80,7 +85,7 @@ static void __attribute__((noreturn))
 usage(void)
 {
 	fprintf(stderr, "usage: trawl-redirector [--fd N] --trawl-pid PID "
-	    "[--cgroup PATH]\n");
+	    "[--cgroup PATH] [--netns PATH]\n");
 	exit(2);
 }
 
@@ -105,7 +110,8 @@ parse_uint(const char *s, unsigned long max, unsigned long *out)
  * *uid is trawl's (effective) uid.
  */
 static int
-check_ctl(int fd, uint32_t trawl_pid, uint32_t *uid, char **cause)
+check_ctl(int fd, uint32_t trawl_pid, uint32_t *uid, uint32_t *gid,
+    char **cause)
 {
 	struct ucred	cred;
 	struct stat	st;
@@ -129,16 +135,19 @@ check_ctl(int fd, uint32_t trawl_pid, uint32_t *uid, char **cause)
 		return asprintf(cause, "socket belongs to pid %d, not %u",
 		    (int)cred.pid, trawl_pid), -1;
 	*uid = (uint32_t)cred.uid;
+	*gid = (uint32_t)cred.gid;
 	return 0;
 }
 
 /*
  * Whose sockets this session may capture. trawl running as a user (the
  * socketpair's uid), or as root started through sudo by a user
- * (SUDO_UID): only that user's. Root's own trawl: everyone's.
+ * (SUDO_UID): only that user's. Root's own trawl: everyone's; and root's
+ * trawl through sudo given a namespace (--netns): everyone's in it, for a
+ * container's processes are seldom the user's.
  */
 static int
-find_owner(uint32_t trawl_uid, struct rd_owner *o, char **cause)
+find_owner(uint32_t trawl_uid, int netns, struct rd_owner *o, char **cause)
 {
 	const char	*sudo = getenv("SUDO_UID");
 	unsigned long	 v;
@@ -149,7 +158,7 @@ find_owner(uint32_t trawl_uid, struct rd_owner *o, char **cause)
 		o->uid = trawl_uid;
 		return 0;
 	}
-	if (sudo == NULL || *sudo == '\0')
+	if (netns || sudo == NULL || *sudo == '\0')
 		return 0;
 	if (parse_uint(sudo, UINT32_MAX - 1, &v) != 0)
 		return asprintf(cause, "SUDO_UID=%s is not a uid", sudo), -1;
@@ -333,6 +342,10 @@ record(struct redirector *r, char **cause)
 static int
 setup(struct redirector *r, char **cause)
 {
+	/* First: everything below happens in that namespace. */
+	if (r->netns_path != NULL && rd_netns_enter(r->netns_path,
+	    (uid_t)r->trawl_uid, (gid_t)r->trawl_gid, cause) != 0)
+		return -1;
 	if (netns_cookie(&r->netns, cause) != 0)
 		return -1;
 	r->have6 = access("/proc/sys/net/ipv6", F_OK) == 0;
@@ -528,6 +541,45 @@ handle_lookup(struct redirector *r, const struct rd_msg_lookup *m)
 	return send_msg(r, &p, sizeof p, -1);
 }
 
+/*
+ * A socket in the namespace for trawl's upstream connections: TCP or UDP
+ * only, and owned (its inode, for uid routing rules and owner matches)
+ * by trawl's user. Only with --netns: on the host trawl makes its own.
+ */
+static int
+handle_socket(struct redirector *r, const struct rd_msg_socket *m)
+{
+	struct rd_msg_status	 s;
+	const char		*why = NULL;
+	int			 fd = -1, rc;
+
+	if (r->netns_path == NULL)
+		why = "sockets are made only in another namespace (--netns)";
+	else if ((m->family != AF_INET && m->family != AF_INET6) ||
+	    (m->type != SOCK_STREAM && m->type != SOCK_DGRAM))
+		why = "only TCP and UDP sockets over IPv4 and IPv6";
+	else {
+		setfsgid((gid_t)r->trawl_gid);
+		setfsuid((uid_t)r->trawl_uid);
+		fd = socket(m->family, m->type | SOCK_NONBLOCK | SOCK_CLOEXEC,
+		    0);
+		if (fd == -1)
+			why = strerror(errno);
+		setfsuid(0);
+		setfsgid(0);
+	}
+	memset(&s, 0, sizeof s);
+	rd_msg_init(&s.hdr, RD_MSG_STATUS, m->hdr.seq);
+	if (fd == -1) {
+		s.status = -1;
+		snprintf(s.text, sizeof s.text, "socket: %s", why);
+	}
+	rc = send_msg(r, &s, sizeof s, fd);
+	if (fd != -1)
+		close(fd);
+	return rc;
+}
+
 /* One datagram from trawl. Returns 0, or -1 to end the session. */
 static int
 handle(struct redirector *r)
@@ -586,6 +638,8 @@ handle(struct redirector *r)
 		return handle_lookup(r, &m.lookup);
 	case RD_MSG_PING:
 		return reply_status(r, m.hdr.seq, 0, "pong");
+	case RD_MSG_SOCKET:
+		return handle_socket(r, &m.socket);
 	}
 	warnx("message type %d is not for the redirector", type);
 	return -1;
@@ -626,7 +680,7 @@ main(int argc, char **argv)
 	struct redirector	 r;
 	sigset_t		 set;
 	unsigned long		 v;
-	uint32_t		 uid = 0;
+	uint32_t		 uid = 0, gid = 0;
 	char			*cause = NULL;
 	int			 i, fd = 3, rc = 1;
 
@@ -644,19 +698,23 @@ main(int argc, char **argv)
 			r.trawl_pid = (uint32_t)v;
 		} else if (strcmp(argv[i], "--cgroup") == 0 && i + 1 < argc)
 			r.cgroup_path = argv[++i];
+		else if (strcmp(argv[i], "--netns") == 0 && i + 1 < argc)
+			r.netns_path = argv[++i];
 		else
 			usage();
 	}
 	if (r.trawl_pid == 0)
 		usage();
 
-	if (check_ctl(fd, r.trawl_pid, &uid, &cause) != 0 ||
-	    find_owner(uid, &r.owner, &cause) != 0) {
+	if (check_ctl(fd, r.trawl_pid, &uid, &gid, &cause) != 0 ||
+	    find_owner(uid, r.netns_path != NULL, &r.owner, &cause) != 0) {
 		warnx("refusing to run: %s", cause != NULL ? cause : "?");
 		free(cause);
 		return 1;
 	}
 	r.ctl = fd;
+	r.trawl_uid = uid;
+	r.trawl_gid = gid;
 	if (fcntl(fd, F_SETFD, FD_CLOEXEC) == -1)
 		return 1;
 	/* A closed trawl must not kill us before teardown. */

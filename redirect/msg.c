@@ -39,6 +39,8 @@ rd_msg_size(int type)
 		return sizeof(struct rd_msg_status);
 	case RD_MSG_PROC:
 		return sizeof(struct rd_msg_proc);
+	case RD_MSG_SOCKET:
+		return sizeof(struct rd_msg_socket);
 	}
 	return 0;
 }

@@ -16,6 +16,11 @@
  *                        Reply: RD_MSG_STATUS.
  *   trawl -> redirector  RD_MSG_LOOKUP. Reply: RD_MSG_PROC.
  *   trawl -> redirector  RD_MSG_PING. Reply: RD_MSG_STATUS.
+ *   trawl -> redirector  RD_MSG_SOCKET, only with --netns: a TCP or UDP
+ *                        socket made in that namespace (trawl's upstream
+ *                        connections leave from there). Reply:
+ *                        RD_MSG_STATUS, with the socket (SCM_RIGHTS, non-
+ *                        blocking) when status is 0.
  * Replies come in order and carry the request's seq. The redirector never
  * speaks unasked after the hello. Closing the socketpair makes it undo
  * everything and exit.
@@ -58,6 +63,7 @@ enum rd_msg_type {
 	RD_MSG_PING,
 	RD_MSG_STATUS,
 	RD_MSG_PROC,
+	RD_MSG_SOCKET,
 	RD_MSG_TYPES		/* first invalid */
 };
 
@@ -95,6 +101,12 @@ struct rd_msg_lookup {
 	struct rd_tuple	tuple;
 };
 
+struct rd_msg_socket {
+	struct rd_msg_hdr hdr;
+	int32_t		family;		/* AF_INET or AF_INET6 */
+	int32_t		type;		/* SOCK_STREAM or SOCK_DGRAM, no flags */
+};
+
 struct rd_msg_status {
 	struct rd_msg_hdr hdr;
 	int32_t		status;		/* 0, or -1 with text */
@@ -117,6 +129,7 @@ union rd_msg {
 	struct rd_msg_lookup	lookup;
 	struct rd_msg_status	status;
 	struct rd_msg_proc	proc;
+	struct rd_msg_socket	socket;
 };
 
 #endif

@@ -17,6 +17,7 @@
 #include "core/flows/store.h"
 #include "core/loop/loop.h"
 #include "core/loop/trawl.h"
+#include "core/net/netns.h"
 #include "core/net/pcap.h"
 #include "core/proxy/intercept.h"
 #include "core/proxy/listen.h"
@@ -57,6 +58,9 @@ usage(FILE *out)
 "  --proxyauth USER:PASS         socks5 modes ask clients for this login\n"
 "  --upstream-auth USER:PASS     upstream mode logs in to the proxy with it\n"
 "  --cgroup PATH                 local mode: capture only under this cgroup v2\n"
+"  --netns PATH|PID              local mode: capture in this network namespace\n"
+"  --container PID               local mode: in PID's netns and its cgroup\n"
+"  --netns-upstream              connect upstream from inside that namespace\n"
 "  --listen-host HOST            address to listen on (modes without @)\n"
 "  -p, --listen-port PORT        port to listen on (modes without @)\n"
 "  --dump                        no screen: print one line per finished flow\n"
@@ -167,6 +171,8 @@ on_secret(const char *line, size_t len, void *unused)
 enum { OPT_PCAP = 1000 };
 /* The modes' options (core/proxy/mode.h). */
 enum { OPT_PROXYAUTH = 1100, OPT_UPSTREAM_AUTH };
+/* Containers: --netns, --container, --netns-upstream. */
+enum { OPT_NETNS = 1200, OPT_CONTAINER, OPT_NETNS_UPSTREAM };
 
 static void
 load_one(struct flow *f, void *unused)
@@ -254,6 +260,54 @@ add_modes(int run, int none, int nc, int nl)
 		opts.spec = strdup(core_mode_local()->local_spec);
 	} else
 		opts.mode = MODE_REGULAR;
+	return 0;
+}
+
+/*
+ * --netns PATH|PID, --container PID: resolved and checked now, so that a
+ * bad one is an error before anything starts. --container also names the
+ * cgroup (the process's own).
+ */
+static int
+check_netns(int run, int none, const char *netns, const char *container)
+{
+	char *cause = NULL, *cg = NULL;
+
+	if (netns == NULL && container == NULL) {
+		if (!opts.netns_upstream)
+			return 0;
+		fprintf(stderr, "trawl: --netns-upstream needs --netns or "
+		    "--container\n");
+		return -1;
+	}
+	if (run || none) {
+		fprintf(stderr, "trawl: --netns and --container capture in "
+		    "local mode, not with %s\n", run ? "trawl run" : "-n");
+		return -1;
+	}
+	if (netns != NULL && container != NULL) {
+		fprintf(stderr, "trawl: --netns or --container, not both\n");
+		return -1;
+	}
+	if (container != NULL && opts.cgroup != NULL) {
+		fprintf(stderr, "trawl: --container captures PID's own cgroup: "
+		    "use --netns with --cgroup\n");
+		return -1;
+	}
+	if (container != NULL && !core_netns_is_pid(container)) {
+		fprintf(stderr, "trawl: --container %s: not a pid\n",
+		    container);
+		return -1;
+	}
+	if (core_netns_resolve(netns != NULL ? netns : container, &opts.netns,
+	    &cause) == -1 || (container != NULL &&
+	    core_netns_cgroup(container, &cg, &cause) == -1)) {
+		fprintf(stderr, "trawl: %s\n", cause);
+		free(cause);
+		return -1;
+	}
+	if (cg != NULL)
+		opts.cgroup = cg;
 	return 0;
 }
 
@@ -477,6 +531,9 @@ main(int argc, char **argv)
 		{ "anticomp", no_argument, NULL,
 		    OPT_RULE_FIRST + RULES_ANTICOMP },
 		{ "pcap", required_argument, NULL, OPT_PCAP },
+		{ "netns", required_argument, NULL, OPT_NETNS },
+		{ "container", required_argument, NULL, OPT_CONTAINER },
+		{ "netns-upstream", no_argument, NULL, OPT_NETNS_UPSTREAM },
 		{ "proxyauth", required_argument, NULL, OPT_PROXYAUTH },
 		{ "upstream-auth", required_argument, NULL, OPT_UPSTREAM_AUTH },
 		{ "help", no_argument, NULL, 'h' },
@@ -495,6 +552,7 @@ main(int argc, char **argv)
 	/* `trawl run`: CMD's argv, and the cgroup made for it. */
 	char **run_argv = NULL;
 	const char *run_cgroup = NULL, *pcap_file = NULL;
+	const char *netns_arg = NULL, *container = NULL;
 	int run = 0, run_rc;
 
 	raise_nofile();
@@ -641,6 +699,15 @@ main(int argc, char **argv)
 		case OPT_PCAP:
 			pcap_file = optarg;
 			break;
+		case OPT_NETNS:
+			netns_arg = optarg;
+			break;
+		case OPT_CONTAINER:
+			container = optarg;
+			break;
+		case OPT_NETNS_UPSTREAM:
+			opts.netns_upstream = 1;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -662,7 +729,10 @@ bad_option:
 		    "-n does not go with it\n");
 		return 2;
 	}
-	if (add_modes(run, none, ncmodes, nlmodes) == -1)
+	if (check_netns(run, none, netns_arg, container) == -1)
+		return 2;
+	/* A namespace to capture in means local mode, like trawl run. */
+	if (add_modes(run || opts.netns != NULL, none, ncmodes, nlmodes) == -1)
 		return 2;
 	if (run) {
 		if (optind >= argc) {

@@ -23,6 +23,8 @@ struct options {
 	int		 listen_port;
 	char		*spec;		/* local mode capture spec */
 	char		*cgroup;	/* local mode: capture under this cgroup v2 */
+	char		*netns;		/* local mode: in this netns (a path) */
+	int		 netns_upstream; /* upstream sockets from inside it */
 	int		 dump;		/* no screen */
 	int		 quiet;		/* -q */
 	char		*read_file;	/* -r */

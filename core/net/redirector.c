@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "core/loop/cause.h"
+#include "core/loop/trawl.h"
 #include "core/net/redirector.h"
 #include "redirect/proto.h"
 
@@ -38,6 +39,9 @@ struct redirector {
 	int			gone;
 	struct redirector_tun	tun;
 };
+
+/* The redirector that makes upstream sockets (--netns-upstream). */
+static struct redirector	*upstream;
 
 static int
 executable(const char *path)
@@ -254,6 +258,10 @@ child(int sock, const char *exe, int use_sudo, const char *pid,
 		argv[i++] = "--cgroup";
 		argv[i++] = cgroup;
 	}
+	if (opts.netns != NULL) {
+		argv[i++] = "--netns";
+		argv[i++] = opts.netns;
+	}
 	argv[i] = NULL;
 	if (use_sudo)
 		execvp("sudo", (char *const *)argv);
@@ -356,6 +364,8 @@ core_redirector_start(const char *path, const char *cgroup,
 	}
 	if (core_redirector_set_spec(r, spec, cause) != 0)
 		goto fail;
+	if (opts.netns != NULL && opts.netns_upstream)
+		upstream = r;
 	return r;
 
 fail:
@@ -370,6 +380,8 @@ core_redirector_free(struct redirector *r)
 
 	if (r == NULL)
 		return;
+	if (upstream == r)
+		upstream = NULL;
 	if (r->ctl != -1)
 		close(r->ctl);
 	if (r->tun.fd != -1)
@@ -476,4 +488,52 @@ core_redirector_ping(struct redirector *r)
 		return -1;
 	}
 	return s.status == 0 ? 0 : -1;
+}
+
+const char *
+core_redirector_where(void)
+{
+	static char	where[PATH_MAX + 64];
+
+	if (opts.netns == NULL)
+		return "";
+	snprintf(where, sizeof where, ", in netns %s, upstream from the %s",
+	    opts.netns, opts.netns_upstream ? "netns" : "host");
+	return where;
+}
+
+int
+core_redirector_socket(int family, int type)
+{
+	struct redirector	*r = upstream;
+	struct rd_msg_socket	 m;
+	struct rd_msg_status	 s;
+	int			 fd = -1;
+
+	if (opts.netns == NULL || !opts.netns_upstream)
+		return socket(family, type, 0);
+	if (r == NULL || r->gone) {
+		errno = ENETDOWN;
+		return -1;
+	}
+	memset(&m, 0, sizeof m);
+	m.family = family;
+	m.type = type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (send_msg(r, &m, sizeof m, RD_MSG_SOCKET) != 0 ||
+	    recv_msg(r, RD_MSG_STATUS, r->seq, &s, sizeof s, &fd,
+	    RD_REPLY_TIMEOUT_MS) != 0) {
+		r->gone = 1;
+		errno = ENETDOWN;
+		return -1;
+	}
+	if (s.status != 0 || fd == -1) {
+		if (fd != -1)
+			close(fd);
+		errno = EACCES;
+		return -1;
+	}
+	/* It comes non-blocking (the flag is the open file's). */
+	if (!(type & SOCK_NONBLOCK))
+		fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+	return fd;
 }

@@ -72,6 +72,18 @@ int		 core_redirector_set_spec(struct redirector *,
 int		 core_redirector_lookup(struct redirector *, int family,
 		    int proto, uint16_t sport, const void *daddr,
 		    uint16_t dport, struct rd_proc *out);
+/*
+ * socket(family, type, 0) for an upstream connection (type may carry
+ * SOCK_NONBLOCK and SOCK_CLOEXEC; the result is close-on-exec either
+ * way). With --netns-upstream the redirector makes it inside the
+ * namespace; -1 with errno, ENETDOWN once the redirector is gone.
+ */
+int		 core_redirector_socket(int family, int type);
+/*
+ * With --netns: ", in netns PATH, upstream from the host" (or "from the
+ * netns"), for the status line; else "".
+ */
+const char	*core_redirector_where(void);
 /* Returns 0 when the redirector answers, -1 when it is gone. */
 int		 core_redirector_ping(struct redirector *);
 

@@ -15,6 +15,7 @@
 #include "core/flows/flow.h"
 #include "core/loop/limits.h"
 #include "core/loop/loop.h"
+#include "core/net/redirector.h"
 #include "core/proxy/connect.h"
 #include "core/proxy/resolve.h"
 
@@ -126,8 +127,9 @@ attempt(struct connect *c)
 		int i = c->next++, fd;
 
 		core_connect_format(&c->addrs[i], c->addr, sizeof c->addr);
-		fd = socket(c->addrs[i].ss_family,
-		    SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		/* From inside the namespace with --netns-upstream. */
+		fd = core_redirector_socket(c->addrs[i].ss_family,
+		    SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd == -1) {
 			c->err = errno;
 			snprintf(c->error, sizeof c->error, "socket: %s",

@@ -66,10 +66,10 @@ set_status(void)
 
 	if (spec_text[0] == '\0')
 		snprintf(status, sizeof status, "capturing every program "
-		    "(local mode, %s)", t->ifname);
+		    "(local mode, %s%s)", t->ifname, core_redirector_where());
 	else
 		snprintf(status, sizeof status, "capturing %s (local mode, "
-		    "%s)", spec_text, t->ifname);
+		    "%s%s)", spec_text, t->ifname, core_redirector_where());
 }
 
 /*

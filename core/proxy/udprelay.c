@@ -18,6 +18,7 @@
 #include "core/loop/limits.h"
 #include "core/loop/loop.h"
 #include "core/net/netstack.h"
+#include "core/net/redirector.h"
 #include "core/proxy/connect.h"
 #include "core/proxy/mode.h"
 #include "core/proxy/udprelay.h"
@@ -282,8 +283,8 @@ core_udprelay_start(struct loop *loop, struct netstack_udp *u,
 		relays->prev = r;
 	relays = r;
 	nrelays++;
-	r->fd = socket(server->sa_family, SOCK_DGRAM | SOCK_NONBLOCK |
-	    SOCK_CLOEXEC, 0);
+	r->fd = core_redirector_socket(server->sa_family, SOCK_DGRAM |
+	    SOCK_NONBLOCK | SOCK_CLOEXEC);
 	if (r->fd == -1 || connect(r->fd, server, sa_len(server)) == -1 ||
 	    core_loop_add(loop, r->fd, LOOP_READ, upstream_readable, r) == -1) {
 		err = errno;
@@ -337,8 +338,8 @@ core_udprelay_open(struct loop *loop, const struct sockaddr *client,
 		relays->prev = r;
 	relays = r;
 	nrelays++;
-	r->fd = socket(server->sa_family, SOCK_DGRAM | SOCK_NONBLOCK |
-	    SOCK_CLOEXEC, 0);
+	r->fd = core_redirector_socket(server->sa_family, SOCK_DGRAM |
+	    SOCK_NONBLOCK | SOCK_CLOEXEC);
 	if (r->fd == -1 || connect(r->fd, server, sa_len(server)) == -1 ||
 	    core_loop_add(loop, r->fd, LOOP_READ, upstream_readable, r) == -1) {
 		err = errno;
