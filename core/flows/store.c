@@ -128,6 +128,7 @@ drop_bodies(struct flow *f)
 		drop_body(&f->response->body);
 	drop_body(&f->up);
 	drop_body(&f->down);
+	core_flow_msgs_clear(&f->msgs);
 	account(f);
 }
 
