@@ -55,6 +55,7 @@ usage(FILE *out)
 "  --search TEXT                 no screen: print the hits of TEXT (re:REGEX),\n"
 "                                exit 0 with hits, 1 without\n"
 "  -q, --quiet                   print nothing (with --dump)\n"
+"  --dump-messages               with --dump: a line per WebSocket message\n"
 "  -w, --save FILE               save flows (matching FILTER) to a HAR file\n"
 "  -r, --read FILE               load flows from a HAR file\n"
 "  -n, --no-server               start no proxy\n"
@@ -189,6 +190,7 @@ on_secret(const char *line, size_t len, void *unused)
 
 /* Options of `trawl run` and --pcap, apart from the others' enum. */
 enum { OPT_PCAP = 1000 };
+enum { OPT_DUMP_MESSAGES = 1001 };
 
 static void
 load_one(struct flow *f, void *unused)
@@ -417,6 +419,7 @@ main(int argc, char **argv)
 		{ "anticomp", no_argument, NULL,
 		    OPT_RULE_FIRST + RULES_ANTICOMP },
 		{ "pcap", required_argument, NULL, OPT_PCAP },
+		{ "dump-messages", no_argument, NULL, OPT_DUMP_MESSAGES },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'v' },
 		{ NULL, 0, NULL, 0 }
@@ -568,6 +571,9 @@ main(int argc, char **argv)
 				abort();
 			ropts[nropts].kind = ch - OPT_RULE_FIRST;
 			ropts[nropts++].spec = optarg;
+			break;
+		case OPT_DUMP_MESSAGES:
+			tui_dump_messages(1);
 			break;
 		case OPT_PCAP:
 			pcap_file = optarg;

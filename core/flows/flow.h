@@ -23,6 +23,7 @@ enum flow_state {
 	FLOW_ACTIVE,		/* bytes still moving */
 	FLOW_PAUSED_REQUEST,	/* intercepted before the request went upstream */
 	FLOW_PAUSED_RESPONSE,	/* intercepted before the response reached the client */
+	FLOW_PAUSED_MESSAGE,	/* a WebSocket message is held (FLOW_MSG_HELD) */
 	FLOW_DONE		/* finished, with or without an error */
 };
 

@@ -106,6 +106,7 @@ static const struct name type_names[] = {
 static const struct name state_names[] = {
 	{ FLOW_ACTIVE, "active" }, { FLOW_PAUSED_REQUEST, "paused_request" },
 	{ FLOW_PAUSED_RESPONSE, "paused_response" }, { FLOW_DONE, "done" },
+	{ FLOW_PAUSED_MESSAGE, "paused_message" },
 	{ 0, NULL }
 };
 static const struct name replay_names[] = {

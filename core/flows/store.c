@@ -206,6 +206,13 @@ core_store_update(struct flow *f)
 }
 
 void
+core_store_message(struct flow *f)
+{
+	account(f);
+	notify(STORE_MESSAGE, f);
+}
+
+void
 core_store_finish(struct flow *f)
 {
 	if (f->state == FLOW_DONE)
