@@ -188,8 +188,15 @@ print(const struct flow *f)
 static void
 on_event(enum store_event ev, struct flow *f, void *unused)
 {
+	size_t i;
+
 	if (ev == STORE_MESSAGE && dump_msgs && dump_out != NULL)
 		print_message(f, core_flow_msg_at(f, f->msgs.n - 1));
+	/* A flow that arrives finished (a HAR file) brings its messages. */
+	if (ev == STORE_ADDED && f->state == FLOW_DONE && dump_msgs &&
+	    dump_out != NULL)
+		for (i = 0; i < f->msgs.n; i++)
+			print_message(f, core_flow_msg_at(f, i));
 	if (ev == STORE_FINISHED && dump_msgs && dump_out != NULL)
 		print_close(f);
 	if (ev == STORE_FINISHED)
@@ -209,6 +216,16 @@ tui_dump_existing(void)
 {
 	size_t i;
 
-	for (i = 0; i < core_store_count(); i++)
-		print(core_store_at(i));
+	for (i = 0; i < core_store_count(); i++) {
+		struct flow *f = core_store_at(i);
+		size_t j;
+
+		/* Loaded flows: their messages, then the flow's line. */
+		if (dump_msgs && dump_out != NULL && f->state == FLOW_DONE) {
+			for (j = 0; j < f->msgs.n; j++)
+				print_message(f, core_flow_msg_at(f, j));
+			print_close(f);
+		}
+		print(f);
+	}
 }
