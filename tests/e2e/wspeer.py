@@ -2,7 +2,7 @@
 # wspeer.py -- a WebSocket server and a scripted client (python3-websockets)
 # for the WebSocket end-to-end tests.
 #
-#   wspeer.py server PORT [CERT KEY]
+#   wspeer.py server [HOST:]PORT [CERT KEY]   (HOST 127.0.0.1 by default)
 #       /echo answers every message with "echo:" + it (bytes as they are),
 #       after greeting with "hello"; the message "close-me" makes it close
 #       with 4001 "bye now".
@@ -32,12 +32,14 @@ async def echo(ws, path=None):
         await ws.send("echo:" + m if isinstance(m, str) else m)
 
 
-async def serve(port, cert, key):
+async def serve(where, cert, key):
     ctx = None
     if cert:
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.load_cert_chain(cert, key)
-    async with websockets.serve(echo, "127.0.0.1", port, ssl=ctx):
+    host, _, port = where.rpartition(":")
+    host = host.strip("[]") or "127.0.0.1"
+    async with websockets.serve(echo, host, int(port), ssl=ctx):
         await asyncio.Future()
 
 
@@ -132,7 +134,7 @@ def main():
     if sys.argv[1] == "server":
         cert = sys.argv[3] if len(sys.argv) > 4 else None
         key = sys.argv[4] if len(sys.argv) > 4 else None
-        asyncio.run(serve(int(sys.argv[2]), cert, key))
+        asyncio.run(serve(sys.argv[2], cert, key))
     else:
         asyncio.run(client(sys.argv[2:]))
 
