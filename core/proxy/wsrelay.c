@@ -54,6 +54,7 @@ struct side {
 	int		 msg_opcode, msg_truncated, msg_compressed;
 	struct buf	 ctl;		/* control frames inside it, framed anew */
 	struct buf	 inject;	/* frames the user queued this way */
+	struct loop_timer *pause_timer;	/* --intercept-timeout */
 	int		 takeover;	/* the sender keeps its deflate context */
 	int		 reencode;	/* messages go uncompressed from now */
 };
@@ -106,6 +107,8 @@ side_free(struct side *sd)
 {
 	if (sd->holding)
 		core_intercept_unhold(sd->r->f);
+	core_loop_timer_free(sd->pause_timer);
+	sd->pause_timer = NULL;
 	core_ws_parser_free(&sd->ws);
 	core_buf_free(&sd->in);
 	core_buf_free(&sd->pay);
@@ -306,6 +309,15 @@ static const struct intercept_hold_ops hold_ops = {
 	hold_resume, hold_kill, hold_edit, hold_render
 };
 
+/* --intercept-timeout: a held message goes on by itself. */
+static void
+pause_expired(void *arg)
+{
+	struct side *sd = arg;
+
+	core_intercept_resume(sd->r->f, NULL);
+}
+
 static void
 on_message(struct side *sd, const struct ws_event *ev)
 {
@@ -337,6 +349,13 @@ on_message(struct side *sd, const struct ws_event *ev)
 		sd->edited = 0;
 		f->state = FLOW_PAUSED_MESSAGE;
 		core_intercept_hold(f, &hold_ops, sd);
+		if (core_intercept_timeout() > 0) {
+			if (sd->pause_timer == NULL)
+				sd->pause_timer = core_loop_timer_new(core_loop,
+				    pause_expired, sd);
+			core_loop_timer_set(sd->pause_timer,
+			    core_intercept_timeout());
+		}
 		core_store_update(f);
 		return;
 	}
@@ -455,6 +474,8 @@ held_done(struct side *sd, enum how how)
 	held_set_flags(sd, FLOW_MSG_HELD, how == DROPPED ? FLOW_MSG_DROPPED :
 	    how == EDITED ? FLOW_MSG_EDITED : 0);
 	sd->holding = 0;
+	if (sd->pause_timer != NULL)
+		core_loop_timer_stop(sd->pause_timer);
 	f->state = sd->peer->holding ? FLOW_PAUSED_MESSAGE : FLOW_ACTIVE;
 	core_store_update(f);
 	release(sd, how);
