@@ -1529,7 +1529,10 @@ eval(struct filter *f, const struct node *n, const struct flow *fl)
 	case K_HTTP:
 		return http;
 	case K_WEBSOCKET:
-		/* A 101 to websocket: its messages are on the flow. */
+		/* A 101 to websocket: its messages are on the flow. A HAR
+		 * entry with messages counts even without the fields. */
+		if (fl->ws.on)
+			return 1;
 		return http && rs != NULL && rs->status == 101 &&
 		    (u = core_flow_header_get(&rs->headers, "upgrade")) != NULL &&
 		    strcasecmp(u, "websocket") == 0;

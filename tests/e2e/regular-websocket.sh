@@ -49,10 +49,16 @@ client() { # OUT URL ARGS...
 }
 
 # 1. ws:// through CONNECT: deflate, fragments, binary, close code.
+# A message bigger than what may wait for an intercept decision (the rule
+# makes every message wait for its end) passes as it comes.
 client "$TMP/c1" "ws://127.0.0.1:$WP/echo" recv send:first recv \
-    frag:one,two,three recv bin:00ff10 recv send:close-me wait-close
+    frag:one,two,three recv bin:00ff10 recv big:5000000 recv \
+    send:close-me wait-close
 contains "the client got every echo" "$TMP/c1" "recv echo:onetwothree"
 contains "permessage-deflate was negotiated end to end" "$TMP/c1" "deflate yes"
+contains "a 5 MB message went through and back" "$TMP/c1" "recv-bin-len 5000000"
+contains "the big message is shown with its whole size" "$D" \
+    "client -> server binary 4.8m deflate"
 contains "the server's close code and reason reached the client" "$TMP/c1" \
     "closed 4001 bye now"
 contains "the client's message is in the dump, inflated" "$D" \

@@ -10,10 +10,13 @@
 #       connects (through the proxy with CONNECT, or with an absolute-form
 #       GET when --absolute), then runs the steps:
 #         send:TEXT  bin:HEX  frag:A,B,C (one text message in fragments)
-#         recv (prints "recv TEXT" or "recv-bin HEX")  close:CODE:REASON
+#         big:N (N random bytes, binary)
+#         recv (prints "recv TEXT", "recv-bin HEX", or for more than 64
+#         bytes "recv-bin-len N")  close:CODE:REASON
 #         sleep:SECONDS  wait-close (prints "closed CODE REASON")
 #       and prints "deflate yes|no" after the handshake.
 import asyncio
+import os
 import socket
 import ssl
 import sys
@@ -39,7 +42,8 @@ async def serve(where, cert, key):
         ctx.load_cert_chain(cert, key)
     host, _, port = where.rpartition(":")
     host = host.strip("[]") or "127.0.0.1"
-    async with websockets.serve(echo, host, int(port), ssl=ctx):
+    async with websockets.serve(echo, host, int(port), ssl=ctx,
+                                max_size=2 ** 24):
         await asyncio.Future()
 
 
@@ -108,12 +112,16 @@ async def client(argv):
                 await ws.send(arg)
             elif op == "bin":
                 await ws.send(bytes.fromhex(arg))
+            elif op == "big":
+                await ws.send(os.urandom(int(arg)))
             elif op == "frag":
                 await ws.send(iter(arg.split(",")))
             elif op == "recv":
                 m = await asyncio.wait_for(ws.recv(), 15)
                 if isinstance(m, str):
                     print("recv", m, flush=True)
+                elif len(m) > 64:
+                    print("recv-bin-len", len(m), flush=True)
                 else:
                     print("recv-bin", m.hex(), flush=True)
             elif op == "close":
