@@ -148,25 +148,6 @@ finish(struct wsrelay *r, const char *error, int aborted)
 	core_loop_timer_set(r->reap, 0);
 }
 
-/* Ends the connection with a close frame each way (1009: a message too
- * big for what trawl was asked to do with it). */
-static void
-fatal(struct wsrelay *r, int code, const char *why)
-{
-	static const unsigned char key[4] = { 0, 0, 0, 0 };
-	struct buf b = { 0 };
-	unsigned char p[2] = { (unsigned char)(code >> 8),
-	    (unsigned char)code };
-
-	core_ws_frame(&b, WS_CLOSE, p, 2, NULL);
-	core_stream_write(r->client.s, core_buf_head(&b), b.len);
-	core_buf_free(&b);
-	core_ws_frame(&b, WS_CLOSE, p, 2, key);
-	core_stream_write(r->server.s, core_buf_head(&b), b.len);
-	core_buf_free(&b);
-	finish(r, why, 0);
-}
-
 /* --- moving bytes -------------------------------------------------------------- */
 
 static void
@@ -202,6 +183,24 @@ update_pause(struct side *sd)
 		sd->paused = want;
 		core_stream_pause(sd->s, want);
 	}
+}
+
+/* Ends the connection with a close frame each way (1009: a message too
+ * big for what trawl was asked to do with it). */
+static void
+fatal(struct wsrelay *r, int code, const char *why)
+{
+	unsigned char p[2] = { (unsigned char)(code >> 8),
+	    (unsigned char)code };
+	struct buf b = { 0 };
+
+	frame(&r->server, &b, WS_CLOSE, p, 2);
+	core_stream_write(r->client.s, core_buf_head(&b), b.len);
+	core_buf_free(&b);
+	frame(&r->client, &b, WS_CLOSE, p, 2);
+	core_stream_write(r->server.s, core_buf_head(&b), b.len);
+	core_buf_free(&b);
+	finish(r, why, 0);
 }
 
 /* Sends the first upto bytes of in on as they came (write) or not. */
