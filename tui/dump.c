@@ -129,6 +129,10 @@ tui_dump_line(const struct flow *f, char *buf, size_t len)
 			snprintf(status, sizeof status, "-");
 		tui_format_size(f->response ? f->response->body.total : 0, size,
 		    sizeof size);
+		/* A WebSocket's size is its messages, as in the list. */
+		if (f->ws.on || f->msgs.n > 0)
+			snprintf(size, sizeof size, "%llu msg",
+			    (unsigned long long)f->msgs.total);
 		/* The version only where it is not HTTP/1: lines stay as
 		 * scripts know them. */
 		n = snprintf(buf, len, "%s %s%s %s %s%s%s << %s %s %s", when,

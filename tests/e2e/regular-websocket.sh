@@ -70,8 +70,8 @@ contains "a fragmented message is one message" "$D" \
 contains "a binary message shows in hex" "$D" "client -> server binary 3b deflate 00ff10"
 contains "the close is printed with code and reason" "$D" \
     "closed by server 4001 bye now"
-contains "the flow line comes when the connection closes" "$D" \
-    "GET http://127.0.0.1:$WP/echo << 101 Switching Protocols"
+contains "the flow line comes at the close, with the message count" "$D" \
+    "GET http://127.0.0.1:$WP/echo << 101 Switching Protocols 10 msg"
 
 # 2. Without deflate, through an absolute-form GET (a plain proxy).
 client "$TMP/c2" "ws://127.0.0.1:$WP/echo" --absolute --no-deflate recv \
