@@ -43,6 +43,9 @@ struct doc {
 	size_t		 hex_n;		/* hex lines after the text lines */
 	int		 width;		/* wrapped for this many columns */
 	size_t		 mark[NMARKS];	/* first line, or SIZE_MAX */
+	size_t		*msg_line;	/* Messages: each shown one's line */
+	size_t		 msg_first;	/* index of the first shown */
+	size_t		 msg_n;
 };
 
 static struct {
@@ -91,6 +94,7 @@ doc_clear(struct doc *d)
 	core_bodyfmt_free(&d->body);
 	d->n = 0;
 	d->hex_n = 0;
+	d->msg_n = 0;
 	memset(d->mark, 0xff, sizeof d->mark);
 }
 
@@ -572,6 +576,11 @@ build_messages(struct doc *d, const struct flow *f)
 	doc_printf(d, ROLE_DIM, "%s client to server, %s server to client; "
 	    "> and < send one", to, from);
 	d->mark[MARK_BODY] = d->n;
+	free(d->msg_line);
+	if ((d->msg_line = calloc(f->msgs.n - i + 1, sizeof *d->msg_line)) ==
+	    NULL)
+		abort();
+	d->msg_first = i;
 	for (; i < f->msgs.n; i++) {
 		const struct flow_msg *m = core_flow_msg_at(f, i);
 
@@ -580,6 +589,7 @@ build_messages(struct doc *d, const struct flow *f)
 		strftime(when, sizeof when, "%H:%M:%S", &tm);
 		tui_format_size(m->size, size, sizeof size);
 		doc_printf(d, ROLE_NORMAL, "%s", "");
+		d->msg_line[d->msg_n++] = d->n;
 		doc_printf(d, m->flags & FLOW_MSG_HELD ? ROLE_PAUSED : ROLE_KEY,
 		    "%s %s.%03d %s %s%s%s%s%s%s%s", m->from_client ? to : from,
 		    when, (int)((m->t - (double)t) * 1000),
@@ -693,6 +703,7 @@ tui_flowview_done(void)
 	core_store_unsubscribe(on_store, NULL);
 	doc_clear(&V.doc);
 	free(V.doc.v);
+	free(V.doc.msg_line);
 	memset(&V, 0, sizeof V);
 }
 
@@ -726,6 +737,14 @@ land_on_hit(void)
 	size_t i, k = 0;
 
 	V.hit_pending = 0;
+	if (V.hit_where == SEARCH_MESSAGE) {
+		/* The message's own line; the match is highlighted below. */
+		if (V.hit_line >= V.doc.msg_first &&
+		    V.hit_line - V.doc.msg_first < V.doc.msg_n)
+			V.scroll[V.tab] = V.doc.msg_line[V.hit_line -
+			    V.doc.msg_first];
+		return;
+	}
 	switch (V.hit_where) {
 	case SEARCH_URL:
 		m = MARK_URL;
@@ -762,8 +781,9 @@ tui_flowview_open_hit(struct flow *f, int where, size_t line,
     const char *match, size_t mlen)
 {
 	tui_flowview_open(f);
-	V.tab = where == SEARCH_URL ? TAB_DETAIL :
-	    where <= SEARCH_REQ_TRAILER ? TAB_REQUEST : TAB_RESPONSE;
+	V.tab = where == SEARCH_URL ? TAB_DETAIL : where == SEARCH_MESSAGE ?
+	    TAB_MESSAGES : where <= SEARCH_REQ_TRAILER ? TAB_REQUEST :
+	    TAB_RESPONSE;
 	if (mlen >= sizeof V.search)
 		mlen = sizeof V.search - 1;
 	memcpy(V.search, match, mlen);

@@ -3,7 +3,7 @@
 # server: the list counts a WebSocket flow's messages, the Messages tab
 # shows them with arrows (JSON pretty-printed, binary in hex) while the
 # connection is open, > sends one, and e on a held message edits it in
-# $EDITOR before a sends it.
+# $EDITOR before a sends it; / finds a message.
 S=trawl-tui-ws-$$
 . "$(dirname "$0")/screen.inc"
 PY=/usr/bin/python3
@@ -73,4 +73,13 @@ contains "the connection closed with the server's code" "$TMP/c1" "closed 4001 b
 expect "the tab shows the close" "closed by the server: 4001 bye now"
 keys q
 expect "the list counts every message" "10 msg"
+
+# / finds text in messages; Enter lands on the message in its tab.
+keys /
+tmux send-keys -t "$S" -l 'ch":[1'
+keys Enter
+expect "the search finds the message" "message 3"
+keys Enter
+expect "the hit opens the Messages tab" "Detail   Messages"
+expect "on the message" '"ch": ['
 finish
