@@ -237,8 +237,7 @@ maybe_shutdown(struct side *sd)
 	/* A message cut short by the FIN goes on as far as it came. */
 	sd->parsed = sd->in.len;
 	take(sd, sd->in.len, 1);
-	sd->boundary = 1;
-	flush_inject(sd);
+	flush_inject(sd);	/* only after a whole message */
 	sd->shut = 1;
 	core_stream_shutdown(sd->peer->s);
 	if (sd->peer->shut)
