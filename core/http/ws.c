@@ -146,11 +146,23 @@ keep(struct ws_parser *w, const char *p, size_t n)
 	size_t room;
 
 	w->msg_size += n;
-	if (w->msg == NULL && (w->msg = malloc(LIMIT_WS_MESSAGE)) == NULL)
-		abort();
 	room = LIMIT_WS_MESSAGE - w->msg_len;
 	if (n > room)
 		n = room;
+	if (w->msg_len + n > w->msg_cap) {
+		/* Grown as messages need it: most are small. */
+		size_t cap = w->msg_cap ? w->msg_cap : 256;
+
+		while (cap < w->msg_len + n)
+			cap *= 2;
+		if (cap > LIMIT_WS_MESSAGE)
+			cap = LIMIT_WS_MESSAGE;
+		if ((w->msg = realloc(w->msg, cap)) == NULL)
+			abort();
+		w->msg_cap = cap;
+	}
+	if (n == 0)
+		return;
 	memcpy(w->msg + w->msg_len, p, n);
 	w->msg_len += n;
 }

@@ -89,8 +89,9 @@ struct ws_parser {
 	int		 msg_compressed;
 	int		 frames;
 	uint64_t	 msg_size, msg_wire;
-	char		*msg;		/* LIMIT_WS_MESSAGE bytes once used */
+	char		*msg;		/* grows up to LIMIT_WS_MESSAGE */
 	size_t		 msg_len;
+	size_t		 msg_cap;
 	/* The control frame being read. */
 	char		 ctl[125];
 	size_t		 ctl_len;
