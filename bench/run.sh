@@ -279,4 +279,8 @@ echo
 echo "## (k) HTTP/2 (issue 12)"
 echo
 sh bench/h2.sh 2>&1 | grep '^|'
+echo
+echo "## WebSocket messages (issue 13)"
+echo
+sh bench/ws.sh 2>&1 | grep '^|'
 } | tee "$OUT"
