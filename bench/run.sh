@@ -301,4 +301,8 @@ if [ "$(id -u)" = 0 ]; then
 else
 	echo "(needs root: skipped)"
 fi
+echo
+echo "## (o) WebSocket messages (issue 13)"
+echo
+sh bench/ws.sh 2>&1 | grep '^|'
 } | tee "$OUT"

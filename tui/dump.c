@@ -14,6 +14,90 @@
 
 static FILE		*dump_out;
 static struct filter	*dump_filter;
+static int		 dump_msgs;
+
+void
+tui_dump_messages(int on)
+{
+	dump_msgs = on;
+}
+
+/* Text with control bytes as '.', binary (or text that is not UTF-8
+ * enough to print) as hex; both cut to fit a line. */
+static void
+payload_text(const struct flow_msg *m, char *buf, size_t len)
+{
+	size_t i, at = 0, max = len > 8 ? len - 8 : 0;
+
+	if (m->opcode == 1) {
+		for (i = 0; i < m->len && at < max; i++) {
+			unsigned char c = (unsigned char)m->data[i];
+
+			buf[at++] = c < 0x20 || c == 0x7f ? '.' : (char)c;
+		}
+	} else {
+		for (i = 0; i < m->len && at + 2 < max && i < 64; i++)
+			at += (size_t)snprintf(buf + at, len - at, "%02x",
+			    (unsigned char)m->data[i]);
+	}
+	if (i < m->len || m->size > m->len)
+		at += (size_t)snprintf(buf + at, len - at, "...");
+	buf[at] = '\0';
+}
+
+void
+tui_dump_message_line(const struct flow *f, const struct flow_msg *m,
+    char *buf, size_t len)
+{
+	char when[32], size[16], text[1024];
+	struct tm tm;
+	time_t t = (time_t)m->t;
+	int n;
+
+	localtime_r(&t, &tm);
+	n = (int)strftime(when, sizeof when, "%H:%M:%S", &tm);
+	snprintf(when + n, sizeof when - n, ".%03d",
+	    (int)((m->t - (double)t) * 1000));
+	tui_format_size(m->size, size, sizeof size);
+	payload_text(m, text, sizeof text);
+	snprintf(buf, len, "  %s ws %llu %s %s %s%s%s%s%s%s %s", when,
+	    (unsigned long long)f->id, m->from_client ? "client -> server" :
+	    "server -> client", m->opcode == 1 ? "text" : m->opcode == 2 ?
+	    "binary" : "chunk", size,
+	    m->flags & FLOW_MSG_COMPRESSED ? " deflate" : "",
+	    m->flags & FLOW_MSG_INJECTED ? " injected" : "",
+	    m->flags & FLOW_MSG_EDITED ? " edited" : "",
+	    m->flags & FLOW_MSG_DROPPED ? " dropped" : "",
+	    m->flags & FLOW_MSG_HELD ? " held" : "", text);
+}
+
+static void
+print_message(const struct flow *f, const struct flow_msg *m)
+{
+	char line[2048];
+
+	if (m == NULL || !core_filter_match(dump_filter, f))
+		return;
+	tui_dump_message_line(f, m, line, sizeof line);
+	fprintf(dump_out, "%s\n", line);
+	fflush(dump_out);
+}
+
+/* The close, on the line before the flow's. */
+static void
+print_close(const struct flow *f)
+{
+	if (!f->ws.on || !core_filter_match(dump_filter, f))
+		return;
+	if (f->ws.closed_by == 0)
+		fprintf(dump_out, "  ws %llu closed without a close frame\n",
+		    (unsigned long long)f->id);
+	else
+		fprintf(dump_out, "  ws %llu closed by %s %d%s%s\n",
+		    (unsigned long long)f->id, f->ws.closed_by == 1 ? "client" :
+		    "server", f->ws.close_code, f->ws.close_reason ? " " : "",
+		    f->ws.close_reason ? f->ws.close_reason : "");
+}
 
 /* A proxy client's CONNECT that never reached its server. */
 static int
@@ -56,6 +140,10 @@ tui_dump_line(const struct flow *f, char *buf, size_t len)
 			snprintf(status, sizeof status, "-");
 		tui_format_size(f->response ? f->response->body.total : 0, size,
 		    sizeof size);
+		/* A WebSocket's size is its messages, as in the list. */
+		if (f->ws.on || f->msgs.n > 0)
+			snprintf(size, sizeof size, "%llu msg",
+			    (unsigned long long)f->msgs.total);
 		/* The version only where it is not HTTP/1: lines stay as
 		 * scripts know them. */
 		n = snprintf(buf, len, "%s %s%s %s %s%s%s << %s %s %s", when,
@@ -124,6 +212,17 @@ print(const struct flow *f)
 static void
 on_event(enum store_event ev, struct flow *f, void *unused)
 {
+	size_t i;
+
+	if (ev == STORE_MESSAGE && dump_msgs && dump_out != NULL)
+		print_message(f, core_flow_msg_at(f, f->msgs.n - 1));
+	/* A flow that arrives finished (a HAR file) brings its messages. */
+	if (ev == STORE_ADDED && f->state == FLOW_DONE && dump_msgs &&
+	    dump_out != NULL)
+		for (i = 0; i < f->msgs.n; i++)
+			print_message(f, core_flow_msg_at(f, i));
+	if (ev == STORE_FINISHED && dump_msgs && dump_out != NULL)
+		print_close(f);
 	if (ev == STORE_FINISHED)
 		print(f);
 }
@@ -141,6 +240,16 @@ tui_dump_existing(void)
 {
 	size_t i;
 
-	for (i = 0; i < core_store_count(); i++)
-		print(core_store_at(i));
+	for (i = 0; i < core_store_count(); i++) {
+		struct flow *f = core_store_at(i);
+		size_t j;
+
+		/* Loaded flows: their messages, then the flow's line. */
+		if (dump_msgs && dump_out != NULL && f->state == FLOW_DONE) {
+			for (j = 0; j < f->msgs.n; j++)
+				print_message(f, core_flow_msg_at(f, j));
+			print_close(f);
+		}
+		print(f);
+	}
 }

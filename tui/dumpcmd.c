@@ -12,6 +12,7 @@
 
 #include "core/flows/flow.h"
 #include "core/flows/store.h"
+#include "core/http/ws.h"
 #include "core/loop/loop.h"
 #include "core/loop/trawl.h"
 #include "core/net/netstack.h"
@@ -19,6 +20,7 @@
 #include "core/proxy/local.h"
 #include "core/proxy/proxy.h"
 #include "core/proxy/replay.h"
+#include "core/proxy/wsrelay.h"
 #include "tui/dumpcmd.h"
 
 #define LINE_MAX_LEN 4096
@@ -31,7 +33,8 @@ static int	 line_overflow;
 static const char *
 stage(const struct flow *f)
 {
-	return f->state == FLOW_PAUSED_REQUEST ? "request" : "response";
+	return f->state == FLOW_PAUSED_REQUEST ? "request" :
+	    f->state == FLOW_PAUSED_MESSAGE ? "message" : "response";
 }
 
 /* "paused ID request|response METHOD URL": announced, and listed. */
@@ -86,7 +89,8 @@ announce(enum store_event ev, struct flow *f, void *unused)
 	/* Dump owns f->front: the state last announced, so one line per pause. */
 	if (ev != STORE_UPDATED && ev != STORE_ADDED)
 		return;
-	if (f->state != FLOW_PAUSED_REQUEST && f->state != FLOW_PAUSED_RESPONSE) {
+	if (f->state != FLOW_PAUSED_REQUEST && f->state != FLOW_PAUSED_RESPONSE &&
+	    f->state != FLOW_PAUSED_MESSAGE) {
 		f->front = NULL;
 		return;
 	}
@@ -121,7 +125,8 @@ help(FILE *out)
 {
 	fprintf(out,
 	    "commands: list | resume ID|all | kill ID | replay ID |"
-	    " edit ID request|response FILE | revert ID | duplicate ID |"
+	    " edit ID request|response|message FILE | revert ID |"
+	    " drop ID | inject ID to-server|to-client TEXT | duplicate ID |"
 	    " mark ID [MARKER|-] | comment ID [TEXT] |"
 	    " intercept EXPR | rules | unintercept RULE | spec SPEC |"
 	    " help\n");
@@ -138,8 +143,10 @@ edit(const char *arg, FILE *out)
 	int rc;
 
 	if (sscanf(arg, "%31s %15s %1023[^\n]", id, part, path) != 3 ||
-	    (strcmp(part, "request") != 0 && strcmp(part, "response") != 0)) {
-		fprintf(out, "error: usage: edit ID request|response FILE\n");
+	    (strcmp(part, "request") != 0 && strcmp(part, "response") != 0 &&
+	    strcmp(part, "message") != 0)) {
+		fprintf(out, "error: usage: edit ID request|response|message "
+		    "FILE\n");
 		return;
 	}
 	if ((f = flow_arg(id, out)) == NULL)
@@ -166,6 +173,8 @@ edit(const char *arg, FILE *out)
 	}
 	if (strcmp(part, "request") == 0)
 		rc = core_intercept_edit_request(f, text, len, &cause);
+	else if (strcmp(part, "message") == 0)
+		rc = core_intercept_edit_message(f, text, len, &cause);
 	else
 		rc = core_intercept_edit_response(f, text, len, &cause);
 	if (rc == 0)
@@ -175,6 +184,30 @@ edit(const char *arg, FILE *out)
 out:
 	fclose(fp);
 	free(text);
+	free(cause);
+}
+
+/* inject ID to-server|to-client TEXT: a text message the user wrote. */
+static void
+inject(const char *arg, FILE *out)
+{
+	char id[32], way[16], *cause = NULL;
+	struct flow *f;
+	int at = 0;
+
+	if (sscanf(arg, "%31s %15s %n", id, way, &at) != 2 || at == 0 ||
+	    (strcmp(way, "to-server") != 0 && strcmp(way, "to-client") != 0)) {
+		fprintf(out, "error: usage: inject ID to-server|to-client "
+		    "TEXT\n");
+		return;
+	}
+	if ((f = flow_arg(id, out)) == NULL)
+		return;
+	if (core_wsrelay_inject(f, strcmp(way, "to-server") == 0, WS_TEXT,
+	    arg + at, strlen(arg + at), &cause) == 0)
+		fprintf(out, "ok\n");
+	else
+		fprintf(out, "error: %s\n", cause);
 	free(cause);
 }
 
@@ -207,7 +240,8 @@ tui_dumpcmd_run(const char *text, FILE *out)
 		for (i = 0; i < core_store_count(); i++) {
 			f = core_store_at(i);
 			if (f->state == FLOW_PAUSED_REQUEST ||
-			    f->state == FLOW_PAUSED_RESPONSE)
+			    f->state == FLOW_PAUSED_RESPONSE ||
+			    f->state == FLOW_PAUSED_MESSAGE)
 				print_paused(out, f);
 		}
 		fprintf(out, "ok\n");
@@ -265,6 +299,18 @@ tui_dumpcmd_run(const char *text, FILE *out)
 		}
 	} else if (strcmp(cmd, "edit") == 0) {
 		edit(arg, out);
+	} else if (strcmp(cmd, "drop") == 0) {
+		if ((f = flow_arg(arg, out)) == NULL)
+			;
+		else if (f->state != FLOW_PAUSED_MESSAGE)
+			fprintf(out, "error: the flow holds no WebSocket "
+			    "message\n");
+		else if (core_intercept_kill(f, &cause) == 0)
+			fprintf(out, "ok\n");
+		else
+			fprintf(out, "error: %s\n", cause);
+	} else if (strcmp(cmd, "inject") == 0) {
+		inject(arg, out);
 	} else if (strcmp(cmd, "revert") == 0) {
 		if ((f = flow_arg(arg, out)) != NULL) {
 			if (core_intercept_revert(f, &cause) == 0)

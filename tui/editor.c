@@ -33,7 +33,8 @@ static struct {
 	pid_t		 pid;		/* 0: no editor */
 	int		 pidfd;
 	uint64_t	 flow_id;	/* looked up again: it may be gone */
-	int		 response;
+	int		 response;	/* or TUI_EDIT_MESSAGE */
+	int		 msg_nl;	/* the message ended with a newline */
 	char		 path[64];
 } ed = { .pidfd = -1 };
 
@@ -110,7 +111,11 @@ finish(int status)
 		tui_screen_error("cannot read %s: %s", ed.path, strerror(errno));
 		goto out;
 	}
-	if (ed.response)
+	if (ed.response == TUI_EDIT_MESSAGE) {
+		if (!ed.msg_nl && len > 0 && text[len - 1] == '\n')
+			len--;
+		r = core_intercept_edit_message(f, text, len, &cause);
+	} else if (ed.response)
 		r = core_intercept_edit_response(f, text, len, &cause);
 	else
 		r = core_intercept_edit_request(f, text, len, &cause);
@@ -118,7 +123,8 @@ finish(int status)
 		tui_screen_error("edit not applied: %s",
 		    cause != NULL ? cause : "cannot parse");
 	else
-		tui_screen_message("%s edited", ed.response ? "response" :
+		tui_screen_message("%s edited", ed.response ==
+		    TUI_EDIT_MESSAGE ? "message" : ed.response ? "response" :
 		    "request");
 	free(cause);
 	free(text);
@@ -200,13 +206,19 @@ tui_editor_edit(struct flow *f, int response)
 		tui_screen_error("an editor is already running");
 		return -1;
 	}
-	text = response ? core_intercept_render_response(f, &len) :
+	text = response == TUI_EDIT_MESSAGE ?
+	    core_intercept_render_message(f, &len) : response ?
+	    core_intercept_render_response(f, &len) :
 	    core_intercept_render_request(f, &len);
 	if (text == NULL) {
 		tui_screen_error("the flow has no %s to edit",
-		    response ? "response" : "request");
+		    response == TUI_EDIT_MESSAGE ? "held message" : response ?
+		    "response" : "request");
 		return -1;
 	}
+	/* Editors end a file with a newline; a message that had none gets
+	 * none back. */
+	ed.msg_nl = len > 0 && text[len - 1] == '\n';
 	snprintf(ed.path, sizeof ed.path, "/tmp/trawl-edit-XXXXXX.http");
 	fd = mkstemps(ed.path, 5);
 	if (fd == -1 || write_all(fd, text, len) == -1) {

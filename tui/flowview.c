@@ -1,6 +1,6 @@
 /*
  * flowview.c -- one flow in three tabs: Request, Response, Detail (with
- * the timings as a waterfall). The tab's text is laid out once into lines
+ * the timings as a waterfall), and Messages for a WebSocket flow. The tab's text is laid out once into lines
  * (bodies decoded and pretty-printed, hex dumps generated line by line on
  * demand), so scrolling a large body costs only the rows drawn.
  */
@@ -15,13 +15,16 @@
 #include "core/flows/flow.h"
 #include "core/flows/search.h"
 #include "core/flows/store.h"
+#include "core/http/ws.h"
 #include "core/loop/buf.h"
 #include "core/proxy/rules.h"
+#include "core/proxy/wsrelay.h"
+#include "tui/format.h"
 #include "tui/hits.h"
 #include "tui/screen.h"
 #include "tui/tui.h"
 
-enum { TAB_REQUEST, TAB_RESPONSE, TAB_DETAIL, NTABS };
+enum { TAB_REQUEST, TAB_RESPONSE, TAB_DETAIL, TAB_MESSAGES, NTABS };
 
 struct line {
 	size_t		 off, len;
@@ -40,6 +43,9 @@ struct doc {
 	size_t		 hex_n;		/* hex lines after the text lines */
 	int		 width;		/* wrapped for this many columns */
 	size_t		 mark[NMARKS];	/* first line, or SIZE_MAX */
+	size_t		*msg_line;	/* Messages: each shown one's line */
+	size_t		 msg_first;	/* index of the first shown */
+	size_t		 msg_n;
 };
 
 static struct {
@@ -65,7 +71,9 @@ static const struct tui_keyhelp keys[] = {
 	{ "g G", "top, bottom" },
 	{ "/", "search (case-insensitive)" },
 	{ "n N", "next, previous match (from the hit list: hit)" },
-	{ "e", "edit this tab's request or response in $EDITOR" },
+	{ "e", "edit this tab's request or response in $EDITOR"
+	    " (Messages: the held message)" },
+	{ "> <", "Messages: send a text message to the server, the client" },
 	{ "a A X V r D m d ; x", "as in the flow list" },
 	{ "i I R w L", "as in the flow list" },
 	{ "q Esc", "back to the list" },
@@ -86,6 +94,7 @@ doc_clear(struct doc *d)
 	core_bodyfmt_free(&d->body);
 	d->n = 0;
 	d->hex_n = 0;
+	d->msg_n = 0;
 	memset(d->mark, 0xff, sizeof d->mark);
 }
 
@@ -520,6 +529,109 @@ build_detail(struct doc *d, const struct flow *f)
 	waterfall(d, f);
 }
 
+/* Messages shown at most, the newest; bytes of each shown. */
+#define SHOW_MESSAGES	2000
+#define SHOW_TEXT	8192
+#define SHOW_HEX	1024
+
+static int
+has_messages(const struct flow *f)
+{
+	return f->ws.on || f->msgs.n > 0;
+}
+
+static void
+message_payload(struct doc *d, const struct flow_msg *m)
+{
+	size_t n = m->len < SHOW_TEXT ? m->len : SHOW_TEXT, i, k;
+	char line[128], *json;
+
+	if (m->len == 0)
+		return;
+	if (m->opcode == WS_TEXT || core_bodyfmt_is_text(m->data, n,
+	    n < m->len)) {
+		if ((m->data[0] == '{' || m->data[0] == '[') &&
+		    (json = core_bodyfmt_json(m->data, n, n < m->size,
+		    &k)) != NULL) {
+			doc_text(d, json, k, ROLE_NORMAL);
+			free(json);
+		} else
+			doc_text(d, m->data, n, ROLE_NORMAL);
+	} else {
+		n = m->len < SHOW_HEX ? m->len : SHOW_HEX;
+		for (i = 0; i < core_bodyfmt_hex_lines(n); i++) {
+			k = core_bodyfmt_hex_line(m->data, n, i, line,
+			    sizeof line);
+			doc_line(d, line, k, ROLE_NORMAL);
+		}
+	}
+	if (n < m->size)
+		doc_printf(d, ROLE_DIM, "[%llu more bytes%s]",
+		    (unsigned long long)(m->size - n), n < m->len ?
+		    "" : ", not kept");
+}
+
+static void
+build_messages(struct doc *d, const struct flow *f)
+{
+	const char *to = tui_screen_utf8() ? "\u2192" : "->";
+	const char *from = tui_screen_utf8() ? "\u2190" : "<-";
+	size_t i = f->msgs.n > SHOW_MESSAGES ? f->msgs.n - SHOW_MESSAGES : 0;
+	char when[32], size[16];
+	struct tm tm;
+	time_t t;
+
+	doc_printf(d, ROLE_KEY, "WebSocket: %llu message%s%s",
+	    (unsigned long long)f->msgs.total, f->msgs.total == 1 ? "" : "s",
+	    f->state == FLOW_DONE ? "" : " (open)");
+	if (f->msgs.total > f->msgs.n - i)
+		doc_printf(d, ROLE_DIM, "[the newest %zu shown]", f->msgs.n - i);
+	if (f->ws.extensions != NULL)
+		doc_printf(d, ROLE_DIM, "extensions: %s", f->ws.extensions);
+	if (f->ws.error != NULL)
+		doc_printf(d, ROLE_ERROR, "%s", f->ws.error);
+	if (f->state == FLOW_PAUSED_MESSAGE)
+		doc_printf(d, ROLE_PAUSED, "a message is held (a sends it, e "
+		    "edits it, X drops it)");
+	doc_printf(d, ROLE_DIM, "%s client to server, %s server to client; "
+	    "> and < send one", to, from);
+	d->mark[MARK_BODY] = d->n;
+	free(d->msg_line);
+	if ((d->msg_line = calloc(f->msgs.n - i + 1, sizeof *d->msg_line)) ==
+	    NULL)
+		abort();
+	d->msg_first = i;
+	for (; i < f->msgs.n; i++) {
+		const struct flow_msg *m = core_flow_msg_at(f, i);
+
+		t = (time_t)m->t;
+		localtime_r(&t, &tm);
+		strftime(when, sizeof when, "%H:%M:%S", &tm);
+		tui_format_size(m->size, size, sizeof size);
+		doc_printf(d, ROLE_NORMAL, "%s", "");
+		d->msg_line[d->msg_n++] = d->n;
+		doc_printf(d, m->flags & FLOW_MSG_HELD ? ROLE_PAUSED : ROLE_KEY,
+		    "%s %s.%03d %s %s%s%s%s%s%s%s", m->from_client ? to : from,
+		    when, (int)((m->t - (double)t) * 1000),
+		    m->opcode == WS_TEXT ? "text" : m->opcode == WS_BINARY ?
+		    "binary" : "chunk", size,
+		    m->flags & FLOW_MSG_COMPRESSED ? " deflate" : "",
+		    m->flags & FLOW_MSG_INJECTED ? " injected" : "",
+		    m->flags & FLOW_MSG_EDITED ? " edited" : "",
+		    m->flags & FLOW_MSG_DROPPED ? " dropped" : "",
+		    m->flags & FLOW_MSG_BAD ? " (does not inflate)" : "",
+		    m->flags & FLOW_MSG_HELD ? " HELD" : "");
+		message_payload(d, m);
+	}
+	if (f->ws.closed_by != 0) {
+		doc_printf(d, ROLE_NORMAL, "%s", "");
+		doc_printf(d, ROLE_DIM, "closed by the %s: %d%s%s",
+		    f->ws.closed_by == 1 ? "client" : "server",
+		    f->ws.close_code, f->ws.close_reason ? " " : "",
+		    f->ws.close_reason ? f->ws.close_reason : "");
+	}
+}
+
 static void
 build(void)
 {
@@ -533,6 +645,9 @@ build(void)
 	switch (V.tab) {
 	case TAB_REQUEST:
 		build_request(d, V.f);
+		break;
+	case TAB_MESSAGES:
+		build_messages(d, V.f);
 		break;
 	case TAB_RESPONSE:
 		build_response(d, V.f);
@@ -608,6 +723,7 @@ tui_flowview_done(void)
 	core_store_unsubscribe(on_store, NULL);
 	doc_clear(&V.doc);
 	free(V.doc.v);
+	free(V.doc.msg_line);
 	memset(&V, 0, sizeof V);
 }
 
@@ -620,6 +736,8 @@ tui_flowview_open(struct flow *f)
 	memset(V.scroll, 0, sizeof V.scroll);
 	/* A flow without a response opens on its request. */
 	if (V.tab == TAB_RESPONSE && f->response == NULL && f->request != NULL)
+		V.tab = TAB_REQUEST;
+	if (V.tab == TAB_MESSAGES && !has_messages(f))
 		V.tab = TAB_REQUEST;
 	V.stale = 1;
 }
@@ -639,6 +757,14 @@ land_on_hit(void)
 	size_t i, k = 0;
 
 	V.hit_pending = 0;
+	if (V.hit_where == SEARCH_MESSAGE) {
+		/* The message's own line; the match is highlighted below. */
+		if (V.hit_line >= V.doc.msg_first &&
+		    V.hit_line - V.doc.msg_first < V.doc.msg_n)
+			V.scroll[V.tab] = V.doc.msg_line[V.hit_line -
+			    V.doc.msg_first];
+		return;
+	}
 	switch (V.hit_where) {
 	case SEARCH_URL:
 		m = MARK_URL;
@@ -675,8 +801,9 @@ tui_flowview_open_hit(struct flow *f, int where, size_t line,
     const char *match, size_t mlen)
 {
 	tui_flowview_open(f);
-	V.tab = where == SEARCH_URL ? TAB_DETAIL :
-	    where <= SEARCH_REQ_TRAILER ? TAB_REQUEST : TAB_RESPONSE;
+	V.tab = where == SEARCH_URL ? TAB_DETAIL : where == SEARCH_MESSAGE ?
+	    TAB_MESSAGES : where <= SEARCH_REQ_TRAILER ? TAB_REQUEST :
+	    TAB_RESPONSE;
 	if (mlen >= sizeof V.search)
 		mlen = sizeof V.search - 1;
 	memcpy(V.search, match, mlen);
@@ -689,11 +816,14 @@ tui_flowview_open_hit(struct flow *f, int where, size_t line,
 static void
 draw_tabs(int y)
 {
-	static const char *names[] = { "Request", "Response", "Detail" };
+	static const char *names[] = { "Request", "Response", "Detail",
+	    "Messages" };
 	int x = 1, i;
 
 	tui_screen_fill(y, 0, ROLE_NORMAL);
 	for (i = 0; i < NTABS; i++) {
+		if (i == TAB_MESSAGES && !has_messages(V.f))
+			continue;
 		x += tui_screen_putf(y, x, COLS - x, i == V.tab ? ROLE_FOCUS :
 		    ROLE_DIM, " %s ", names[i]);
 		x += 1;
@@ -724,8 +854,15 @@ tui_flowview_draw(int top, int rows)
 	    V.f->request->method : core_flow_type_name(V.f->type), url);
 	free(url);
 	draw_tabs(top + 1);
-	if (V.stale || V.doc.width != COLS)
+	if (V.stale || V.doc.width != COLS) {
+		/* Messages follow the newest while the view is at the end. */
+		int tail = V.tab == TAB_MESSAGES && V.scroll[V.tab] +
+		    (size_t)(V.rows > 0 ? V.rows : 1) >= doc_lines();
+
 		build();
+		if (tail)
+			V.scroll[V.tab] = (size_t)-1 / 2;
+	}
 	if (V.hit_pending)
 		land_on_hit();
 	V.rows = rows - 2;
@@ -787,6 +924,27 @@ search_submit(const char *text, void *arg)
 	return 0;
 }
 
+static uint64_t	inject_id;
+static int	inject_to_server;
+
+static int
+inject_submit(const char *text, void *arg)
+{
+	struct flow *f = core_store_find(inject_id);
+	char *cause = NULL;
+
+	if (f == NULL)
+		tui_screen_error("the flow is gone");
+	else if (core_wsrelay_inject(f, inject_to_server, WS_TEXT, text,
+	    strlen(text), &cause) == -1)
+		tui_screen_error("%s", cause);
+	else
+		tui_screen_message("sent to the %s", inject_to_server ?
+		    "server" : "client");
+	free(cause);
+	return 0;
+}
+
 int
 tui_flowview_key(int key)
 {
@@ -806,12 +964,16 @@ tui_flowview_key(int key)
 	case 'l':
 	case TUI_FN(KEY_RIGHT):
 		V.tab = (V.tab + 1) % NTABS;
+		if (V.tab == TAB_MESSAGES && !has_messages(V.f))
+			V.tab = 0;
 		V.stale = 1;
 		break;
 	case TUI_FN(KEY_BTAB):
 	case 'h':
 	case TUI_FN(KEY_LEFT):
 		V.tab = (V.tab + NTABS - 1) % NTABS;
+		if (V.tab == TAB_MESSAGES && !has_messages(V.f))
+			V.tab--;
 		V.stale = 1;
 		break;
 	case 'j':
@@ -851,8 +1013,22 @@ tui_flowview_key(int key)
 		else
 			search_step(key == 'n' ? 1 : -1, 0);
 		break;
+	case '>':
+	case '<':
+		if (V.tab != TAB_MESSAGES) {
+			flags = 0;
+			break;
+		}
+		inject_id = V.f->id;
+		inject_to_server = key == '>';
+		tui_prompt_open(key == '>' ? "text to the server: " :
+		    "text to the client: ", "", HIST_COMMENT, NULL,
+		    inject_submit, NULL);
+		break;
 	case 'e':
-		if (V.tab == TAB_DETAIL)
+		if (V.tab == TAB_MESSAGES)
+			tui_editor_edit(V.f, TUI_EDIT_MESSAGE);
+		else if (V.tab == TAB_DETAIL)
 			tui_list_flow_key(V.f, key, &flags);
 		else
 			tui_editor_edit(V.f, V.tab == TAB_RESPONSE);

@@ -237,7 +237,7 @@ draw_row(int y, const struct flow *f, int focused, const struct cols *c)
 	uint64_t bytes;
 
 	paused = f->state == FLOW_PAUSED_REQUEST ||
-	    f->state == FLOW_PAUSED_RESPONSE;
+	    f->state == FLOW_PAUSED_RESPONSE || f->state == FLOW_PAUSED_MESSAGE;
 	if (focused)
 		tui_screen_fill(y, 0, ROLE_FOCUS);
 	else if (paused)
@@ -302,6 +302,10 @@ draw_row(int y, const struct flow *f, int focused, const struct cols *c)
 	else
 		bytes = f->up.total + f->down.total;
 	tui_format_size(bytes, size, sizeof size);
+	/* A WebSocket's size is its messages. */
+	if (f->ws.on || f->msgs.n > 0)
+		snprintf(size, sizeof size, "%llu msg",
+		    (unsigned long long)f->msgs.total);
 	x = cell(y, x, c->size, size, base, 1);
 	if (f->t.end > 0)
 		tui_format_duration(f->t.end - f->t.start, dur, sizeof dur);
@@ -646,7 +650,8 @@ tui_list_flow_key(struct flow *f, int key, int *flags)
 		r = core_intercept_kill(f, &cause);
 		break;
 	case 'e':
-		tui_editor_edit(f, !(f->state == FLOW_PAUSED_REQUEST ||
+		tui_editor_edit(f, f->state == FLOW_PAUSED_MESSAGE ?
+		    TUI_EDIT_MESSAGE : !(f->state == FLOW_PAUSED_REQUEST ||
 		    f->response == NULL));
 		*flags |= TUI_FULL;
 		break;

@@ -67,6 +67,7 @@ usage(FILE *out)
 "  --search TEXT                 no screen: print the hits of TEXT (re:REGEX),\n"
 "                                exit 0 with hits, 1 without\n"
 "  -q, --quiet                   print nothing (with --dump)\n"
+"  --dump-messages               with --dump: a line per WebSocket message\n"
 "  -w, --save FILE               save flows (matching FILTER) to a HAR file\n"
 "  -r, --read FILE               load flows from a HAR file\n"
 "  -n, --no-server               start no proxy\n"
@@ -173,6 +174,7 @@ enum { OPT_PCAP = 1000 };
 enum { OPT_PROXYAUTH = 1100, OPT_UPSTREAM_AUTH };
 /* Containers: --netns, --container, --netns-upstream. */
 enum { OPT_NETNS = 1200, OPT_CONTAINER, OPT_NETNS_UPSTREAM };
+enum { OPT_DUMP_MESSAGES = 1001 };
 
 static void
 load_one(struct flow *f, void *unused)
@@ -536,6 +538,7 @@ main(int argc, char **argv)
 		{ "netns-upstream", no_argument, NULL, OPT_NETNS_UPSTREAM },
 		{ "proxyauth", required_argument, NULL, OPT_PROXYAUTH },
 		{ "upstream-auth", required_argument, NULL, OPT_UPSTREAM_AUTH },
+		{ "dump-messages", no_argument, NULL, OPT_DUMP_MESSAGES },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'v' },
 		{ NULL, 0, NULL, 0 }
@@ -695,6 +698,9 @@ main(int argc, char **argv)
 				abort();
 			ropts[nropts].kind = ch - OPT_RULE_FIRST;
 			ropts[nropts++].spec = optarg;
+			break;
+		case OPT_DUMP_MESSAGES:
+			tui_dump_messages(1);
 			break;
 		case OPT_PCAP:
 			pcap_file = optarg;

@@ -93,6 +93,9 @@ void	 tui_prompt_remember(enum tui_history, const char *);
 /* editor.c: $EDITOR on the raw request or response. */
 /* Starts the editor on the flow; the screen is suspended until it exits.
  * Returns 0, or -1 with an error shown. */
+/* response: 0 the request, 1 the response, TUI_EDIT_MESSAGE the held
+ * WebSocket message. */
+#define TUI_EDIT_MESSAGE	2
 int	 tui_editor_edit(struct flow *, int response);
 /* 1 while an editor runs: no drawing, no stdin. */
 int	 tui_editor_running(void);

@@ -131,7 +131,7 @@ static const struct op ops[] = {
 	    PCRE2_MULTILINE | PCRE2_ALT_CIRCUMFLEX, "comment matches" },
 	{ "http", K_HTTP, ARG_NONE, COST_FLAG, 0, "HTTP flows" },
 	{ "websocket", K_WEBSOCKET, ARG_NONE, COST_FLAG, 0,
-	    "WebSocket flows (none yet)" },
+	    "WebSocket flows" },
 	{ "tcp", K_TCP, ARG_NONE, COST_FLAG, 0, "raw TCP flows" },
 	{ "udp", K_UDP, ARG_NONE, COST_FLAG, 0, "raw UDP flows" },
 	{ "dns", K_DNS, ARG_NONE, COST_FLAG, 0, "DNS flows" },
@@ -1302,6 +1302,25 @@ match_http_body(struct filter *f, const struct node *n,
 	return re_match(f, n, data, b->len);
 }
 
+/* WebSocket messages one side sent (as mitmproxy's ~bq and ~bs read
+ * them: the client's count as the request's, the server's as the
+ * response's). */
+static int
+match_msgs(struct filter *f, const struct node *n, const struct flow *fl,
+    int from_client)
+{
+	const struct flow_msg *m;
+	size_t i;
+
+	for (i = 0; i < fl->msgs.n; i++) {
+		m = core_flow_msg_at(fl, i);
+		if (m->from_client == from_client && re_match(f, n,
+		    m->data != NULL ? m->data : "", m->len))
+			return 1;
+	}
+	return 0;
+}
+
 /* side: 0 request, 1 response, 2 either. */
 static int
 match_body(struct filter *f, const struct node *n, const struct flow *fl,
@@ -1322,6 +1341,8 @@ match_body(struct filter *f, const struct node *n, const struct flow *fl,
 			if (i == 1 && fl->response != NULL &&
 			    match_http_body(f, n, &fl->response->headers,
 			    &fl->response->body, 1))
+				return 1;
+			if (fl->msgs.n > 0 && match_msgs(f, n, fl, i == 0))
 				return 1;
 			break;
 		case FLOW_TCP:
@@ -1549,7 +1570,10 @@ eval(struct filter *f, const struct node *n, const struct flow *fl)
 	case K_HTTP:
 		return http;
 	case K_WEBSOCKET:
-		/* Upgraded connections are relayed, not parsed into messages. */
+		/* A 101 to websocket: its messages are on the flow. A HAR
+		 * entry with messages counts even without the fields. */
+		if (fl->ws.on)
+			return 1;
 		return http && rs != NULL && rs->status == 101 &&
 		    (u = core_flow_header_get(&rs->headers, "upgrade")) != NULL &&
 		    strcasecmp(u, "websocket") == 0;

@@ -74,6 +74,7 @@ core_flow_new(enum flow_type type)
 	f->type = type;
 	f->state = FLOW_ACTIVE;
 	f->t.start = core_now();
+	f->ws.close_code = -1;
 	return f;
 }
 
@@ -147,11 +148,32 @@ core_flow_free(struct flow *f)
 	core_flow_body_clear(&f->up);
 	core_flow_body_clear(&f->down);
 	dns_free(f->dns);
+	core_flow_msgs_clear(&f->msgs);
+	free(f->ws.close_reason);
+	free(f->ws.extensions);
+	free(f->ws.error);
 	free(f->error);
 	free(f->marker);
 	free(f->comment);
 	free(f->mode);
 	free(f);
+}
+
+static void
+msgs_copy(struct flow *f, const struct flow *src)
+{
+	size_t i;
+
+	memset(&f->msgs, 0, sizeof f->msgs);
+	for (i = 0; i < src->msgs.n; i++) {
+		const struct flow_msg *m = core_flow_msg_at(src, i);
+		struct flow_msg *d = core_flow_msg_add(f, m->from_client,
+		    m->opcode, m->data, m->len, m->size, m->flags);
+
+		d->t = m->t;
+		d->seq = m->seq;
+	}
+	f->msgs.total = src->msgs.total;
 }
 
 struct flow *
@@ -180,6 +202,10 @@ core_flow_dup(const struct flow *src)
 		f->dns->name = xstrdup(src->dns->name);
 		f->dns->answers = xstrdup(src->dns->answers);
 	}
+	msgs_copy(f, src);
+	f->ws.close_reason = xstrdup(src->ws.close_reason);
+	f->ws.extensions = xstrdup(src->ws.extensions);
+	f->ws.error = xstrdup(src->ws.error);
 	f->error = xstrdup(src->error);
 	f->marker = xstrdup(src->marker);
 	f->comment = xstrdup(src->comment);
@@ -583,6 +609,8 @@ core_flow_size(const struct flow *f)
 	if (f->dns != NULL)
 		n += sizeof *f->dns + str_size(f->dns->name) +
 		    str_size(f->dns->answers);
+	n += f->msgs.cap * sizeof *f->msgs.v + f->msgs.bytes;
+	n += str_size(f->ws.close_reason) + str_size(f->ws.extensions);
 	n += str_size(f->client_tls.sni) + str_size(f->server_tls.sni) +
 	    str_size(f->server_tls.cert_subject) +
 	    str_size(f->server_tls.cert_issuer) +
@@ -662,4 +690,132 @@ core_flow_headers_reframe(struct flow_headers *h, const struct flow_body *body,
 	if (drop_ce)
 		core_flow_header_remove(h, "content-encoding");
 	core_flow_headers_frame(h, body->len, want_length);
+}
+
+/* --- WebSocket messages --------------------------------------------------- */
+
+struct flow_msg *
+core_flow_msg_at(const struct flow *f, size_t i)
+{
+	const struct flow_msgs *m = &f->msgs;
+
+	if (i >= m->n)
+		return NULL;
+	return &m->v[(m->head + i) % m->cap];
+}
+
+struct flow_msg *
+core_flow_msg_find(const struct flow *f, uint64_t seq)
+{
+	uint64_t first = f->msgs.total - f->msgs.n;
+	struct flow_msg *m;
+	size_t i;
+
+	if (seq < first || seq >= f->msgs.total)
+		return NULL;
+	m = core_flow_msg_at(f, (size_t)(seq - first));
+	/* Dups and HAR loads keep their seq; look if they differ. */
+	if (m != NULL && m->seq == seq)
+		return m;
+	for (i = 0; i < f->msgs.n; i++)
+		if ((m = core_flow_msg_at(f, i))->seq == seq)
+			return m;
+	return NULL;
+}
+
+static void
+drop_oldest(struct flow_msgs *m)
+{
+	struct flow_msg *o = &m->v[m->head];
+
+	m->bytes -= o->len;
+	free(o->data);
+	memset(o, 0, sizeof *o);
+	m->head = (m->head + 1) % m->cap;
+	m->n--;
+}
+
+/* Room for one more: the ring doubles up to LIMIT_WS_MESSAGES, then the
+ * oldest goes. */
+static void
+msgs_room(struct flow_msgs *m)
+{
+	struct flow_msg *nv;
+	size_t ncap, i;
+
+	if (m->n < m->cap)
+		return;
+	if (m->cap >= LIMIT_WS_MESSAGES) {
+		drop_oldest(m);
+		return;
+	}
+	ncap = m->cap == 0 ? 16 : m->cap * 2;
+	if (ncap > LIMIT_WS_MESSAGES)
+		ncap = LIMIT_WS_MESSAGES;
+	nv = xcalloc(ncap, sizeof *nv);
+	for (i = 0; i < m->n; i++)
+		nv[i] = m->v[(m->head + i) % m->cap];
+	free(m->v);
+	m->v = nv;
+	m->cap = ncap;
+	m->head = 0;
+}
+
+struct flow_msg *
+core_flow_msg_add(struct flow *f, int from_client, int opcode,
+    const void *data, size_t len, uint64_t size, int flags)
+{
+	struct flow_msgs *m = &f->msgs;
+	struct flow_msg *e;
+
+	if (len > LIMIT_WS_MESSAGE)
+		len = LIMIT_WS_MESSAGE;
+	while (m->n > 0 && m->bytes + len > LIMIT_WS_FLOW_BYTES)
+		drop_oldest(m);
+	msgs_room(m);
+	e = &m->v[(m->head + m->n) % m->cap];
+	m->n++;
+	e->t = core_now();
+	e->seq = m->total++;
+	e->from_client = from_client != 0;
+	e->opcode = (uint8_t)opcode;
+	e->size = size < len ? len : size;
+	e->len = len;
+	e->data = xcalloc(1, len + 1);	/* NUL-terminated for text */
+	if (len > 0)
+		memcpy(e->data, data, len);
+	e->flags = (uint16_t)(flags | (e->size > len ? FLOW_MSG_TRUNCATED :
+	    0));
+	m->bytes += len;
+	return e;
+}
+
+void
+core_flow_msg_set(struct flow *f, struct flow_msg *e, const void *data,
+    size_t len)
+{
+	if (len > LIMIT_WS_MESSAGE)
+		len = LIMIT_WS_MESSAGE;
+	f->msgs.bytes -= e->len;
+	free(e->data);
+	e->data = xcalloc(1, len + 1);
+	if (len > 0)
+		memcpy(e->data, data, len);
+	e->len = len;
+	e->size = len;
+	e->flags &= (uint16_t)~(FLOW_MSG_TRUNCATED | FLOW_MSG_BAD |
+	    FLOW_MSG_COMPRESSED);
+	f->msgs.bytes += len;
+}
+
+void
+core_flow_msgs_clear(struct flow_msgs *m)
+{
+	uint64_t total = m->total;
+
+	while (m->n > 0)
+		drop_oldest(m);
+	free(m->v);
+	memset(m, 0, sizeof *m);
+	m->total = total;
 }

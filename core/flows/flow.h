@@ -23,6 +23,7 @@ enum flow_state {
 	FLOW_ACTIVE,		/* bytes still moving */
 	FLOW_PAUSED_REQUEST,	/* intercepted before the request went upstream */
 	FLOW_PAUSED_RESPONSE,	/* intercepted before the response reached the client */
+	FLOW_PAUSED_MESSAGE,	/* a WebSocket message is held (FLOW_MSG_HELD) */
 	FLOW_DONE		/* finished, with or without an error */
 };
 
@@ -117,6 +118,51 @@ struct flow_dns {
 	char	*answers;	/* one answer per line, text form */
 };
 
+/*
+ * One message of a WebSocket connection: who sent it, when, its opcode
+ * and a capped copy of its payload (inflated when it was compressed).
+ * The list is kept so that a raw stream's chunks fit it too (opcode 0).
+ */
+#define FLOW_MSG_TRUNCATED	0x01	/* size > len: the rest is counted */
+#define FLOW_MSG_COMPRESSED	0x02	/* permessage-deflate on the wire */
+#define FLOW_MSG_EDITED		0x04	/* the user changed it before it went */
+#define FLOW_MSG_DROPPED	0x08	/* intercepted and never sent */
+#define FLOW_MSG_INJECTED	0x10	/* written by the user, not a peer */
+#define FLOW_MSG_HELD		0x20	/* paused by an intercept rule now */
+#define FLOW_MSG_BAD		0x40	/* did not inflate: data is partial */
+
+struct flow_msg {
+	double		 t;		/* epoch s, when it was complete */
+	uint64_t	 seq;		/* 0 for the flow's first message */
+	uint64_t	 size;		/* payload bytes in all */
+	char		*data;		/* the first len of them */
+	size_t		 len;
+	uint8_t		 from_client;
+	uint8_t		 opcode;	/* 1 text, 2 binary; 0 a raw chunk */
+	uint16_t	 flags;		/* FLOW_MSG_* */
+};
+
+/* The newest messages (LIMIT_WS_MESSAGES, LIMIT_WS_FLOW_BYTES) in a
+ * ring, oldest first; total counts every message ever added. */
+struct flow_msgs {
+	struct flow_msg	*v;
+	size_t		 n;
+	size_t		 cap;
+	size_t		 head;		/* slot of the oldest */
+	uint64_t	 total;
+	size_t		 bytes;		/* payload bytes kept */
+};
+
+/* A WebSocket connection's end and what it negotiated. */
+struct flow_ws {
+	int	 on;		/* the connection is (was) parsed as WebSocket */
+	int	 close_code;	/* from the first close frame; -1 none */
+	char	*close_reason;
+	int	 closed_by;	/* 0 nobody yet, 1 client, 2 server */
+	char	*extensions;	/* Sec-WebSocket-Extensions in effect */
+	char	*error;		/* why the parser stopped, else NULL */
+};
+
 #define FLOW_RULE_IDS	6
 
 struct flow {
@@ -142,6 +188,9 @@ struct flow {
 	struct flow_body	 up;
 	struct flow_body	 down;
 	struct flow_dns		*dns;
+	/* WebSocket (HTTP flows after a 101). */
+	struct flow_msgs	 msgs;
+	struct flow_ws		 ws;
 
 	char			*error;		/* NULL when none */
 	char			*marker;	/* NULL unmarked, else e.g. ":default:" */
@@ -209,6 +258,23 @@ void	 core_flow_body_append(struct flow_body *, const void *, size_t);
 /* Replaces the body with a copy of data (edits, HAR load). */
 void	 core_flow_body_set(struct flow_body *, const void *, size_t);
 void	 core_flow_body_clear(struct flow_body *);
+
+/*
+ * Adds a message (a copy of len bytes of size, flags FLOW_MSG_*) with
+ * t = now; past the caps the oldest go. Returns it, owned by the flow and
+ * valid until the next add.
+ */
+struct flow_msg	*core_flow_msg_add(struct flow *, int from_client, int opcode,
+		    const void *data, size_t len, uint64_t size, int flags);
+/* The i'th kept message, oldest first, or NULL. */
+struct flow_msg	*core_flow_msg_at(const struct flow *, size_t i);
+/* The message with that seq if still kept, else NULL. */
+struct flow_msg	*core_flow_msg_find(const struct flow *, uint64_t seq);
+/* Replaces a message's payload with a copy of data (an edit). */
+void		 core_flow_msg_set(struct flow *, struct flow_msg *,
+		    const void *data, size_t len);
+/* Drops every message's payload, keeping the count (the store budget). */
+void		 core_flow_msgs_clear(struct flow_msgs *);
 
 /* "http://host:port/path" without a default port. Caller frees. */
 char	*core_flow_url(const struct flow *);

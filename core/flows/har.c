@@ -107,6 +107,7 @@ static const struct name type_names[] = {
 static const struct name state_names[] = {
 	{ FLOW_ACTIVE, "active" }, { FLOW_PAUSED_REQUEST, "paused_request" },
 	{ FLOW_PAUSED_RESPONSE, "paused_response" }, { FLOW_DONE, "done" },
+	{ FLOW_PAUSED_MESSAGE, "paused_message" },
 	{ 0, NULL }
 };
 static const struct name replay_names[] = {
@@ -858,6 +859,77 @@ stream_url(const struct flow *f)
 	return url;
 }
 
+/* --- writing: WebSocket messages, as Chrome's DevTools writes them ------ */
+
+static const struct {
+	int		 bit;
+	const char	*name;
+} msg_flags[] = {
+	{ FLOW_MSG_COMPRESSED, "compressed" }, { FLOW_MSG_EDITED, "edited" },
+	{ FLOW_MSG_DROPPED, "dropped" }, { FLOW_MSG_INJECTED, "injected" },
+	{ FLOW_MSG_BAD, "undecodable" },
+};
+
+/* Text as a string (with "_data_b64" when it is not UTF-8), anything
+ * else in base64, as Chrome writes binary frames. */
+static json_t *
+ws_message_json(const struct flow_msg *m)
+{
+	json_t *o = json_object(), *fl;
+	char *b;
+	size_t bn, i;
+
+	put(o, "type", json_string(m->from_client ? "send" : "receive"));
+	put(o, "time", jnum(m->t));
+	put(o, "opcode", jint(m->opcode));
+	if (m->opcode == 1 && utf8_valid(m->data, m->len))
+		put(o, "data", json_stringn(m->data, m->len));
+	else {
+		if ((b = b64_encode(m->data, m->len, &bn)) == NULL)
+			abort();
+		if (m->opcode == 1) {
+			put(o, "data", json_lossy(m->data, m->len));
+			put(o, "_data_b64", json_stringn(b, bn));
+		} else
+			put(o, "data", json_stringn(b, bn));
+		free(b);
+	}
+	if (m->size != m->len)
+		put(o, "_size", jint((long long)m->size));
+	fl = json_array();
+	for (i = 0; i < sizeof msg_flags / sizeof msg_flags[0]; i++)
+		if (m->flags & msg_flags[i].bit)
+			json_array_append_new(fl, json_string(msg_flags[i].name));
+	if (json_array_size(fl) > 0)
+		put(o, "_flags", fl);
+	else
+		json_decref(fl);
+	return o;
+}
+
+static void
+put_ws(json_t *e, const struct flow *f)
+{
+	json_t *a = json_array(), *o = json_object();
+	size_t i;
+
+	for (i = 0; i < f->msgs.n; i++)
+		json_array_append_new(a, ws_message_json(core_flow_msg_at(f,
+		    i)));
+	put(e, "_resourceType", json_string("websocket"));
+	put(e, "_webSocketMessages", a);
+	put(o, "total", jint((long long)f->msgs.total));
+	if (f->ws.closed_by != 0) {
+		put(o, "closedBy", json_string(f->ws.closed_by == 1 ? "client" :
+		    "server"));
+		put(o, "closeCode", jint(f->ws.close_code));
+	}
+	put_str(o, "closeReason", f->ws.close_reason);
+	put_str(o, "extensions", f->ws.extensions);
+	put_str(o, "error", f->ws.error);
+	put(e, "_webSocket", o);
+}
+
 static json_t *
 entry_json(const struct flow *f)
 {
@@ -948,6 +1020,8 @@ entry_json(const struct flow *f)
 		put(e, "_origRequest", request_json(f->orig_request));
 	if (f->orig_response != NULL)
 		put(e, "_origResponse", response_json(f->orig_response));
+	if (f->ws.on || f->msgs.n > 0)
+		put_ws(e, f);
 	return e;
 }
 
@@ -1945,6 +2019,89 @@ server_derive(struct flow *f, json_t *e)
 		f->server = NULL;
 }
 
+/* One of _webSocketMessages (trawl's or Chrome's). */
+static void
+ws_message_load(struct har_load *l, json_t *o, struct flow *f)
+{
+	json_t *v, *fl;
+	const char *type, *s;
+	long long opcode = 1, size = -1;
+	double t = 0;
+	char *raw = NULL;
+	size_t n, i, k;
+	int flags = 0;
+	struct flow_msg *m;
+
+	if (!json_is_object(o) || !json_is_string(v = get(o, "type")) ||
+	    ((type = json_string_value(v)), strcmp(type, "send") != 0 &&
+	    strcmp(type, "receive") != 0)) {
+		warn(l, "_webSocketMessages: an item is not a sent or received "
+		    "message");
+		return;
+	}
+	load_num(l, o, "_webSocketMessages", "time", &t);
+	load_int(l, o, "_webSocketMessages", "opcode", 0, 15, &opcode);
+	load_int(l, o, "_webSocketMessages", "_size", 0, LLONG_MAX, &size);
+	if (!json_is_string(v = get(o, "data"))) {
+		s = "";
+		n = 0;
+	} else {
+		s = json_string_value(v);
+		n = json_string_length(v);
+	}
+	if (json_is_string(v = get(o, "_data_b64")))
+		raw = b64_decode(json_string_value(v), json_string_length(v),
+		    &k, 0);
+	else if (opcode != 1)
+		raw = b64_decode(s, n, &k, 0);	/* else kept as text */
+	if (raw != NULL) {
+		s = raw;
+		n = k;
+	}
+	if (json_is_array(fl = get(o, "_flags")))
+		json_array_foreach(fl, i, v) {
+			for (k = 0; k < sizeof msg_flags / sizeof msg_flags[0];
+			    k++)
+				if (json_is_string(v) && strcmp(
+				    json_string_value(v), msg_flags[k].name) == 0)
+					flags |= msg_flags[k].bit;
+		}
+	m = core_flow_msg_add(f, strcmp(type, "send") == 0, (int)opcode, s, n,
+	    size >= 0 ? (uint64_t)size : n, flags);
+	m->t = t;
+	free(raw);
+}
+
+static void
+ws_load(struct har_load *l, json_t *e, struct flow *f)
+{
+	json_t *a = get(e, "_webSocketMessages"), *o = get(e, "_webSocket"), *v;
+	long long total = 0, code = -1;
+	size_t i;
+
+	if (a == NULL && o == NULL)
+		return;
+	f->ws.on = 1;
+	if (a != NULL && !json_is_array(a))
+		warn(l, "_webSocketMessages is not an array");
+	else if (a != NULL)
+		json_array_foreach(a, i, v)
+			ws_message_load(l, v, f);
+	if (!json_is_object(o))
+		return;
+	if (load_int(l, o, "_webSocket", "total", 0, LLONG_MAX, &total) == 0 &&
+	    (uint64_t)total > f->msgs.total)
+		f->msgs.total = (uint64_t)total;
+	if (json_is_string(v = get(o, "closedBy")))
+		f->ws.closed_by = strcmp(json_string_value(v), "client") == 0 ?
+		    1 : 2;
+	if (load_int(l, o, "_webSocket", "closeCode", -1, 65535, &code) == 0)
+		f->ws.close_code = (int)code;
+	load_str(l, o, "_webSocket", "closeReason", &f->ws.close_reason);
+	load_str(l, o, "_webSocket", "extensions", &f->ws.extensions);
+	load_str(l, o, "_webSocket", "error", &f->ws.error);
+}
+
 static struct flow *
 entry_load(struct har_load *l, json_t *e)
 {
@@ -2024,6 +2181,7 @@ entry_load(struct har_load *l, json_t *e)
 		if ((v = get(e, "_response")) != NULL)
 			f->response = response_load(l, v, "_response");
 	}
+	ws_load(l, e, f);
 	if ((v = get(e, "_origRequest")) != NULL)
 		f->orig_request = request_load(l, v, "_origRequest");
 	if ((v = get(e, "_origResponse")) != NULL)

@@ -215,6 +215,8 @@ struct run {
 	void			*arg;
 	size_t			 hits;
 	int			 stop;
+	int			 fixed;		/* every hit gets fixed_line */
+	size_t			 fixed_line;
 };
 
 static void
@@ -224,7 +226,7 @@ report(struct run *r, enum search_where where, size_t line, const char *t,
 	struct search_hit h;
 
 	h.where = where;
-	h.line = line;
+	h.line = r->fixed ? r->fixed_line : line;
 	h.text = t;
 	h.len = len;
 	h.match = off;
@@ -324,6 +326,35 @@ search_body(struct run *r, enum search_where where,
 	core_bodyfmt_free(&fmt);
 }
 
+/* Each kept message: the hits' line is the message's index. */
+static void
+search_msgs(struct run *r, const struct flow *f)
+{
+	const struct flow_msg *m;
+	char line[128];
+	size_t i, k, n, len, off, mlen;
+
+	r->fixed = 1;
+	for (i = 0; i < f->msgs.n && !r->stop; i++) {
+		m = core_flow_msg_at(f, i);
+		r->fixed_line = i;
+		if (m->opcode == 1 || core_bodyfmt_is_text(m->data, m->len,
+		    m->len < m->size)) {
+			search_block(r, SEARCH_MESSAGE, m->data, m->len);
+			continue;
+		}
+		n = core_bodyfmt_hex_lines(m->len);
+		for (k = 0; k < n && !r->stop; k++) {
+			len = core_bodyfmt_hex_line(m->data, m->len, k, line,
+			    sizeof line);
+			if (find(r->s, line, len, &off, &mlen))
+				report(r, SEARCH_MESSAGE, i, line, len, off,
+				    mlen);
+		}
+	}
+	r->fixed = 0;
+}
+
 size_t
 core_search_flow(struct search *s, const struct flow *f, search_cb cb,
     void *arg, struct search_tally *tally)
@@ -362,6 +393,8 @@ core_search_flow(struct search *s, const struct flow *f, search_cb cb,
 		if (!r.stop)
 			search_body(&r, SEARCH_RESP_BODY, NULL, &f->down, tally);
 	}
+	if (f->msgs.n > 0 && !r.stop)
+		search_msgs(&r, f);
 	if (tally != NULL) {
 		tally->flows++;
 		tally->hits += r.hits;
@@ -389,6 +422,8 @@ core_search_where_name(enum search_where w)
 		return "resp body";
 	case SEARCH_RESP_TRAILER:
 		return "resp trailer";
+	case SEARCH_MESSAGE:
+		return "message";
 	}
 	return "?";
 }
@@ -400,5 +435,7 @@ core_search_where_text(enum search_where w, size_t line, char *buf,
 	if (w == SEARCH_REQ_BODY || w == SEARCH_RESP_BODY)
 		return snprintf(buf, len, "%s line %zu",
 		    core_search_where_name(w), line + 1);
+	if (w == SEARCH_MESSAGE)
+		return snprintf(buf, len, "message %zu", line + 1);
 	return snprintf(buf, len, "%s", core_search_where_name(w));
 }

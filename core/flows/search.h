@@ -5,6 +5,7 @@
  * pretty-printed, gRPC and protobuf decoded, binary as a hex dump; see
  * core/flows/bodyfmt.h). Raw TCP/UDP bytes count as the request (client
  * to server) and response bodies, DNS answers as the response body.
+ * WebSocket messages come last, text as it is, binary as a hex dump.
  *
  * A query is plain text, or a PCRE2 regular expression when it starts
  * with "re:". Smart case: it ignores case unless it has an upper-case
@@ -36,7 +37,9 @@ enum search_where {
 	SEARCH_REQ_TRAILER,
 	SEARCH_RESP_HEADER,
 	SEARCH_RESP_BODY,
-	SEARCH_RESP_TRAILER
+	SEARCH_RESP_TRAILER,
+	SEARCH_MESSAGE		/* line = index of the WebSocket message
+				 * among those kept (Messages tab) */
 };
 
 struct search_hit {

@@ -132,6 +132,7 @@ drop_bodies(struct flow *f)
 		drop_body(&f->response->body);
 	drop_body(&f->up);
 	drop_body(&f->down);
+	core_flow_msgs_clear(&f->msgs);
 	account(f);
 }
 
@@ -210,6 +211,13 @@ core_store_update(struct flow *f)
 {
 	account(f);
 	notify(STORE_UPDATED, f);
+}
+
+void
+core_store_message(struct flow *f)
+{
+	account(f);
+	notify(STORE_MESSAGE, f);
 }
 
 void

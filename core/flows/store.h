@@ -18,7 +18,8 @@ enum store_event {
 	STORE_ADDED,		/* a new flow */
 	STORE_UPDATED,		/* request, response, state or notes changed */
 	STORE_FINISHED,		/* the flow reached FLOW_DONE */
-	STORE_REMOVED		/* about to be freed: drop every pointer to it */
+	STORE_REMOVED,		/* about to be freed: drop every pointer to it */
+	STORE_MESSAGE		/* a WebSocket message was added: the newest */
 };
 
 typedef void (*store_cb)(enum store_event, struct flow *, void *arg);
@@ -31,6 +32,8 @@ void		 core_store_unsubscribe(store_cb, void *arg);
 void		 core_store_add(struct flow *);
 /* Tells subscribers the flow changed; re-accounts its memory. */
 void		 core_store_update(struct flow *);
+/* Tells subscribers the flow has a new message (its newest). */
+void		 core_store_message(struct flow *);
 /* Marks the flow done (sets t.end) and tells subscribers. */
 void		 core_store_finish(struct flow *);
 /* Removes and frees one flow. Must not be active or paused. */

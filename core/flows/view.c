@@ -262,6 +262,7 @@ on_store(enum store_event ev, struct flow *f, void *arg)
 		break;
 	case STORE_UPDATED:
 	case STORE_FINISHED:
+	case STORE_MESSAGE:
 		if (f->front != NULL)
 			refresh(w, f);
 		break;

@@ -145,5 +145,17 @@
 #define LIMIT_SOCKS5_UDP_PEERS	64
 /* Bytes of an upstream proxy's answer to CONNECT (its head). */
 #define LIMIT_PROXY_REPLY	(16 * 1024)
+/* WebSocket messages (core/http/ws.c, core/proxy/wsrelay.c, flows). */
+/* Payload bytes of one message kept (after inflating); the rest is
+ * counted. An intercepted, edited or injected message is at most this. */
+#define LIMIT_WS_MESSAGE	(1024 * 1024)
+/* Messages one flow keeps (the newest); older ones are only counted. */
+#define LIMIT_WS_MESSAGES	10000
+/* Payload bytes all kept messages of one flow hold; past it the oldest
+ * messages go, as past LIMIT_WS_MESSAGES. */
+#define LIMIT_WS_FLOW_BYTES	(16 * 1024 * 1024)
+/* Wire bytes held back in one direction while a message is
+ * intercepted; past it that direction's reading stops. */
+#define LIMIT_WS_HOLD		(4 * 1024 * 1024)
 
 #endif

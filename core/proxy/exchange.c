@@ -274,7 +274,8 @@ core_exchange_up_drained(struct exchange *x)
 
 static int	x_resume(void *, char **);
 static int	x_kill(void *, char **);
-static const struct intercept_hold_ops hold_ops = { x_resume, x_kill };
+static const struct intercept_hold_ops hold_ops = { x_resume, x_kill, NULL,
+    NULL };
 
 static void
 pause_expired(void *arg)

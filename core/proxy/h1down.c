@@ -30,6 +30,7 @@
 #include "core/proxy/sniff.h"
 #include "core/proxy/tlsrecord.h"
 #include "core/proxy/tunnel.h"
+#include "core/proxy/wsrelay.h"
 #include "core/tls/mitm.h"
 #include "core/tls/tls.h"
 
@@ -362,8 +363,9 @@ op_switch(void *side, struct flow *f, struct stream *us, const char *pre,
 			core_buf_field(&out, hd->name, hd->value);
 	}
 	core_buf_printf(&out, "Connection: Upgrade\r\n\r\n");
-	/* Whatever the server sent after the head is the new protocol's. */
-	if (prelen > 0) {
+	/* Whatever the server sent after the head is the new protocol's:
+	 * WebSocket's relay reads it first, a tunnel passes it on. */
+	if (prelen > 0 && !core_wsrelay_wants(f)) {
 		core_buf_append(&out, pre, prelen);
 		core_flow_body_append(&f->down, pre, prelen);
 	}
@@ -372,7 +374,12 @@ op_switch(void *side, struct flow *f, struct stream *us, const char *pre,
 	h->x = NULL;
 	h->c->s = NULL;
 	memset(&h->in, 0, sizeof h->in);
-	core_tunnel_start(cs, us, f, core_buf_head(&rest), rest.len, h->eof);
+	if (core_wsrelay_wants(f))
+		core_wsrelay_start(cs, us, f, core_buf_head(&rest), rest.len,
+		    pre, prelen, h->eof);
+	else
+		core_tunnel_start(cs, us, f, core_buf_head(&rest), rest.len,
+		    h->eof);
 	core_buf_free(&rest);
 	h->gone = 1;
 	if (h->busy == 0)

@@ -153,7 +153,10 @@ core_intercept_wants(const struct flow *f, int stage)
 
 		if (!rules[i].pub.enabled)
 			continue;
-		if (stage == INTERCEPT_REQUEST && !core_filter_wants_request(flt))
+		if (stage == INTERCEPT_MESSAGE)
+			;	/* every rule that matches the flow */
+		else if (stage == INTERCEPT_REQUEST &&
+		    !core_filter_wants_request(flt))
 			continue;
 		if (stage == INTERCEPT_RESPONSE &&
 		    !core_filter_wants_response(flt))
@@ -263,6 +266,37 @@ int
 core_intercept_kill(struct flow *f, char **cause)
 {
 	return decide(f, 1, cause);
+}
+
+/* The hold a WebSocket message has, newest first (what resume takes). */
+static struct hold *
+message_hold(const struct flow *f)
+{
+	struct hold *h;
+
+	for (h = holds; h != NULL; h = h->next)
+		if (h->f == f && h->ops->edit != NULL)
+			return h;
+	return NULL;
+}
+
+int
+core_intercept_edit_message(struct flow *f, const char *text, size_t len,
+    char **cause)
+{
+	struct hold *h = message_hold(f);
+
+	if (h == NULL)
+		return fail(cause, "the flow holds no WebSocket message");
+	return h->ops->edit(h->arg, text, len, cause);
+}
+
+char *
+core_intercept_render_message(const struct flow *f, size_t *len)
+{
+	struct hold *h = message_hold(f);
+
+	return h != NULL ? h->ops->render(h->arg, len) : NULL;
 }
 
 /* --- raw HTTP text --------------------------------------------------------- */

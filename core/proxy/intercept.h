@@ -56,6 +56,14 @@ int	core_intercept_edit_request(struct flow *, const char *, size_t,
 	    char **cause);
 int	core_intercept_edit_response(struct flow *, const char *, size_t,
 	    char **cause);
+/*
+ * A flow in FLOW_PAUSED_MESSAGE holds a WebSocket message: resume sends
+ * it, kill drops it (the connection stays), and these replace or render
+ * its payload (what a resume then sends, framed anew).
+ */
+int	core_intercept_edit_message(struct flow *, const char *, size_t,
+	    char **cause);
+char	*core_intercept_render_message(const struct flow *, size_t *len);
 /* Undoes edits. */
 int	core_intercept_revert(struct flow *, char **cause);
 
@@ -75,6 +83,10 @@ struct flow *core_duplicate(struct flow *);
 struct intercept_hold_ops {
 	int	(*resume)(void *arg, char **cause);
 	int	(*kill)(void *arg, char **cause);
+	/* A held WebSocket message (NULL for an exchange): replace its
+	 * payload; a copy of it (caller frees). */
+	int	(*edit)(void *arg, const char *, size_t, char **cause);
+	char	*(*render)(void *arg, size_t *len);
 };
 void	core_intercept_hold(struct flow *, const struct intercept_hold_ops *,
 	    void *arg);
@@ -86,6 +98,7 @@ int	core_intercept_held(struct flow **out, int max);
 /* For the proxy: whether a flow must pause at this stage now. */
 #define INTERCEPT_REQUEST	1
 #define INTERCEPT_RESPONSE	2
+#define INTERCEPT_MESSAGE	4	/* a WebSocket message: any rule */
 int	core_intercept_wants(const struct flow *, int stage);
 double	core_intercept_timeout(void);
 

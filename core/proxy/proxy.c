@@ -18,12 +18,13 @@
 #include "core/proxy/sniff.h"
 #include "core/proxy/socks5.h"
 #include "core/proxy/tunnel.h"
+#include "core/proxy/wsrelay.h"
 
 int
 core_proxy_connections(void)
 {
 	return core_conn_count() + core_sniff_count() + core_tunnel_count() +
-	    core_socks5_count();
+	    core_socks5_count() + core_wsrelay_count();
 }
 
 void
@@ -31,7 +32,7 @@ core_proxy_stats(struct proxy_stats *st)
 {
 	st->clients = core_conn_count();
 	st->sniffing = core_sniff_count();
-	st->tunnels = core_tunnel_count();
+	st->tunnels = core_tunnel_count() + core_wsrelay_count();
 	st->idle_upstreams = core_pool_idle();
 }
 

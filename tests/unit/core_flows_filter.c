@@ -1194,11 +1194,42 @@ test_grpc(void **state)
 		core_flow_free(fl[i]);
 }
 
+/* ~b, ~bq, ~bs search WebSocket messages by who sent them. */
+static void
+test_websocket_bodies(void **state)
+{
+	struct filter *b = core_filter_compile("~b hello", 0, NULL);
+	struct filter *bq = core_filter_compile("~bq hello", 0, NULL);
+	struct filter *bs = core_filter_compile("~bs hello", 0, NULL);
+	struct filter *across = core_filter_compile("~b 'lo.wor'", 0, NULL);
+	struct flow *f = http_flow("GET", "http", "ws.test", 80, "/chat");
+
+	(void)state;
+	f->response = core_flow_response_new();
+	f->response->status = 101;
+	assert_false(core_filter_match(b, f));
+	core_flow_msg_add(f, 0, 1, "say hello", 9, 9, 0);
+	core_flow_msg_add(f, 1, 1, "world", 5, 5, 0);
+	assert_true(core_filter_match(b, f));
+	assert_false(core_filter_match(bq, f));
+	assert_true(core_filter_match(bs, f));
+	assert_false(core_filter_match(across, f));	/* one at a time */
+	core_flow_msg_add(f, 1, 1, "hello there", 11, 11, 0);
+	assert_true(core_filter_match(bq, f));
+	assert_int_equal(f->msgs.n, 3);
+	core_flow_free(f);
+	core_filter_free(b);
+	core_filter_free(bq);
+	core_filter_free(bs);
+	core_filter_free(across);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_websocket),
+		cmocka_unit_test(test_websocket_bodies),
 		cmocka_unit_test(test_table),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_deep_nesting),

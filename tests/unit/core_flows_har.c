@@ -931,6 +931,97 @@ static const unsigned char png_head[] = {
 	0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n', 0, 0, 0, 13, 'I', 'H'
 };
 
+/* WebSocket messages: trawl's own file round-trips every field; a file
+ * shaped as Chrome writes it (text as is, binary in base64) loads. */
+static void
+test_websocket(void **state)
+{
+	static const char chrome[] = "{\"log\":{\"version\":\"1.2\","
+	    "\"creator\":{\"name\":\"WebInspector\",\"version\":\"537.36\"},"
+	    "\"entries\":[{\"_resourceType\":\"websocket\","
+	    "\"_webSocketMessages\":[{\"type\":\"send\",\"time\":"
+	    "1700000000.5,\"opcode\":1,\"data\":\"hi chrome\"},{\"type\":"
+	    "\"receive\",\"time\":1700000000.75,\"opcode\":2,\"data\":"
+	    "\"AP8Q\"},{\"type\":\"bogus\"}],\"request\":{\"method\":\"GET\","
+	    "\"url\":\"wss://example.org/socket\",\"httpVersion\":\"HTTP/1.1\","
+	    "\"headers\":[],\"queryString\":[],\"cookies\":[],"
+	    "\"headersSize\":-1,\"bodySize\":0},\"response\":{\"status\":"
+	    "101,\"statusText\":\"Switching Protocols\",\"httpVersion\":"
+	    "\"HTTP/1.1\",\"headers\":[],\"cookies\":[],\"content\":"
+	    "{\"size\":0,\"mimeType\":\"x-unknown\"},\"redirectURL\":\"\","
+	    "\"headersSize\":-1,\"bodySize\":0},\"cache\":{},\"timings\":"
+	    "{\"send\":0,\"wait\":0,\"receive\":0},\"startedDateTime\":"
+	    "\"2023-11-14T22:13:20.000Z\",\"time\":1}]}}";
+	struct flow *f = flow_full(1), *g0;
+	struct got g = { 0 };
+	char *path = tmp_path("ws.har"), *cause = NULL;
+	const struct flow_msg *m;
+	FILE *fp;
+
+	(void)state;
+	f->ws.on = 1;
+	f->ws.closed_by = 2;
+	f->ws.close_code = 4001;
+	core_flow_set(&f->ws.close_reason, "bye now");
+	core_flow_set(&f->ws.extensions, "permessage-deflate");
+	core_flow_msg_add(f, 1, 1, "hello", 5, 5, FLOW_MSG_COMPRESSED);
+	core_flow_msg_add(f, 0, 2, "\x00\xff\x10", 3, 3, FLOW_MSG_INJECTED);
+	core_flow_msg_add(f, 0, 1, "caf\xc3", 4, 900, FLOW_MSG_EDITED);
+	core_flow_msg_at(f, 0)->t = 1700000000.25;
+	assert_int_equal(core_har_save(path, &f, 1, &cause), 0);
+	assert_int_equal(load(path, &g, &cause), 0);
+	assert_int_equal(g.n, 1);
+	g0 = g.v[0];
+	assert_true(g0->ws.on);
+	assert_int_equal(g0->msgs.n, 3);
+	assert_int_equal(g0->msgs.total, 3);
+	m = core_flow_msg_at(g0, 0);
+	assert_true(m->from_client);
+	assert_int_equal(m->opcode, 1);
+	assert_string_equal(m->data, "hello");
+	assert_true(m->t > 1700000000.24 && m->t < 1700000000.26);
+	assert_int_equal(m->flags, FLOW_MSG_COMPRESSED);
+	m = core_flow_msg_at(g0, 1);
+	assert_false(m->from_client);
+	assert_int_equal(m->len, 3);
+	assert_memory_equal(m->data, "\x00\xff\x10", 3);
+	assert_int_equal(m->flags, FLOW_MSG_INJECTED);
+	m = core_flow_msg_at(g0, 2);
+	assert_int_equal(m->len, 4);
+	assert_memory_equal(m->data, "caf\xc3", 4);	/* not UTF-8: exact */
+	assert_int_equal(m->size, 900);
+	assert_true(m->flags & FLOW_MSG_EDITED);
+	assert_true(m->flags & FLOW_MSG_TRUNCATED);
+	assert_int_equal(g0->ws.closed_by, 2);
+	assert_int_equal(g0->ws.close_code, 4001);
+	assert_string_equal(g0->ws.close_reason, "bye now");
+	assert_string_equal(g0->ws.extensions, "permessage-deflate");
+	got_free(&g);
+	core_flow_free(f);
+
+	fp = fopen(path, "w");
+	assert_non_null(fp);
+	fputs(chrome, fp);
+	fclose(fp);
+	assert_int_equal(load(path, &g, &cause), 1);	/* the bogus item */
+	assert_non_null(cause);
+	free(cause);
+	assert_int_equal(g.n, 1);
+	g0 = g.v[0];
+	assert_int_equal(g0->msgs.n, 2);
+	m = core_flow_msg_at(g0, 0);
+	assert_true(m->from_client);
+	assert_string_equal(m->data, "hi chrome");
+	m = core_flow_msg_at(g0, 1);
+	assert_int_equal(m->opcode, 2);
+	assert_int_equal(m->len, 3);
+	assert_memory_equal(m->data, "\x00\xff\x10", 3);
+	assert_true(m->t > 1700000000.7);
+	got_free(&g);
+	unlink(path);
+	free(path);
+}
+
 static void
 test_chrome(void **state)
 {
@@ -1896,6 +1987,7 @@ main(void)
 		cmocka_unit_test_teardown(test_write_failures, fsize_restore),
 		cmocka_unit_test(test_big_bodies),
 		cmocka_unit_test(test_chrome),
+		cmocka_unit_test(test_websocket),
 		cmocka_unit_test(test_firefox),
 		cmocka_unit_test(test_malformed_fatal),
 		cmocka_unit_test(test_truncated),

@@ -334,6 +334,36 @@ test_hex_and_raw(void **state)
 	core_flow_free(f);
 }
 
+/* WebSocket messages: each hit says which message; binary as hex. */
+static void
+test_websocket_messages(void **state)
+{
+	struct flow *f = core_flow_new(FLOW_HTTP);
+	struct got g;
+
+	f->request = core_flow_request_new();
+	core_flow_set(&f->request->scheme, "http");
+	core_flow_set(&f->request->host, "ws.test");
+	core_flow_set(&f->request->path, "/chat");
+	f->request->port = 80;
+	core_flow_msg_add(f, 1, 1, "first line\nneedle here", 22, 22, 0);
+	core_flow_msg_add(f, 0, 2, "\x01\x02\xfe", 3, 3, 0);
+	core_flow_msg_add(f, 0, 1, "another needle", 14, 14, 0);
+	assert_int_equal(run("needle", f, &g, NULL), 2);
+	assert_int_equal(g.v[0].where, SEARCH_MESSAGE);
+	assert_int_equal(g.v[0].line, 0);
+	assert_int_equal(g.v[1].line, 2);
+	assert_int_equal(run("01 02 fe", f, &g, NULL), 1);
+	assert_int_equal(g.v[0].line, 1);
+	{
+		char buf[32];
+
+		core_search_where_text(SEARCH_MESSAGE, 2, buf, sizeof buf);
+		assert_string_equal(buf, "message 3");
+	}
+	core_flow_free(f);
+}
+
 /* Bodies the store's budget dropped are counted, not silently skipped. */
 static void
 test_evicted_counted(void **state)
@@ -462,6 +492,7 @@ main(void)
 		cmocka_unit_test(test_regex),
 		cmocka_unit_test(test_smart_case),
 		cmocka_unit_test(test_hex_and_raw),
+		cmocka_unit_test(test_websocket_messages),
 		cmocka_unit_test(test_evicted_counted),
 		cmocka_unit_test(test_stop_and_where),
 		cmocka_unit_test(test_is_text_words),

@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
@@ -164,6 +165,51 @@ test_store_budget(void **state)
 
 /* A scan's prefetch reads ahead of i: never past the last flow, and
  * flows without a request (raw TCP) are fine. */
+/* The message ring keeps the newest LIMIT_WS_MESSAGES and counts all;
+ * a copy keeps them in order; the byte cap drops the oldest too. */
+static void
+test_ws_messages(void **state)
+{
+	struct flow *f = core_flow_new(FLOW_HTTP), *d;
+	char text[32], *big;
+	size_t i, n = LIMIT_WS_MESSAGES + 5;
+	struct flow_msg *m;
+
+	(void)state;
+	for (i = 0; i < n; i++) {
+		snprintf(text, sizeof text, "m%zu", i);
+		core_flow_msg_add(f, (int)(i & 1), 1, text, strlen(text),
+		    strlen(text), 0);
+	}
+	assert_int_equal(f->msgs.total, n);
+	assert_int_equal(f->msgs.n, LIMIT_WS_MESSAGES);
+	m = core_flow_msg_at(f, 0);
+	assert_string_equal(m->data, "m5");
+	assert_int_equal(m->seq, 5);
+	assert_ptr_equal(core_flow_msg_find(f, 7), core_flow_msg_at(f, 2));
+	assert_null(core_flow_msg_find(f, 4));
+	d = core_flow_dup(f);
+	assert_int_equal(d->msgs.n, f->msgs.n);
+	assert_int_equal(d->msgs.total, n);
+	assert_string_equal(core_flow_msg_at(d, d->msgs.n - 1)->data,
+	    core_flow_msg_at(f, f->msgs.n - 1)->data);
+	core_flow_msg_set(d, core_flow_msg_at(d, 0), "edited", 6);
+	assert_string_equal(core_flow_msg_at(d, 0)->data, "edited");
+	core_flow_free(d);
+
+	big = calloc(1, LIMIT_WS_MESSAGE + 1);
+	assert_non_null(big);
+	for (i = 0; i < LIMIT_WS_FLOW_BYTES / LIMIT_WS_MESSAGE + 2; i++)
+		core_flow_msg_add(f, 0, 2, big, LIMIT_WS_MESSAGE + 1,
+		    LIMIT_WS_MESSAGE + 1, 0);
+	assert_true(f->msgs.bytes <= LIMIT_WS_FLOW_BYTES);
+	m = core_flow_msg_at(f, f->msgs.n - 1);
+	assert_int_equal(m->len, LIMIT_WS_MESSAGE);
+	assert_true(m->flags & FLOW_MSG_TRUNCATED);
+	free(big);
+	core_flow_free(f);
+}
+
 static void
 test_prefetch_bounds(void **state)
 {
@@ -188,6 +234,7 @@ main(void)
 		cmocka_unit_test(test_store_events_and_ids),
 		cmocka_unit_test(test_store_budget),
 		cmocka_unit_test(test_prefetch_bounds),
+		cmocka_unit_test(test_ws_messages),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
