@@ -66,7 +66,7 @@ static const struct tui_keyhelp keys[] = {
 	{ "/", "search (case-insensitive)" },
 	{ "n N", "next, previous match (from the hit list: hit)" },
 	{ "e", "edit this tab's request or response in $EDITOR" },
-	{ "a A X V r D m d ; x", "as in the flow list" },
+	{ "a A X V E r D m d ; x", "as in the flow list" },
 	{ "i I R w L", "as in the flow list" },
 	{ "q Esc", "back to the list" },
 	{ "?", "this help" },
