@@ -108,6 +108,19 @@ separator(const char *a, const char *b, const char *c)
 	return 0;
 }
 
+/* Whether the rule exists: a change a rule made is no new edit. */
+static int
+exists(enum rules_kind kind, const char *text)
+{
+	const struct rules_rule *r;
+	size_t i;
+
+	for (i = 0; (r = core_rules_rule(i)) != NULL; i++)
+		if (r->kind == kind && strcmp(r->text, text) == 0)
+			return 1;
+	return 0;
+}
+
 static void
 propose(enum rules_kind kind, const char *a, const char *b, const char *c)
 {
@@ -121,6 +134,10 @@ propose(enum rules_kind kind, const char *a, const char *b, const char *c)
 		return;
 	}
 	core_buf_printf(&t, "%c%s%c%s%c%s", sep, a, sep, b, sep, c);
+	if (exists(kind, core_buf_head(&t))) {
+		core_buf_free(&t);
+		return;
+	}
 	pend[npend].kind = kind;
 	pend[npend].text = core_buf_take(&t, NULL);
 	npend++;
@@ -313,7 +330,8 @@ tui_mkrule_offer(struct flow *f)
 	free(re);
 	if (npend == 0) {
 		tui_screen_error("the edit changed no header or response "
-		    "body%s", nskipped ? " a rule can say" : "");
+		    "body%s", nskipped ? " a rule can say" : " (or rules say "
+		    "it already)");
 		return;
 	}
 	/* The first rule in full; R lists them all once added. */
