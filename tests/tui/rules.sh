@@ -153,6 +153,7 @@ expect "the map-local rule is listed" "map-local"
 keys q
 get mock2 mock
 contains "the next request gets the saved body" "$TMP/mock2" "mocked-body"
+lacks "and the origin did not answer it" "$TMP/mock2" "GET /headers"
 check "the body was saved under XDG_CONFIG_HOME" \
     sh -c "ls '$TMP/xdg/trawl/bodies/' | grep -q ."
 
