@@ -70,6 +70,8 @@ tui_rules_draw(int top, int rows)
 		tui_screen_putf(y++, 0, COLS, ROLE_TITLE, "%s", " Modify, "
 		    "map and block rules (flows changed)");
 	}
+	/* Server and client replay rules, when trawl has them, get a
+	 * section of their own after this one, drawn the same way. */
 	for (i = 0; i < nr && y < top + rows; i++, y++) {
 		const struct rules_rule *r = core_rules_rule(i);
 		enum tui_role role = ni + i == cur ? ROLE_FOCUS : ROLE_NORMAL;
