@@ -1,7 +1,8 @@
 #!/bin/sh
 # rules.sh -- the rules screen in tmux: R lists a command-line rule with
 # the flows it changed; a adds a modify-headers rule the origin then
-# sees, space disables it, d deletes it, e edits one; a bad rule shows
+# sees, space disables it, d deletes it, e edits one (and an intercept
+# rule); a bad rule shows
 # the parser's column and adds nothing. E on an edited flow makes rules
 # from the edit: a changed request header (modify-headers) and a replaced
 # response body (map-local, answered without the origin). V reverts.
@@ -156,6 +157,19 @@ contains "the next request gets the saved body" "$TMP/mock2" "mocked-body"
 lacks "and the origin did not answer it" "$TMP/mock2" "GET /headers"
 check "the body was saved under XDG_CONFIG_HOME" \
     sh -c "ls '$TMP/xdg/trawl/bodies/' | grep -q ."
+
+# e on an intercept rule: the new text replaces it.
+keys R
+keys k k k k k k
+keys e
+expect "e prefills an intercept rule" "intercept: ~q & ~u edit"
+tmux send-keys -t "$S" BSpace BSpace BSpace BSpace
+tmux send-keys -t "$S" -l 'other'
+keys Enter
+expect "the edited intercept rule is listed" "] ~q & ~u other"
+if screen | grep -qF "] ~q & ~u edit"; then not_ok "the old intercept rule is gone"
+else ok "the old intercept rule is gone"; fi
+keys q
 
 tmux send-keys -t "$S" Q
 expect "Q quits at once" "trawl-exit-0"
