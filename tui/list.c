@@ -57,7 +57,8 @@ static const struct tui_keyhelp keys[] = {
 	{ "A", "resume all paused flows" },
 	{ "X", "kill the flow" },
 	{ "e", "edit the request (paused or unanswered) or response in $EDITOR" },
-	{ "V", "revert edits" },
+	{ "V", "revert edits and rules' changes" },
+	{ "E", "make rules from the edit (headers, response body)" },
 	{ "r", "replay the request" },
 	{ "D", "duplicate the flow" },
 	{ ";", "comment on the flow" },
@@ -633,7 +634,7 @@ tui_list_flow_key(struct flow *f, int key, int *flags)
 	}
 	switch (key) {
 	case 'a': case 'X': case 'e': case 'V': case 'r': case 'D':
-	case 'm': case 'd': case ';': case 'x':
+	case 'm': case 'd': case ';': case 'x': case 'E':
 		break;
 	default:
 		return 0;
@@ -658,6 +659,9 @@ tui_list_flow_key(struct flow *f, int key, int *flags)
 	case 'V':
 		if ((r = core_intercept_revert(f, &cause)) == 0)
 			tui_screen_message("reverted");
+		break;
+	case 'E':
+		tui_mkrule_offer(f);
 		break;
 	case 'r':
 		nf = core_replay(f, &cause);

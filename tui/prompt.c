@@ -21,7 +21,7 @@ struct history {
 static struct {
 	int			 active;
 	int			 choice;	/* one key, no line */
-	char			 label[128];
+	char			 label[512];
 	char			 keys[32];
 	wchar_t			 buf[PROMPT_MAX + 1];
 	int			 len, cur;

@@ -1,8 +1,12 @@
 /*
  * rules.c -- the rule list: intercept rules (toggle, delete, add, switch
  * interception on and off), then the modify, map and block rules of
- * core/proxy/rules.h with how many flows each changed (toggle, delete).
+ * core/proxy/rules.h with how many flows each changed (add, edit,
+ * toggle, delete). Rules typed here go through the command line's
+ * parser and apply to the flows that start afterwards.
  */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/proxy/intercept.h"
@@ -16,6 +20,8 @@ static const struct tui_keyhelp keys[] = {
 	{ "j k Down Up", "move" },
 	{ "space Enter", "enable / disable the rule" },
 	{ "d", "delete the rule" },
+	{ "a", "add a rule: choose the kind, then type it as on the command line" },
+	{ "e", "edit the rule" },
 	{ "i", "add an intercept rule" },
 	{ "I", "interception on/off" },
 	{ "q Esc", "back" },
@@ -40,7 +46,7 @@ tui_rules_draw(int top, int rows)
 	    "interception is %s", core_intercept_enabled() ? "on" : "OFF");
 	if (ni + nr == 0) {
 		tui_screen_putf(top + 2, 3, COLS - 3, ROLE_DIM, "%s",
-		    "no rules: i adds one");
+		    "no rules: a or i adds one");
 		return;
 	}
 	if (cur >= ni + nr)
@@ -64,6 +70,8 @@ tui_rules_draw(int top, int rows)
 		tui_screen_putf(y++, 0, COLS, ROLE_TITLE, "%s", " Modify, "
 		    "map and block rules (flows changed)");
 	}
+	/* Server and client replay rules, when trawl has them, get a
+	 * section of their own after this one, drawn the same way. */
 	for (i = 0; i < nr && y < top + rows; i++, y++) {
 		const struct rules_rule *r = core_rules_rule(i);
 		enum tui_role role = ni + i == cur ? ROLE_FOCUS : ROLE_NORMAL;
@@ -74,6 +82,90 @@ tui_rules_draw(int top, int rows)
 		    "%s", r->enabled ? 'x' : ' ', core_rules_kind_name(r->kind),
 		    r->id, (unsigned long long)r->flows, r->text);
 	}
+}
+
+/* The kinds a adds, by key, in enum rules_kind's order; 'i' is an
+ * intercept rule. Replay rules come from the command line only. */
+static const char add_keys[] = "hbrlkcp";
+static int	edit_id;	/* the rule e edits; 0: a adds */
+static int	edit_kind;	/* an enum rules_kind, or -1: intercept */
+
+/* Shows the first line of a parser's cause ("column N: why") under
+ * the input, N highlighted. */
+static void
+cause_hint(const char *cause)
+{
+	char hint[256];
+	int col = 0;
+
+	snprintf(hint, sizeof hint, "error: %.*s", (int)strcspn(cause, "\n"),
+	    cause);
+	if (sscanf(cause, "column %d:", &col) != 1)
+		col = 0;
+	tui_prompt_hint(hint, col);
+}
+
+static int
+rule_submit(const char *text, void *arg)
+{
+	char *cause = NULL;
+	int rc, id = 0;
+
+	if (edit_kind < 0) {
+		if (text[strspn(text, " \t")] == '\0')
+			return 0;
+		rc = core_intercept_add(text, &cause);
+		if (rc != -1 && edit_id != 0)
+			core_intercept_remove(edit_id);
+	} else if (edit_id != 0)
+		rc = core_rules_replace(edit_id, text, &cause);
+	else
+		rc = id = core_rules_add(edit_kind, text, &cause);
+	if (rc == -1) {
+		cause_hint(cause != NULL ? cause : "bad rule");
+		free(cause);
+		return -1;
+	}
+	if (edit_id != 0)
+		tui_screen_message("rule changed");
+	else if (edit_kind >= 0)
+		tui_screen_message("added %s #%d", core_rules_kind_name(
+		    edit_kind), id);
+	return 0;
+}
+
+/* Opens the prompt for a rule of kind (-1: intercept), prefilled. */
+static void
+rule_prompt(int kind, int id, const char *text)
+{
+	char label[64];
+
+	edit_kind = kind;
+	edit_id = id;
+	snprintf(label, sizeof label, "%s: ", kind < 0 ? "intercept" :
+	    core_rules_kind_name(kind));
+	tui_prompt_open(label, text, kind < 0 ? HIST_INTERCEPT : HIST_RULE,
+	    NULL, rule_submit, NULL);
+}
+
+static void
+kind_chosen(int key, void *arg)
+{
+	const char *p = strchr(add_keys, key);
+	int kind = key == 'i' || p == NULL ? -1 : (int)(p - add_keys);
+	char *cause = NULL;
+	int id;
+
+	if (kind >= 0 && !core_rules_kind_has_spec(kind)) {
+		if ((id = core_rules_add(kind, NULL, &cause)) == -1)
+			tui_screen_error("%s", cause);
+		else
+			tui_screen_message("added %s #%d",
+			    core_rules_kind_name(kind), id);
+		free(cause);
+		return;
+	}
+	rule_prompt(kind, 0, "");
 }
 
 int
@@ -115,6 +207,20 @@ tui_rules_key(int key)
 			core_intercept_remove(r->id);
 		else if (mr != NULL)
 			core_rules_remove(mr->id);
+		break;
+	case 'a':
+		tui_prompt_choice("add: h)eaders b)ody r)emote l)ocal "
+		    "k)block c)anticache p)anticomp i)ntercept", "hbrlkcpi",
+		    kind_chosen, NULL);
+		break;
+	case 'e':
+		if (r != NULL)
+			rule_prompt(-1, r->id, r->text);
+		else if (mr != NULL && core_rules_kind_has_spec(mr->kind))
+			rule_prompt(mr->kind, mr->id, mr->text);
+		else if (mr != NULL)
+			tui_screen_error("%s has nothing to edit",
+			    core_rules_kind_name(mr->kind));
 		break;
 	case 'i':
 	case 'I':

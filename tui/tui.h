@@ -45,7 +45,7 @@ void	 tui_help_draw(int top, int rows);
 int	 tui_help_key(int key);
 const struct tui_keyhelp *tui_help_keys(size_t *n);
 
-/* rules.c: intercept rules, toggle and delete. */
+/* rules.c: every rule; add, edit, toggle and delete. */
 void	 tui_rules_draw(int top, int rows);
 int	 tui_rules_key(int key);
 const struct tui_keyhelp *tui_rules_keys(size_t *n);
@@ -63,6 +63,7 @@ enum tui_history {
 	HIST_COMMENT,
 	HIST_SEARCH,
 	HIST_SPEC,
+	HIST_RULE,
 	HIST_N
 };
 /* Called as the text changes (at most once a pass). */
@@ -89,6 +90,10 @@ void	 tui_prompt_close(void);
 void	 tui_prompt_done(void);
 /* Adds to the history of a slot (also done on Enter). */
 void	 tui_prompt_remember(enum tui_history, const char *);
+
+/* mkrule.c: "make a rule from this edit" (E): the differences between
+ * a flow's original and its edited messages as rules, added on y. */
+void	 tui_mkrule_offer(struct flow *);
 
 /* editor.c: $EDITOR on the raw request or response. */
 /* Starts the editor on the flow; the screen is suspended until it exits.

@@ -845,6 +845,28 @@ address_ip_json(const char *addr)
 	return jstr(addr, strlen(addr));
 }
 
+/*
+ * The ids of the rules (core/proxy/rules.h) that changed the flow, in
+ * order, then {"_more": N} for the N past FLOW_RULE_IDS not kept. The
+ * ids are the writing session's: a loaded flow keeps them as they were.
+ */
+static json_t *
+rules_json(const struct flow *f)
+{
+	json_t *a = json_array();
+	int i;
+
+	for (i = 0; i < f->nrule_ids && i < FLOW_RULE_IDS; i++)
+		json_array_append_new(a, jint(f->rule_ids[i]));
+	if (f->nrule_ids > FLOW_RULE_IDS) {
+		json_t *o = json_object();
+
+		put(o, "_more", jint(f->nrule_ids - FLOW_RULE_IDS));
+		json_array_append_new(a, o);
+	}
+	return a;
+}
+
 /* tcp://server/, udp://server/, dns://server/name. */
 static char *
 stream_url(const struct flow *f)
@@ -1016,6 +1038,8 @@ entry_json(const struct flow *f)
 		put_str(o, "answers", f->dns->answers);
 		put(e, "_dns", o);
 	}
+	if (f->nrule_ids > 0)
+		put(e, "_rules", rules_json(f));
 	if (f->orig_request != NULL)
 		put(e, "_origRequest", request_json(f->orig_request));
 	if (f->orig_response != NULL)
@@ -1535,6 +1559,36 @@ load_bool(struct har_load *l, json_t *o, const char *where, const char *key,
 		*dst = json_integer_value(v) != 0;
 	else
 		warn(l, "%s.%s is not a boolean", where, key);
+}
+
+/* "_rules", as rules_json writes it; anything else there is warned. */
+static void
+load_rules(struct har_load *l, json_t *e, struct flow *f)
+{
+	json_t *a = get(e, "_rules"), *v;
+	size_t i;
+
+	if (a == NULL)
+		return;
+	if (!json_is_array(a)) {
+		warn(l, "entry._rules is not an array");
+		return;
+	}
+	for (i = 0; i < json_array_size(a); i++) {
+		v = json_array_get(a, i);
+		if (json_is_integer(v) && f->nrule_ids < FLOW_RULE_IDS &&
+		    json_integer_value(v) > 0 &&
+		    json_integer_value(v) <= INT32_MAX)
+			f->rule_ids[f->nrule_ids++] = json_integer_value(v);
+		else if (json_is_object(v) && f->nrule_ids == FLOW_RULE_IDS &&
+		    json_is_integer(get(v, "_more")) &&
+		    json_integer_value(get(v, "_more")) > 0 &&
+		    json_integer_value(get(v, "_more")) < INT32_MAX -
+		    FLOW_RULE_IDS)
+			f->nrule_ids += json_integer_value(get(v, "_more"));
+		else
+			warn(l, "entry._rules[%zu] is not a rule id", i);
+	}
 }
 
 static void
@@ -2138,6 +2192,7 @@ entry_load(struct har_load *l, json_t *e)
 	load_bool(l, e, "entry", "_clientGone", &f->client_gone);
 	load_bool(l, e, "entry", "_modified", &f->modified);
 	load_str(l, e, "entry", "_mode", &f->mode);
+	load_rules(l, e, f);
 	if ((o = get_obj(l, e, "", "_dns")) != NULL) {
 		if ((f->dns = calloc(1, sizeof *f->dns)) == NULL)
 			abort();

@@ -695,6 +695,32 @@ core_rules_remove(int id)
 }
 
 int
+core_rules_replace(int id, const char *spec, char **cause)
+{
+	struct rule *nr;
+	size_t i;
+
+	for (i = 0; i < nrules && rules[i]->pub.id != id; i++)
+		;
+	if (i == nrules) {
+		core_cause(cause, "no rule #%d", id);
+		return -1;
+	}
+	if (core_rules_add(rules[i]->pub.kind, spec, cause) == -1)
+		return -1;
+	/* The new rule went last with a fresh id: it takes the old one's
+	 * place, id, state and count instead. */
+	nr = rules[--nrules];
+	nr->pub.id = id;
+	nr->pub.enabled = rules[i]->pub.enabled;
+	nr->pub.flows = rules[i]->pub.flows;
+	rule_free(rules[i]);
+	rules[i] = nr;
+	next_id--;
+	return 0;
+}
+
+int
 core_rules_set_enabled(int id, int on)
 {
 	size_t i;

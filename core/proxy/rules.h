@@ -73,6 +73,12 @@ void		 core_rules_set_filter_flags(int flags);
 int		 core_rules_add(enum rules_kind, const char *spec, char **cause);
 int		 core_rules_remove(int id);
 int		 core_rules_set_enabled(int id, int on);
+/*
+ * Compiles spec for rule id's kind and puts it in the rule's place,
+ * keeping its id, enabled state and count. On an error (*cause as for
+ * core_rules_add) the rule stays as it was.
+ */
+int		 core_rules_replace(int id, const char *spec, char **cause);
 size_t		 core_rules_count(void);
 /* The i'th rule, or NULL; by id, or NULL. Valid until rules change. */
 const struct rules_rule *core_rules_rule(size_t i);

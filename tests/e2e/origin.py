@@ -6,7 +6,7 @@ Keep-alive by default. Paths choose odd behaviours:
   /len/N          N bytes of a repeating pattern (Content-Length)
   /chunked        a chunked body with a trailer
   /close          a body delimited by closing the connection
-  /headers        the request head as received, as the body
+  /headers        the request head as received, as the body (any query)
   /echo           the request body back (POST/PUT), with its sha256 header
   /status/N       an empty response with status N
   /reset          closes the connection without answering
@@ -148,7 +148,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
                              b"Connection: close\r\n\r\nuntil the end\n")
             self.close_connection = True
-        elif p == "/headers":
+        elif p.split("?")[0] == "/headers":  # a query tells requests apart
             head = self.requestline + "\r\n" + str(self.headers)
             self.send_body(head.encode(), ctype="text/plain")
         elif p == "/echo":

@@ -350,6 +350,9 @@ flow_full(uint64_t id)
 	f->replay_of = 7;
 	f->client_gone = 1;
 	f->modified = 1;
+	f->rule_ids[0] = 2;
+	f->rule_ids[1] = 5;
+	f->nrule_ids = 2;
 	return f;
 }
 
@@ -570,6 +573,10 @@ test_har_shape(void **state)
 	assert_string_equal(jpath_str(e, "serverIPAddress", NULL, NULL),
 	    "93.184.215.14");
 	assert_string_equal(jpath_str(e, "connection", NULL, NULL), "50312");
+	/* The rules that changed the flow, by id. */
+	h = json_object_get(e, "_rules");
+	assert_int_equal(json_array_size(h), 2);
+	assert_int_equal(json_integer_value(json_array_get(h, 1)), 5);
 	/* Query and cookies parsed for viewers. */
 	h = json_object_get(json_object_get(e, "request"), "queryString");
 	assert_int_equal(json_array_size(h), 3);

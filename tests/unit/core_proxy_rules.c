@@ -250,6 +250,67 @@ test_modify_headers_sides(void **state)
 	core_xtarget_clear(&t);
 }
 
+/* The rules screen's operations: a count per changed flow, disabled and
+ * removed rules change nothing, an edit keeps the id and a bad edit
+ * keeps the rule. */
+static int
+run_one(const char *path)
+{
+	struct flow *f = request("GET", "api.example", 80, path);
+	struct xtarget t = target("api.example", 80);
+	int n;
+
+	core_rules_request_head(f, &t);
+	n = f->nrule_ids;
+	core_flow_free(f);
+	core_xtarget_clear(&t);
+	return n;
+}
+
+static void
+test_lifecycle(void **state)
+{
+	char *cause = NULL;
+	int a, b;
+
+	a = added(RULES_MODIFY_HEADERS, "/~u one/X-A/1");
+	b = added(RULES_MODIFY_HEADERS, "/X-B/2");
+	assert_int_equal(run_one("/one"), 2);
+	assert_int_equal(run_one("/two"), 1);
+	assert_int_equal(core_rules_find(a)->flows, 1);
+	assert_int_equal(core_rules_find(b)->flows, 2);
+
+	assert_int_equal(core_rules_set_enabled(b, 0), 0);
+	assert_int_equal(run_one("/two"), 0);
+	assert_int_equal(core_rules_find(b)->flows, 2);
+	assert_int_equal(core_rules_set_enabled(b, 1), 0);
+	assert_int_equal(run_one("/two"), 1);
+	assert_int_equal(core_rules_find(b)->flows, 3);
+
+	assert_int_equal(core_rules_replace(a, "/~u two/X-A/9", &cause), 0);
+	assert_int_equal(core_rules_count(), 2);
+	assert_int_equal(core_rules_rule(0)->id, a);
+	assert_string_equal(core_rules_rule(0)->text, "/~u two/X-A/9");
+	assert_int_equal(core_rules_find(a)->flows, 1);
+	assert_int_equal(run_one("/one"), 1);
+	assert_int_equal(run_one("/two"), 2);
+	assert_int_equal(core_rules_replace(a, "/~u (/X/1", &cause), -1);
+	assert_non_null(cause);
+	assert_non_null(strstr(cause, "column "));
+	free(cause);
+	assert_string_equal(core_rules_find(a)->text, "/~u two/X-A/9");
+	assert_int_equal(core_rules_replace(999, "/X/1", &cause), -1);
+	free(cause);
+
+	assert_int_equal(core_rules_remove(b), 0);
+	assert_int_equal(core_rules_remove(b), -1);
+	assert_null(core_rules_find(b));
+	assert_int_equal(run_one("/one"), 0);
+	assert_int_equal(core_rules_count(), 1);
+	/* A new rule never reuses an id. */
+	assert_true(added(RULES_MODIFY_HEADERS, "/X-C/3") > b);
+}
+
 static void
 test_modify_headers_no_change(void **state)
 {
@@ -547,6 +608,7 @@ main(void)
 		cmocka_unit_test_teardown(test_parse_forms, clear),
 		cmocka_unit_test_teardown(test_modify_headers_sides, clear),
 		cmocka_unit_test_teardown(test_modify_headers_no_change, clear),
+		cmocka_unit_test_teardown(test_lifecycle, clear),
 		cmocka_unit_test_teardown(test_modify_headers_from_file, clear),
 		cmocka_unit_test_teardown(test_anticache_anticomp, clear),
 		cmocka_unit_test_teardown(test_map_remote, clear),
