@@ -152,6 +152,8 @@ tui_dump_line(const struct flow *f, char *buf, size_t len)
 		    rq && rq->version && strncmp(rq->version, "HTTP/1", 6) ?
 		    " " : "", rq && rq->version && strncmp(rq->version,
 		    "HTTP/1", 6) ? rq->version : "", status, size, dur);
+		if (f->replay == REPLAY_RESPONSE && n > 0 && (size_t)n < len)
+			n += snprintf(buf + n, len - n, " (server replay)");
 	} else if (connect_failed(f)) {
 		/* Not a tcp flow that moved no bytes: a CONNECT answered 502. */
 		const struct flow_request *rq = f->request;

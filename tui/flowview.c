@@ -503,8 +503,11 @@ build_detail(struct doc *d, const struct flow *f)
 	rules_line(d, f);
 	if (f->error != NULL)
 		doc_printf(d, ROLE_ERROR, "  error     %s", f->error);
-	if (f->replay != REPLAY_NONE)
-		doc_printf(d, ROLE_NORMAL, "  replay    of flow %llu",
+	if (f->replay == REPLAY_RESPONSE)
+		doc_printf(d, ROLE_NORMAL, "%s", "  replay    server replay: "
+		    "the response is a saved one");
+	else if (f->replay != REPLAY_NONE)
+		doc_printf(d, ROLE_NORMAL, "  replay    client replay of flow %llu",
 		    (unsigned long long)f->replay_of);
 	if (f->marker != NULL)
 		doc_printf(d, ROLE_MARK, "  marked    %s", f->marker);

@@ -246,8 +246,9 @@ draw_row(int y, const struct flow *f, int focused, const struct cols *c)
 	tui_screen_put(y, x++, 1, focused ? ">" : " ", 1, base);
 	tui_screen_put(y, x++, 1, f->marker != NULL ? "*" : " ", 1,
 	    focused ? base : ROLE_MARK);
+	/* R: a replay, client or server (~replay). */
 	tui_screen_put(y, x++, 1, paused ? "!" : f->state == FLOW_ACTIVE ?
-	    "~" : " ", 1, base);
+	    "~" : f->replay != REPLAY_NONE ? "R" : " ", 1, base);
 
 	localtime_r(&t, &tm);
 	strftime(when, sizeof when, "%H:%M:%S", &tm);

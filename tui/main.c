@@ -25,6 +25,8 @@
 #include "core/proxy/mode.h"
 #include "core/proxy/proxy.h"
 #include "core/proxy/rules.h"
+#include "core/proxy/clientreplay.h"
+#include "core/proxy/serverreplay.h"
 #include "core/tls/ca.h"
 #include "core/tls/keytap.h"
 #include "core/tls/cacmd.h"
@@ -81,6 +83,16 @@ usage(FILE *out)
 "  --block-list [/F]/STATUS      answer matching requests with STATUS\n"
 "  --anticache                   strip If-None-Match, If-Modified-Since\n"
 "  --anticomp                    ask servers for identity encoding\n"
+"  --server-replay FILE          answer requests from a HAR file's flows\n"
+"  --server-replay-extra forward|kill|STATUS   requests no saved flow matches\n"
+"  --server-replay-reuse         a saved response answers more than once\n"
+"  --server-replay-ignore-params NAME     leave a query parameter out\n"
+"  --server-replay-ignore-payload-params NAME   ... a form field\n"
+"  --server-replay-ignore-content / -host / -port   leave those out\n"
+"  --server-replay-use-headers NAME       match on a request header too\n"
+"  --no-server-replay-refresh    keep saved Date, Expires, Last-Modified\n"
+"  --client-replay FILE          send a HAR file's requests again\n"
+"  --client-replay-concurrency N at most N at once (default 1)\n"
 "  --config FILE                 options from FILE ($XDG_CONFIG_HOME/trawl/config)\n"
 "  --case-sensitive-filters      regexes in filters match case-sensitively\n"
 "  --confdir DIR                 where trawl's CA lives (~/.config/trawl)\n"
@@ -175,6 +187,82 @@ enum { OPT_PROXYAUTH = 1100, OPT_UPSTREAM_AUTH };
 /* Containers: --netns, --container, --netns-upstream. */
 enum { OPT_NETNS = 1200, OPT_CONTAINER, OPT_NETNS_UPSTREAM };
 enum { OPT_DUMP_MESSAGES = 1001 };
+/* Server and client replay (core/proxy/serverreplay.h, clientreplay.h). */
+enum {
+	OPT_SREPLAY = 1300, OPT_SREPLAY_EXTRA, OPT_SREPLAY_REUSE,
+	OPT_SREPLAY_IGN_PARAMS, OPT_SREPLAY_IGN_PAYLOAD, OPT_SREPLAY_IGN_CONTENT,
+	OPT_SREPLAY_IGN_HOST, OPT_SREPLAY_IGN_PORT, OPT_SREPLAY_USE_HEADERS,
+	OPT_SREPLAY_REFRESH, OPT_SREPLAY_NO_REFRESH, OPT_CREPLAY,
+	OPT_CREPLAY_CONCURRENCY
+};
+/* Replay files, loaded once every option was read (the match key
+ * depends on the options); sreplay_flags for serverreplay.h. */
+static const char	**sreplay_files, **creplay_files;
+static int		  nsreplay, ncreplay, sreplay_flags;
+
+static void
+file_push(const char ***list, int *n, const char *arg)
+{
+	if ((*list = realloc(*list, (*n + 1) * sizeof **list)) == NULL)
+		abort();
+	(*list)[(*n)++] = arg;
+}
+
+/* Each file loads now: a bad one is an error naming it, before
+ * anything starts. */
+static int
+load_replays(void)
+{
+	char *cause = NULL;
+	int i, rc;
+
+	core_serverreplay_set_flags(sreplay_flags);
+	for (i = 0; i < nsreplay + ncreplay; i++) {
+		rc = i < nsreplay ?
+		    core_serverreplay_load(sreplay_files[i], &cause) :
+		    core_clientreplay_load(creplay_files[i - nsreplay], &cause);
+		if (rc == -1) {
+			fprintf(stderr, "trawl: %s\n", cause);
+			free(cause);
+			return -1;
+		}
+		if (rc == 1)
+			fprintf(stderr, "trawl: warning: %s\n", cause);
+		free(cause);
+		cause = NULL;
+	}
+	free(sreplay_files);
+	free(creplay_files);
+	sreplay_files = creplay_files = NULL;
+	return 0;
+}
+
+static void
+creplay_report(const char *msg, void *unused)
+{
+	if (opts.dump)
+		fprintf(stderr, "trawl: %s\n", msg);
+	else
+		tui_screen_message("%s", msg);
+}
+
+/* Every client replay ended: --dump says how it went and exits. */
+static void
+creplay_done(void *unused)
+{
+	size_t total, ok, bad;
+
+	core_clientreplay_counts(&total, &ok, &bad);
+	if (!opts.dump) {
+		tui_screen_message("client replay: %zu requests, %zu answered, "
+		    "%zu failed", total, ok, bad);
+		return;
+	}
+	if (!opts.quiet)
+		fprintf(stderr, "trawl: client replay: %zu requests, %zu "
+		    "answered, %zu failed\n", total, ok, bad);
+	trawl_quit = 1;
+}
 
 static void
 load_one(struct flow *f, void *unused)
@@ -539,6 +627,29 @@ main(int argc, char **argv)
 		{ "proxyauth", required_argument, NULL, OPT_PROXYAUTH },
 		{ "upstream-auth", required_argument, NULL, OPT_UPSTREAM_AUTH },
 		{ "dump-messages", no_argument, NULL, OPT_DUMP_MESSAGES },
+		{ "server-replay", required_argument, NULL, OPT_SREPLAY },
+		{ "server-replay-extra", required_argument, NULL,
+		    OPT_SREPLAY_EXTRA },
+		{ "server-replay-reuse", no_argument, NULL, OPT_SREPLAY_REUSE },
+		{ "server-replay-ignore-params", required_argument, NULL,
+		    OPT_SREPLAY_IGN_PARAMS },
+		{ "server-replay-ignore-payload-params", required_argument,
+		    NULL, OPT_SREPLAY_IGN_PAYLOAD },
+		{ "server-replay-ignore-content", no_argument, NULL,
+		    OPT_SREPLAY_IGN_CONTENT },
+		{ "server-replay-ignore-host", no_argument, NULL,
+		    OPT_SREPLAY_IGN_HOST },
+		{ "server-replay-ignore-port", no_argument, NULL,
+		    OPT_SREPLAY_IGN_PORT },
+		{ "server-replay-use-headers", required_argument, NULL,
+		    OPT_SREPLAY_USE_HEADERS },
+		{ "server-replay-refresh", no_argument, NULL,
+		    OPT_SREPLAY_REFRESH },
+		{ "no-server-replay-refresh", no_argument, NULL,
+		    OPT_SREPLAY_NO_REFRESH },
+		{ "client-replay", required_argument, NULL, OPT_CREPLAY },
+		{ "client-replay-concurrency", required_argument, NULL,
+		    OPT_CREPLAY_CONCURRENCY },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'v' },
 		{ NULL, 0, NULL, 0 }
@@ -714,6 +825,55 @@ main(int argc, char **argv)
 		case OPT_NETNS_UPSTREAM:
 			opts.netns_upstream = 1;
 			break;
+		case OPT_SREPLAY:
+			file_push(&sreplay_files, &nsreplay, optarg);
+			break;
+		case OPT_SREPLAY_EXTRA:
+			if (core_serverreplay_set_extra(optarg, &cause) == -1)
+				goto bad_option;
+			break;
+		case OPT_SREPLAY_REUSE:
+			sreplay_flags |= SREPLAY_REUSE;
+			break;
+		case OPT_SREPLAY_IGN_PARAMS:
+			core_serverreplay_ignore_param(optarg);
+			break;
+		case OPT_SREPLAY_IGN_PAYLOAD:
+			core_serverreplay_ignore_payload(optarg);
+			break;
+		case OPT_SREPLAY_IGN_CONTENT:
+			sreplay_flags |= SREPLAY_IGNORE_CONTENT;
+			break;
+		case OPT_SREPLAY_IGN_HOST:
+			sreplay_flags |= SREPLAY_IGNORE_HOST;
+			break;
+		case OPT_SREPLAY_IGN_PORT:
+			sreplay_flags |= SREPLAY_IGNORE_PORT;
+			break;
+		case OPT_SREPLAY_USE_HEADERS:
+			core_serverreplay_use_header(optarg);
+			break;
+		case OPT_SREPLAY_REFRESH:
+			sreplay_flags &= ~SREPLAY_NO_REFRESH;
+			break;
+		case OPT_SREPLAY_NO_REFRESH:
+			sreplay_flags |= SREPLAY_NO_REFRESH;
+			break;
+		case OPT_CREPLAY:
+			file_push(&creplay_files, &ncreplay, optarg);
+			break;
+		case OPT_CREPLAY_CONCURRENCY:
+			errno = 0;
+			secs = strtod(optarg, &end);
+			if (errno != 0 || end == optarg || *end != '\0' ||
+			    secs < 1 || secs > 1000 || secs != (int)secs) {
+				fprintf(stderr, "trawl: bad "
+				    "--client-replay-concurrency '%s': expected "
+				    "a number from 1 to 1000\n", optarg);
+				return 2;
+			}
+			core_clientreplay_set_concurrency((int)secs);
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -788,6 +948,8 @@ bad_option:
 	if (add_rules(ropts, nropts) == -1)
 		return 2;
 	free(ropts);
+	if (load_replays() == -1)
+		return 2;
 	if (opts.view_filter != NULL) {
 		vf = core_filter_compile(opts.view_filter, fflags, &cause);
 		if (vf == NULL) {
@@ -872,11 +1034,12 @@ bad_option:
 			cause = NULL;
 		}
 	}
-	if (opts.mode == MODE_NONE && opts.dump) {
+	if (opts.mode == MODE_NONE && opts.dump && !core_clientreplay_active()) {
 		rc = 0;
 		goto out;
 	}
-	if (opts.mode != MODE_NONE && core_mitm_init(&mo, &cause) == -1) {
+	if ((opts.mode != MODE_NONE || core_clientreplay_active()) &&
+	    core_mitm_init(&mo, &cause) == -1) {
 		fprintf(stderr, "trawl: %s\n", cause ? cause : "TLS setup failed");
 		goto out;
 	}
@@ -908,6 +1071,7 @@ bad_option:
 		tui_run_chown(pcap_file);
 		tui_run_chown(opts.write_file);
 	}
+	core_clientreplay_start(creplay_report, creplay_done, NULL);
 	if (opts.dump) {
 		if (!opts.quiet && opts.mode == MODE_LOCAL)
 			fprintf(stderr, "trawl: %s\n", core_local_status());
@@ -917,6 +1081,13 @@ bad_option:
 		if (!run)
 			tui_dumpcmd_start(STDIN_FILENO, stdout);
 		rc = core_loop_run(core_loop) == 0 ? 0 : 1;
+		if (rc == 0 && core_clientreplay_active()) {
+			/* 0 only when every saved request got a response. */
+			size_t total, ok, bad;
+
+			core_clientreplay_counts(&total, &ok, &bad);
+			rc = ok == total ? 0 : 1;
+		}
 	} else
 		rc = tui_screen_run();
 	core_mode_stop();
@@ -949,6 +1120,8 @@ out:
 	if (har_out != NULL)
 		core_har_writer_close(har_out);
 	tui_work_done();	/* a load the screen never ran */
+	core_clientreplay_clear();
+	core_serverreplay_clear();
 	core_store_free();
 	core_mitm_free();
 	core_filter_free(filter);

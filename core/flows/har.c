@@ -110,8 +110,11 @@ static const struct name state_names[] = {
 	{ FLOW_PAUSED_MESSAGE, "paused_message" },
 	{ 0, NULL }
 };
+/* "client" and "server" are written; "request" and "response" (what
+ * trawl wrote before, and mitmproxy's is_replay) still load. */
 static const struct name replay_names[] = {
-	{ REPLAY_NONE, "none" }, { REPLAY_REQUEST, "request" },
+	{ REPLAY_NONE, "none" }, { REPLAY_REQUEST, "client" },
+	{ REPLAY_RESPONSE, "server" }, { REPLAY_REQUEST, "request" },
 	{ REPLAY_RESPONSE, "response" }, { 0, NULL }
 };
 

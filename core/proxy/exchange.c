@@ -18,6 +18,7 @@
 #include "core/proxy/intercept.h"
 #include "core/proxy/reverse.h"
 #include "core/proxy/rules.h"
+#include "core/proxy/serverreplay.h"
 #include "core/proxy/tlsrecord.h"
 
 enum xstate {
@@ -54,6 +55,8 @@ struct exchange {
 	enum xbody		 resp_body;	/* a held response's framing */
 	uint64_t		 resp_len;
 	struct loop_timer	*rules_timer;
+	/* --server-replay: the request body is kept back to match on. */
+	int			 sreplay_held;
 };
 
 static int nexchanges;
@@ -401,6 +404,11 @@ rules_answer(void *arg)
 
 	core_loop_timer_free(x->rules_timer);
 	x->rules_timer = NULL;
+	if (f->response == NULL && f->error != NULL) {
+		/* --server-replay-extra kill: the error says so. */
+		fail(x, XFAIL_KILLED, "Bad Gateway", "%s", f->error);
+		return;
+	}
 	if (f->response == NULL) {	/* 444: no answer at all */
 		fail(x, 0, "Blocked", "%s", "closed by a --block-list rule");
 		return;
@@ -460,6 +468,30 @@ rules_answer_held(struct exchange *x)
 	finish(x, x->req_done);
 }
 
+/* --- server replay (serverreplay.h) ----------------------------------------- */
+
+/* The request is whole: a saved flow answers it, or the extra option
+ * kills or answers it (1, from the loop), or it goes on (0). */
+static int
+sreplay_decide(struct exchange *x)
+{
+	if (core_serverreplay_request(x->f) == SREPLAY_FORWARD)
+		return 0;
+	rules_answer_later(x);
+	return 1;
+}
+
+/* The body grew past what is kept: no saved flow can match it. */
+static void
+sreplay_too_large(struct exchange *x, const char *p, size_t n)
+{
+	x->sreplay_held = 0;
+	if (core_serverreplay_extra(x->f) == SREPLAY_FORWARD)
+		rules_release_request(x, p, n);
+	else
+		rules_answer_later(x);
+}
+
 /* --- the request ------------------------------------------------------------ */
 
 struct exchange *
@@ -493,6 +525,16 @@ core_exchange_new(struct conn *c, const struct down_ops *dops, void *down,
 		rules_answer_later(x);
 		return x;
 	}
+	if (core_serverreplay_active()) {
+		if (!x->req_done) {
+			/* Matched on its body too: kept back until it ended. */
+			x->state = XS_HELD;
+			x->sreplay_held = 1;
+			return x;
+		}
+		if (sreplay_decide(x))
+			return x;
+	}
 	if (core_intercept_wants(f, INTERCEPT_REQUEST)) {
 		/* Nothing goes upstream until the user lets it. */
 		x->state = XS_HELD;
@@ -518,6 +560,10 @@ core_exchange_request_data(struct exchange *x, const char *p, size_t n)
 	case XS_HELD:
 		if (x->rules_timer != NULL)
 			return;		/* a rule answers anyway */
+		if (x->f->request->body.truncated && x->sreplay_held) {
+			sreplay_too_large(x, p, n);
+			return;
+		}
 		if (x->f->request->body.truncated && x->rules_held) {
 			rules_release_request(x, p, n);
 			return;
@@ -556,6 +602,16 @@ core_exchange_request_end(struct exchange *x, const struct flow_headers *tr)
 	case XS_HELD:
 		if (x->rules_timer != NULL)
 			return;		/* rules_answer goes on */
+		if (x->sreplay_held) {
+			x->sreplay_held = 0;
+			if (sreplay_decide(x))
+				return;
+			if (core_intercept_wants(x->f, INTERCEPT_REQUEST))
+				hold(x, FLOW_PAUSED_REQUEST);
+			else
+				x_resume(x, NULL);
+			return;
+		}
 		if (x->rules_held) {
 			x->rules_held = 0;
 			x_resume(x, NULL);

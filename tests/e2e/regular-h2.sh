@@ -203,7 +203,7 @@ for _ in range(30):
 print("no replay entry")
 PY
 eq "the replay went out over HTTP/2 with the edit" "$(cat "$TMP/replay")" \
-    "request $id HTTP/2.0 ua=trawl-edited x=yes proto=HTTP/2.0"
+    "client $id HTTP/2.0 ua=trawl-edited x=yes proto=HTTP/2.0"
 
 check "trawl is alive" kill -0 "$TRAWL_PID"
 stop_trawl
