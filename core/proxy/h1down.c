@@ -21,6 +21,7 @@
 #include "core/proxy/connect.h"
 #include "core/proxy/exchange.h"
 #include "core/proxy/h1down.h"
+#include "core/proxy/serverreplay.h"
 #include "core/proxy/h1write.h"
 #include "core/proxy/h2down.h"
 #include "core/proxy/h2upgrade.h"
@@ -404,7 +405,12 @@ tunnel_connected(void *arg, const struct connect_result *r)
 
 	h->connecting = NULL;
 	f->t.dns_end = r->dns_end;
-	if (r->error != NULL || (us = core_sockstream_new(core_loop,
+	if (r->error != NULL && core_serverreplay_active()) {
+		/* --server-replay answers without the server: the tunnel
+		 * goes on (TLS intercepted all the same), and what the file
+		 * does not answer fails inside it with this error. */
+		us = NULL;
+	} else if (r->error != NULL || (us = core_sockstream_new(core_loop,
 	    r->fd)) == NULL) {
 		core_flow_set(&f->server, r->addr[0] ? r->addr : NULL);
 		core_store_add(f);
@@ -417,7 +423,7 @@ tunnel_connected(void *arg, const struct connect_result *r)
 		return;
 	}
 	f->t.connect_end = r->connect_end;
-	core_flow_set(&f->server, r->addr);
+	core_flow_set(&f->server, r->addr[0] ? r->addr : NULL);
 	core_stream_write(cs, ok, sizeof ok - 1);
 	/* What the tunnel carries decides what becomes of the streams and
 	 * the flow: TLS is intercepted, HTTP parsed, the rest relayed. */

@@ -19,6 +19,8 @@ Keep-alive by default. Paths choose odd behaviours:
   /peer           the address (ip:port) this request's connection came from
   /open           how many connections are open now (this one included)
   /cut/N          a head promising 2N bytes, N of them, then a reset
+  /seq/NAME       answers NAME after 0.3 s, noting its arrival
+  /seqlog         the NAMEs in arrival order, and the most at once ("peak=N")
 """
 import hashlib
 import http.server
@@ -36,6 +38,7 @@ lock = threading.Lock()
 open_now = 0
 # Descriptors of /cut connections: closed with a reset alone, no FIN first.
 cut = set()
+seq, seq_busy, seq_peak = [], 0, 0
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -189,8 +192,26 @@ class Handler(http.server.BaseHTTPRequestHandler):
         elif p.startswith("/sleep/"):
             time.sleep(float(p[7:]))
             self.send_body(b"slept\n", ctype="text/plain")
+        elif p.startswith("/seq/"):
+            self.seq(p[5:].split("?")[0])
+        elif p == "/seqlog":
+            with lock:
+                log = " ".join(seq) + " peak=%d\n" % seq_peak
+            self.send_body(log.encode(), ctype="text/plain")
         else:
             self.send_body(b"not found\n", status=404, ctype="text/plain")
+
+    def seq(self, name):
+        """Arrival order, and how many were in progress at once."""
+        global seq_busy, seq_peak
+        with lock:
+            seq.append(name)
+            seq_busy += 1
+            seq_peak = max(seq_peak, seq_busy)
+        time.sleep(0.3)
+        with lock:
+            seq_busy -= 1
+        self.send_body(name.encode() + b"\n", ctype="text/plain")
 
     def do_GET(self):
         self.route()
