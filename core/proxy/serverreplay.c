@@ -382,8 +382,9 @@ core_serverreplay_load(const char *path, char **cause)
 	char *why = NULL;
 	int rc;
 
-	loaded = 1;
 	rc = core_har_load(path, load_one, NULL, &why);
+	if (rc != -1)
+		loaded = 1;	/* even empty: every request is then extra */
 	if (rc != 0)
 		core_cause(cause, "--server-replay %s: %s", path, why != NULL ?
 		    why : "cannot load");

@@ -250,6 +250,10 @@ static const struct match_case match_cases[] = {
 	{ "~replay",		"00100100" },
 	{ "~replayq",		"00100000" },
 	{ "~replays",		"00000100" },
+	{ "~replay & !~replayq", "00000100" },
+	{ "!~replay & ~http",	"11000001" },
+	{ "~replayq & ~s",	"00100000" },
+	{ "~replays & ~http",	"00000000" },
 	{ "~a",			"00100000" },
 	/* Status codes and comparisons. */
 	{ "~c 200",		"10000000" },
