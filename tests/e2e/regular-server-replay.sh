@@ -152,4 +152,19 @@ eq "the origin saw only the forwarded request (and this one)" \
     "$(curl -s "$O/conns")" "$((before + 2))"
 stop_trawl
 
+# 6. The options from a config file, as long options there.
+cat >"$TMP/config.txt" <<EOF
+server-replay = $TMP/rec.har
+server-replay-extra = 410
+server-replay-ignore-params = ts
+EOF
+start_trawl --mode "regular@$PP" --dump --config "$TMP/config.txt"
+wait_port 127.0.0.1 "$PP" || { cat "$TMP/dump.err"; exit 1; }
+got=$(curl -s $X "$O/headers?a=1&ts=5" | head -n 1 | tr -d '\r')
+eq "config file: answered from its file, ts ignored" "$got" \
+    "GET /headers?a=1&ts=111 HTTP/1.1"
+eq "config file: its extra status" \
+    "$(curl -s -o /dev/null -w '%{http_code}' $X "$O/headers?a=9")" "410"
+stop_trawl
+
 finish
