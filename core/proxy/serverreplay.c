@@ -331,6 +331,23 @@ grow(void)
 	nbuckets = n;
 }
 
+/*
+ * Once, at load: a body saved decoded under the Content-Encoding it came
+ * with (browsers' HAR files do that) loses the field, so a client never
+ * gets plain bytes labelled gzip. HEAD answers and bodyless statuses
+ * keep their fields as they are.
+ */
+static void
+resp_fix(struct flow *f)
+{
+	struct flow_response *r = f->response;
+
+	if (strcmp(f->request->method, "HEAD") == 0 || r->status == 204 ||
+	    r->status == 304 || r->body.truncated)
+		return;
+	core_flow_headers_reframe(&r->headers, &r->body, 1);
+}
+
 void
 core_serverreplay_add(struct flow *f)
 {
@@ -346,6 +363,7 @@ core_serverreplay_add(struct flow *f)
 		return;
 	}
 	loaded = 1;
+	resp_fix(f);
 	make_key(&scratch, f->request);
 	h = hash(core_buf_head(&scratch), scratch.len);
 	if ((e = lookup(h, core_buf_head(&scratch), scratch.len)) == NULL) {

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include <zlib.h>
 
 #include "core/flows/flow.h"
 #include "core/proxy/serverreplay.h"
@@ -302,6 +303,55 @@ test_refresh(void **state)
 	core_flow_free(q);
 }
 
+/* The saved response's Content-Encoding, after the load, for a body. */
+static const char *
+coding_after_load(const char *path, const char *body, size_t len)
+{
+	struct flow *f = core_flow_new(FLOW_HTTP), *q;
+	const char *ce;
+	static char got[32];
+
+	f->request = request("GET", "http", "example.com", 80, path, NULL);
+	f->response = core_flow_response_new();
+	f->response->status = 200;
+	core_flow_header_add(&f->response->headers, "Content-Encoding", 16,
+	    "gzip", 4);
+	core_flow_header_add(&f->response->headers, "Transfer-Encoding", 17,
+	    "chunked", 7);
+	core_flow_body_set(&f->response->body, body, len);
+	core_serverreplay_add(f);
+	q = core_flow_new(FLOW_HTTP);
+	q->request = request("GET", "http", "example.com", 80, path, NULL);
+	assert_int_equal(core_serverreplay_request(q), SREPLAY_ANSWER);
+	assert_null(core_flow_header_get(&q->response->headers,
+	    "transfer-encoding"));
+	ce = core_flow_header_get(&q->response->headers, "content-encoding");
+	snprintf(got, sizeof got, "%s", ce != NULL ? ce : "-");
+	core_flow_free(q);
+	return got;
+}
+
+static void
+test_content_encoding(void **state)
+{
+	unsigned char gz[128];
+	z_stream z;
+
+	memset(&z, 0, sizeof z);
+	assert_int_equal(deflateInit2(&z, 6, Z_DEFLATED, 31, 8,
+	    Z_DEFAULT_STRATEGY), Z_OK);
+	z.next_in = (unsigned char *)"hello";
+	z.avail_in = 5;
+	z.next_out = gz;
+	z.avail_out = sizeof gz;
+	assert_int_equal(deflate(&z, Z_FINISH), Z_STREAM_END);
+	deflateEnd(&z);
+	/* Saved as it came: gzip stays. Saved decoded: the label goes. */
+	assert_string_equal(coding_after_load("/gz", (char *)gz,
+	    sizeof gz - z.avail_out), "gzip");
+	assert_string_equal(coding_after_load("/plain", "hello", 5), "-");
+}
+
 /* Many saved flows: each found by its key (the index, not a scan). */
 static void
 test_many(void **state)
@@ -356,6 +406,7 @@ main(void)
 		cmocka_unit_test_teardown(test_extra, clear),
 		cmocka_unit_test_teardown(test_unusable, clear),
 		cmocka_unit_test_teardown(test_refresh, clear),
+		cmocka_unit_test_teardown(test_content_encoding, clear),
 		cmocka_unit_test_teardown(test_many, clear),
 		cmocka_unit_test_teardown(test_load_errors, clear),
 	};
