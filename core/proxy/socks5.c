@@ -21,6 +21,7 @@
 #include "core/proxy/connect.h"
 #include "core/proxy/mode.h"
 #include "core/proxy/proxy.h"
+#include "core/proxy/serverreplay.h"
 #include "core/proxy/sniff.h"
 #include "core/proxy/socks5.h"
 #include "core/proxy/socks5udp.h"
@@ -213,20 +214,26 @@ on_connected(void *arg, const struct connect_result *r)
 
 	x->connecting = NULL;
 	f->t.dns_end = r->dns_end;
-	if (r->error != NULL) {
+	memset(&bound, 0, sizeof bound);
+	if (r->error != NULL && core_serverreplay_active()) {
+		/* --server-replay answers without the server: the client is
+		 * told it connected, and what the file does not answer fails
+		 * inside with this error. */
+		us = NULL;
+	} else if (r->error != NULL) {
 		if (r->addr[0] != '\0')
 			core_flow_set(&f->server, r->addr);
 		fail(x, rep_of(r->err), "%s", r->error);
 		return;
+	} else {
+		f->t.connect_end = r->connect_end;
+		getsockname(r->fd, (struct sockaddr *)&bound, &blen);
+		if ((us = core_sockstream_new(core_loop, r->fd)) == NULL) {
+			fail(x, REP_FAILURE, "%s", "out of descriptors");
+			return;
+		}
 	}
-	f->t.connect_end = r->connect_end;
-	memset(&bound, 0, sizeof bound);
-	getsockname(r->fd, (struct sockaddr *)&bound, &blen);
-	if ((us = core_sockstream_new(core_loop, r->fd)) == NULL) {
-		fail(x, REP_FAILURE, "%s", "out of descriptors");
-		return;
-	}
-	core_flow_set(&f->server, r->addr);
+	core_flow_set(&f->server, r->addr[0] != '\0' ? r->addr : NULL);
 	core_stream_write(x->s, out, reply(out, REP_OK, &bound));
 	/* As a local-mode connection: TLS intercepted, HTTP parsed, the
 	 * rest relayed; what the client sent early goes first. */

@@ -17,7 +17,7 @@ openssl x509 -req -in srv.csr -CA ca.pem -CAkey ca.key -CAcreateserial \
     -out srv.pem -days 7 -extfile ext 2>/dev/null
 cd - >/dev/null || exit 1
 
-OP=$(free_port); SP=$(free_port); PP=$(free_port)
+OP=$(free_port); SP=$(free_port); PP=$(free_port); KP=$(free_port)
 PY=/usr/bin/python3
 O=http://127.0.0.1:$OP
 S=https://localhost:$SP
@@ -44,6 +44,7 @@ c1=$(curl -s $X "$O/conns")
 c2=$(curl -s $X "$O/conns")
 curl -s $X --data-binary alpha "$O/echo" >/dev/null
 curl -s $X --data-binary beta "$O/echo" >/dev/null
+curl -s --cacert "$CA" $X "$S/headers" >/dev/null
 curl -s --cacert "$CA" $X "$S/headers" >/dev/null
 $PY - "$PP" "$O" <<'PY'
 import requests, sys
@@ -73,10 +74,11 @@ contains "a bad --server-replay-extra is refused" "$TMP/bad3.err" \
 check "nothing listened" sh -c "! python3 -c \"import socket; socket.create_connection(('127.0.0.1',$PP),0.2)\" 2>/dev/null"
 
 # 3. Answers from the file; ts ignored; the rest gets 404.
-start_trawl --mode "regular@$PP" --dump -w "$TMP/out.har" \
-    --server-replay "$TMP/rec.har" --server-replay-ignore-params ts \
-    --server-replay-extra 404
+start_trawl --mode "regular@$PP" --mode "socks5@$KP" --dump \
+    -w "$TMP/out.har" --server-replay "$TMP/rec.har" \
+    --server-replay-ignore-params ts --server-replay-extra 404
 wait_port 127.0.0.1 "$PP" || { cat "$TMP/dump.err"; exit 1; }
+wait_port 127.0.0.1 "$KP" || { cat "$TMP/dump.err"; exit 1; }
 got=$(curl -s $X "$O/headers?a=1&ts=999" | head -n 1 | tr -d '\r')
 eq "an ignored parameter does not stop a match" "$got" \
     "GET /headers?a=1&ts=111 HTTP/1.1"
@@ -96,6 +98,9 @@ eq "a POST body never recorded is no match" \
     "404"
 got=$(curl -s --cacert "$CA" $X "$S/headers" | head -n 1 | tr -d '\r')
 eq "HTTPS is answered from the file" "$got" "GET /headers HTTP/1.1"
+got=$(curl -s --cacert "$CA" --socks5-hostname "127.0.0.1:$KP" \
+    "$S/headers" | head -n 1 | tr -d '\r')
+eq "HTTPS through SOCKS5 too, the server gone" "$got" "GET /headers HTTP/1.1"
 got=$($PY - "$PP" "$O" <<'PY'
 import requests, sys
 p = {"http": "http://127.0.0.1:%s" % sys.argv[1]}
@@ -116,7 +121,7 @@ for e in json.load(open(sys.argv[1]))["log"]["entries"]:
     print(e["request"]["method"], e["response"]["status"], e["_replay"])
 PY
 eq "the HAR marks server replays, and only them" "$(sort "$TMP/marks" | uniq -c | sed 's/^ *//')" \
-"5 GET 200 server
+"6 GET 200 server
 2 GET 404 none
 2 POST 200 server
 1 POST 404 none"
