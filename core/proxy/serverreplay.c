@@ -231,7 +231,7 @@ make_key(struct buf *b, const struct flow_request *r)
 {
 	const char *path = r->path != NULL ? r->path : "/", *q, *scheme;
 	size_t plen, i;
-	char host[256], num[16];
+	char num[16];
 	int port;
 
 	b->off = b->len = 0;
@@ -249,11 +249,16 @@ make_key(struct buf *b, const struct flow_request *r)
 			put(b, r->body.data, r->body.len);
 	}
 	if (!(flags & SREPLAY_IGNORE_HOST)) {
-		snprintf(host, sizeof host, "%s", r->host != NULL ? r->host : "");
-		for (i = 0; host[i] != '\0'; i++)
-			if (host[i] >= 'A' && host[i] <= 'Z')
-				host[i] |= 0x20;
-		put(b, host, strlen(host));
+		const char *h = r->host != NULL ? r->host : "";
+		char c;
+
+		/* Lower case, whatever its length. */
+		core_buf_printf(b, "%zu:", strlen(h));
+		for (i = 0; h[i] != '\0'; i++) {
+			c = h[i] >= 'A' && h[i] <= 'Z' ? (char)(h[i] | 0x20) :
+			    h[i];
+			core_buf_append(b, &c, 1);
+		}
 	}
 	if (!(flags & SREPLAY_IGNORE_PORT)) {
 		port = r->port != 0 ? r->port : strcmp(scheme, "https") == 0 ?
