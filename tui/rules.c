@@ -9,8 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/proxy/clientreplay.h"
 #include "core/proxy/intercept.h"
 #include "core/proxy/rules.h"
+#include "core/proxy/serverreplay.h"
 #include "tui/screen.h"
 #include "tui/tui.h"
 
@@ -35,6 +37,33 @@ tui_rules_keys(size_t *n)
 	return keys;
 }
 
+/* Server and client replay come from the command line: a section of
+ * their own, counts only (nothing there to select). */
+static void
+draw_replays(int y, int top, int rows)
+{
+	size_t total, answered, failed;
+
+	if (!core_serverreplay_active() && !core_clientreplay_active())
+		return;
+	if (y + 1 >= top + rows)
+		return;
+	y++;
+	tui_screen_fill(y, 0, ROLE_TITLE);
+	tui_screen_putf(y++, 0, COLS, ROLE_TITLE, "%s",
+	    " Replay (from the command line)");
+	if (core_serverreplay_active() && y < top + rows)
+		tui_screen_putf(y++, 1, COLS - 1, ROLE_NORMAL,
+		    "server replay: %zu saved responses left to answer",
+		    core_serverreplay_left());
+	if (core_clientreplay_active() && y < top + rows) {
+		core_clientreplay_counts(&total, &answered, &failed);
+		tui_screen_putf(y, 1, COLS - 1, ROLE_NORMAL, "client replay: "
+		    "%zu requests, %zu answered, %zu failed", total, answered,
+		    failed);
+	}
+}
+
 void
 tui_rules_draw(int top, int rows)
 {
@@ -47,6 +76,7 @@ tui_rules_draw(int top, int rows)
 	if (ni + nr == 0) {
 		tui_screen_putf(top + 2, 3, COLS - 3, ROLE_DIM, "%s",
 		    "no rules: a or i adds one");
+		draw_replays(top + 3, top, rows);
 		return;
 	}
 	if (cur >= ni + nr)
@@ -60,8 +90,10 @@ tui_rules_draw(int top, int rows)
 		tui_screen_putf(y, 1, COLS - 1, role, "[%c] %s",
 		    r->enabled ? 'x' : ' ', r->text);
 	}
-	if (nr == 0)
+	if (nr == 0) {
+		draw_replays(y, top, rows);
 		return;
+	}
 	if (ni == 0 && y < top + rows)
 		tui_screen_putf(y++, 3, COLS - 3, ROLE_DIM, "%s", "none");
 	if (y + 1 < top + rows) {
@@ -70,8 +102,6 @@ tui_rules_draw(int top, int rows)
 		tui_screen_putf(y++, 0, COLS, ROLE_TITLE, "%s", " Modify, "
 		    "map and block rules (flows changed)");
 	}
-	/* Server and client replay rules, when trawl has them, get a
-	 * section of their own after this one, drawn the same way. */
 	for (i = 0; i < nr && y < top + rows; i++, y++) {
 		const struct rules_rule *r = core_rules_rule(i);
 		enum tui_role role = ni + i == cur ? ROLE_FOCUS : ROLE_NORMAL;
@@ -82,6 +112,7 @@ tui_rules_draw(int top, int rows)
 		    "%s", r->enabled ? 'x' : ' ', core_rules_kind_name(r->kind),
 		    r->id, (unsigned long long)r->flows, r->text);
 	}
+	draw_replays(y, top, rows);
 }
 
 /* The kinds a adds, by key, in enum rules_kind's order; 'i' is an

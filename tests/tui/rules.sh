@@ -28,10 +28,21 @@ fi
 ED
 chmod +x "$TMP/ed.sh"
 
+# One saved response for --server-replay (a name nobody resolves: the
+# answer can only come from the file).
+cat >"$TMP/saved.har" <<'HAR'
+{"log":{"version":"1.2","creator":{"name":"test","version":"1"},"entries":[
+{"startedDateTime":"2026-12-03T10:00:00.000Z","time":1,
+"request":{"method":"GET","url":"http://replayed.invalid/saved","httpVersion":"HTTP/1.1","headers":[],"queryString":[],"cookies":[],"headersSize":-1,"bodySize":0},
+"response":{"status":200,"statusText":"OK","httpVersion":"HTTP/1.1","headers":[{"name":"Content-Length","value":"6"}],"cookies":[],"content":{"size":6,"mimeType":"text/plain","text":"saved\n"},"redirectURL":"","headersSize":-1,"bodySize":6},
+"cache":{},"timings":{"send":0,"wait":1,"receive":0}}]}}
+HAR
+
 tmux new-session -d -s "$S" -x 160 -y 40 "sh -c 'echo \$\$ >$TMP/sh.pid; \
     LANG=C.UTF-8 TERM=xterm-256color EDITOR=$TMP/ed.sh VISUAL= \
     XDG_CONFIG_HOME=$TMP/xdg $TRAWL --mode regular@$TP \
-    --modify-headers /~u\ cli/X-Cli/1 2>$TMP/err; \
+    --modify-headers /~u\ cli/X-Cli/1 --server-replay $TMP/saved.har \
+    2>$TMP/err; \
     echo trawl-exit-\$?; sleep 600'"
 wait_port 127.0.0.1 "$TP" || { not_ok "trawl listens"; finish; }
 TRAWL_PID=$(pgrep -P "$(cat "$TMP/sh.pid")" | head -1)
@@ -50,6 +61,14 @@ contains "the command-line rule applies" "$TMP/cli" "X-Cli: 1"
 keys R
 expect "R lists the rule with one flow changed" \
     "[x] modify-headers #1        1  /~u cli/X-Cli/1"
+expect "R shows the server replay with one response left" \
+    "server replay: 1 saved responses left to answer"
+keys q
+curl -s --max-time 10 -x "http://127.0.0.1:$TP" -o "$TMP/saved" \
+    http://replayed.invalid/saved
+contains "the saved response answers" "$TMP/saved" "saved"
+keys R
+expect "and then none is left" "server replay: 0 saved responses left"
 
 # a, h: a modify-headers rule typed as on the command line.
 keys a
