@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/flows/bodyfmt.h"
 #include "core/flows/filter.h"
 #include "core/flows/flow.h"
 #include "core/flows/store.h"
@@ -29,7 +30,8 @@ payload_text(const struct flow_msg *m, char *buf, size_t len)
 {
 	size_t i, at = 0, max = len > 8 ? len - 8 : 0;
 
-	if (m->opcode == 1) {
+	if (m->opcode == 1 || (m->opcode == 0 &&
+	    core_bodyfmt_is_text(m->data, m->len, m->len < m->size))) {
 		for (i = 0; i < m->len && at < max; i++) {
 			unsigned char c = (unsigned char)m->data[i];
 
@@ -60,10 +62,12 @@ tui_dump_message_line(const struct flow *f, const struct flow_msg *m,
 	    (int)((m->t - (double)t) * 1000));
 	tui_format_size(m->size, size, sizeof size);
 	payload_text(m, text, sizeof text);
-	snprintf(buf, len, "  %s ws %llu %s %s %s%s%s%s%s%s %s", when,
-	    (unsigned long long)f->id, m->from_client ? "client -> server" :
+	/* A raw flow's chunks say its type: "tcp 7", "udp 8". */
+	snprintf(buf, len, "  %s %s %llu %s %s %s%s%s%s%s%s %s", when,
+	    f->ws.on || f->type == FLOW_HTTP ? "ws" :
+	    core_flow_type_name(f->type), (unsigned long long)f->id, m->from_client ? "client -> server" :
 	    "server -> client", m->opcode == 1 ? "text" : m->opcode == 2 ?
-	    "binary" : "chunk", size,
+	    "binary" : f->type == FLOW_UDP ? "datagram" : "chunk", size,
 	    m->flags & FLOW_MSG_COMPRESSED ? " deflate" : "",
 	    m->flags & FLOW_MSG_INJECTED ? " injected" : "",
 	    m->flags & FLOW_MSG_EDITED ? " edited" : "",
@@ -116,7 +120,9 @@ tui_dump_line(const struct flow *f, char *buf, size_t len)
 	char when[32], proc[48] = "", size[16], dur[16], *url;
 	struct tm tm;
 	time_t t = (time_t)f->t.start;
-	double end = f->t.end ? f->t.end : f->t.start;
+	/* An open UDP flow is printed at its first reply (print_early). */
+	double end = f->t.end ? f->t.end : f->t.response_start ?
+	    f->t.response_start : f->t.start;
 	int n;
 
 	localtime_r(&t, &tm);
@@ -209,10 +215,56 @@ print(const struct flow *f)
 	fflush(dump_out);
 }
 
+/*
+ * UDP flows printed at their first reply, not again at their end: the
+ * ids of those still open. A relay's flow lasts until it is idle, and a
+ * script wants the exchange when it happens.
+ */
+static uint64_t	*early;
+static size_t	 nearly, early_cap;
+
+static int
+early_take(uint64_t id)
+{
+	size_t i;
+
+	for (i = 0; i < nearly; i++)
+		if (early[i] == id) {
+			early[i] = early[--nearly];
+			return 1;
+		}
+	return 0;
+}
+
+static void
+print_early(struct flow *f)
+{
+	size_t i;
+
+	if (f->type != FLOW_UDP || f->t.response_start == 0 ||
+	    f->state == FLOW_DONE)
+		return;
+	for (i = 0; i < nearly; i++)
+		if (early[i] == f->id)
+			return;
+	if (nearly == early_cap) {
+		early_cap = early_cap ? early_cap * 2 : 16;
+		if ((early = realloc(early, early_cap * sizeof *early)) == NULL)
+			abort();
+	}
+	early[nearly++] = f->id;
+	print(f);
+}
+
 static void
 on_event(enum store_event ev, struct flow *f, void *unused)
 {
 	size_t i;
+
+	if (ev == STORE_UPDATED && dump_out != NULL)
+		print_early(f);
+	if (ev == STORE_REMOVED)
+		early_take(f->id);
 
 	if (ev == STORE_MESSAGE && dump_msgs && dump_out != NULL)
 		print_message(f, core_flow_msg_at(f, f->msgs.n - 1));
@@ -223,7 +275,7 @@ on_event(enum store_event ev, struct flow *f, void *unused)
 			print_message(f, core_flow_msg_at(f, i));
 	if (ev == STORE_FINISHED && dump_msgs && dump_out != NULL)
 		print_close(f);
-	if (ev == STORE_FINISHED)
+	if (ev == STORE_FINISHED && !early_take(f->id))
 		print(f);
 }
 

@@ -15,7 +15,6 @@ struct side {
 	struct tunnel	*t;
 	struct stream	*s;
 	struct side	*peer;
-	struct flow_body *rec;		/* where this side's bytes are kept */
 	int		 eof;		/* this side sent FIN */
 };
 
@@ -51,13 +50,28 @@ finish(struct tunnel *t, const char *error, int aborted)
 	free(t);
 }
 
+/* Each read is one chunk in the flow's message list (opcode 0), so the
+ * flow view shows who sent what when; its bytes while they fit. */
+static void
+record(struct tunnel *t, int from_client, const char *p, size_t n)
+{
+	size_t keep = n < LIMIT_RAW_CHUNK ? n : LIMIT_RAW_CHUNK;
+
+	core_flow_body_append(from_client ? &t->f->up : &t->f->down, p, n);
+	if (t->f->msgs.bytes + keep > LIMIT_RAW_FLOW_BYTES)
+		keep = 0;
+	core_flow_msg_add(t->f, from_client, 0, p, keep, n,
+	    keep < n ? FLOW_MSG_TRUNCATED : 0);
+	core_store_message(t->f);
+}
+
 static void
 on_data(void *arg, const char *p, size_t n)
 {
 	struct side *sd = arg;
 	struct tunnel *t = sd->t;
 
-	core_flow_body_append(sd->rec, p, n);
+	record(t, sd == &t->client, p, n);
 	core_stream_write(sd->peer->s, p, n);
 	if (core_stream_pending(sd->peer->s) > LIMIT_CONN_BUFFER)
 		core_stream_pause(sd->s, 1);
@@ -118,8 +132,6 @@ core_tunnel_start(struct stream *client, struct stream *server, struct flow *f,
 	t->server.s = server;
 	t->client.peer = &t->server;
 	t->server.peer = &t->client;
-	t->client.rec = &f->up;
-	t->server.rec = &f->down;
 	t->idle = core_loop_timer_new(core_loop, on_idle, t);
 	core_loop_timer_set(t->idle, LIMIT_IDLE_TUNNEL_SEC);
 	cbs.arg = &t->client;
@@ -127,7 +139,7 @@ core_tunnel_start(struct stream *client, struct stream *server, struct flow *f,
 	cbs.arg = &t->server;
 	core_stream_set_cbs(server, &cbs);
 	if (prelen > 0) {
-		core_flow_body_append(&f->up, pre, prelen);
+		record(t, 1, pre, prelen);
 		core_stream_write(server, pre, prelen);
 	}
 	if (client_eof) {
