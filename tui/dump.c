@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "core/flows/bodyfmt.h"
+#include "core/flows/dns.h"
 #include "core/flows/filter.h"
 #include "core/flows/flow.h"
 #include "core/flows/store.h"
@@ -158,6 +159,13 @@ tui_dump_line(const struct flow *f, char *buf, size_t len)
 		    rq && rq->version && strncmp(rq->version, "HTTP/1", 6) ?
 		    " " : "", rq && rq->version && strncmp(rq->version,
 		    "HTTP/1", 6) ? rq->version : "", status, size, dur);
+	} else if (f->type == FLOW_DNS && f->dns != NULL) {
+		char brief[1024];
+
+		/* The resolver, then what was asked and answered. */
+		n = snprintf(buf, len, "%s %s%s dns %s %s %s", when,
+		    f->client ? f->client : "?", proc, f->server ? f->server :
+		    "?", core_dns_brief(f->dns, brief, sizeof brief), dur);
 	} else if (connect_failed(f)) {
 		/* Not a tcp flow that moved no bytes: a CONNECT answered 502. */
 		const struct flow_request *rq = f->request;
@@ -194,7 +202,10 @@ tui_dump_line(const struct flow *f, char *buf, size_t len)
 	    (size_t)n < len)
 		n += snprintf(buf + n, len - n, " (passthrough: %s)",
 		    f->server_tls.passthrough_reason);
-	if (f->error != NULL && n > 0 && (size_t)n < len)
+	/* A DNS flow's rcode is on the line already. */
+	if (f->error != NULL && n > 0 && (size_t)n < len &&
+	    !(f->dns != NULL && core_dns_rcode_name(f->dns->rcode) != NULL &&
+	    strcmp(f->error, core_dns_rcode_name(f->dns->rcode)) == 0))
 		snprintf(buf + n, len - n, " error: %s", f->error);
 	/* One flow, one line, whatever the network put in it. */
 	for (char *p = buf; *p != '\0'; p++)
@@ -216,22 +227,29 @@ print(const struct flow *f)
 }
 
 /*
- * UDP flows printed at their first reply, not again at their end: the
- * ids of those still open. A relay's flow lasts until it is idle, and a
- * script wants the exchange when it happens.
+ * UDP flows printed at their first reply: a relay's flow lasts until it
+ * is idle, and a script wants the exchange when it happens. At its end
+ * such a flow is printed again only if bytes moved since (its totals).
  */
-static uint64_t	*early;
-static size_t	 nearly, early_cap;
+struct early {
+	uint64_t	id;
+	uint64_t	bytes;		/* up + down when printed */
+};
+static struct early	*early;
+static size_t		 nearly, early_cap;
 
+/* Forgets the flow; 1 if it was printed early with these totals. */
 static int
-early_take(uint64_t id)
+early_take(const struct flow *f)
 {
 	size_t i;
+	int same;
 
 	for (i = 0; i < nearly; i++)
-		if (early[i] == id) {
+		if (early[i].id == f->id) {
+			same = early[i].bytes == f->up.total + f->down.total;
 			early[i] = early[--nearly];
-			return 1;
+			return same;
 		}
 	return 0;
 }
@@ -245,14 +263,15 @@ print_early(struct flow *f)
 	    f->state == FLOW_DONE)
 		return;
 	for (i = 0; i < nearly; i++)
-		if (early[i] == f->id)
+		if (early[i].id == f->id)
 			return;
 	if (nearly == early_cap) {
 		early_cap = early_cap ? early_cap * 2 : 16;
 		if ((early = realloc(early, early_cap * sizeof *early)) == NULL)
 			abort();
 	}
-	early[nearly++] = f->id;
+	early[nearly].id = f->id;
+	early[nearly++].bytes = f->up.total + f->down.total;
 	print(f);
 }
 
@@ -264,7 +283,7 @@ on_event(enum store_event ev, struct flow *f, void *unused)
 	if (ev == STORE_UPDATED && dump_out != NULL)
 		print_early(f);
 	if (ev == STORE_REMOVED)
-		early_take(f->id);
+		early_take(f);
 
 	if (ev == STORE_MESSAGE && dump_msgs && dump_out != NULL)
 		print_message(f, core_flow_msg_at(f, f->msgs.n - 1));
@@ -275,7 +294,7 @@ on_event(enum store_event ev, struct flow *f, void *unused)
 			print_message(f, core_flow_msg_at(f, i));
 	if (ev == STORE_FINISHED && dump_msgs && dump_out != NULL)
 		print_close(f);
-	if (ev == STORE_FINISHED && !early_take(f->id))
+	if (ev == STORE_FINISHED && !early_take(f))
 		print(f);
 }
 

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "core/flows/bodyfmt.h"
+#include "core/flows/dns.h"
 #include "core/flows/flow.h"
 #include "core/flows/search.h"
 #include "core/flows/store.h"
@@ -233,8 +234,14 @@ build_request(struct doc *d, const struct flow *f)
 	const struct flow_request *r = f->request;
 
 	if (f->type == FLOW_DNS && f->dns != NULL) {
-		doc_printf(d, ROLE_KEY, "DNS query %s type %d",
-		    f->dns->name ? f->dns->name : "?", f->dns->qtype);
+		const char *tn = core_dns_type_name(f->dns->qtype);
+
+		if (tn != NULL)
+			doc_printf(d, ROLE_KEY, "DNS query %s %s",
+			    f->dns->name ? f->dns->name : "?", tn);
+		else
+			doc_printf(d, ROLE_KEY, "DNS query %s TYPE%d",
+			    f->dns->name ? f->dns->name : "?", f->dns->qtype);
 		return;
 	}
 	if (r == NULL) {
@@ -277,8 +284,11 @@ build_response(struct doc *d, const struct flow *f)
 	if (f->type == FLOW_DNS && f->dns != NULL) {
 		if (f->dns->rcode < 0)
 			doc_printf(d, ROLE_DIM, "no answer yet");
+		else if (core_dns_rcode_name(f->dns->rcode) != NULL)
+			doc_printf(d, f->dns->rcode ? ROLE_ERROR : ROLE_KEY,
+			    "%s", core_dns_rcode_name(f->dns->rcode));
 		else
-			doc_printf(d, ROLE_KEY, "rcode %d", f->dns->rcode);
+			doc_printf(d, ROLE_ERROR, "RCODE%d", f->dns->rcode);
 		d->mark[MARK_BODY] = d->n;
 		if (f->dns->answers != NULL)
 			doc_text(d, f->dns->answers, strlen(f->dns->answers),

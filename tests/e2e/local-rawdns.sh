@@ -72,3 +72,16 @@ grep -q "udp [0-9]* server -> client datagram 5b ping!" "$T/dump.out" ||
 	fail "the udp reply's line"
 ok "a udp flow printed at its first reply, with its datagrams"
 kill $UDP_PID 2>/dev/null
+
+# DNS: name, type, rcode and answers on the flow's line.
+incg timeout 10 dig +short +tries=1 +time=3 @192.0.2.1 A www.test.trawl \
+    >"$T/dig1" 2>&1
+grep -q "^192.0.2.80$" "$T/dig1" || fail "dig: $(cat "$T/dig1")"
+waitfor "dns 192.0.2.1:53 A www.test.trawl << NOERROR 192.0.2.80 " 5 ||
+	fail "no DNS line for the A query"
+incg timeout 10 dig +tries=1 +time=3 @192.0.2.1 A nope.test.trawl \
+    >"$T/dig2" 2>&1
+grep -q "status: NXDOMAIN" "$T/dig2" || fail "dig nxdomain: $(cat "$T/dig2")"
+waitfor "dns 192.0.2.1:53 A nope.test.trawl << NXDOMAIN [0-9]" 5 ||
+	fail "no NXDOMAIN line"
+ok "DNS flows print name, type, rcode and answers"
