@@ -9,6 +9,7 @@
 #include "core/loop/loop.h"
 #include "core/loop/stream.h"
 #include "core/loop/trawl.h"
+#include "core/proxy/dnstcp.h"
 #include "core/proxy/tunnel.h"
 
 struct side {
@@ -22,6 +23,7 @@ struct tunnel {
 	struct side		 client, server;
 	struct flow		*f;
 	struct loop_timer	*idle;
+	struct dnstcp		*dns;	/* to port 53: DNS flows too */
 };
 
 static int ntunnels;
@@ -46,23 +48,32 @@ finish(struct tunnel *t, const char *error, int aborted)
 		core_stream_close(t->server.s);
 	}
 	core_loop_timer_free(t->idle);
+	core_dnstcp_free(t->dns, error);
 	core_store_finish(t->f);
 	free(t);
 }
 
-/* Each read is one chunk in the flow's message list (opcode 0), so the
- * flow view shows who sent what when; its bytes while they fit. */
-static void
-record(struct tunnel *t, int from_client, const char *p, size_t n)
+void
+core_tunnel_record(struct flow *f, int from_client, const char *p, size_t n)
 {
 	size_t keep = n < LIMIT_RAW_CHUNK ? n : LIMIT_RAW_CHUNK;
 
-	core_flow_body_append(from_client ? &t->f->up : &t->f->down, p, n);
-	if (t->f->msgs.bytes + keep > LIMIT_RAW_FLOW_BYTES)
+	core_flow_body_append(from_client ? &f->up : &f->down, p, n);
+	if (f->msgs.bytes + keep > LIMIT_RAW_FLOW_BYTES)
 		keep = 0;
-	core_flow_msg_add(t->f, from_client, 0, p, keep, n,
+	core_flow_msg_add(f, from_client, 0, p, keep, n,
 	    keep < n ? FLOW_MSG_TRUNCATED : 0);
-	core_store_message(t->f);
+	/* Before the tunnel the flow may not be in the store yet. */
+	if (f->id != 0)
+		core_store_message(f);
+}
+
+static void
+record(struct tunnel *t, int from_client, const char *p, size_t n)
+{
+	core_tunnel_record(t->f, from_client, p, n);
+	if (t->dns != NULL)
+		core_dnstcp_feed(t->dns, from_client, p, n);
 }
 
 static void
@@ -133,6 +144,7 @@ core_tunnel_start(struct stream *client, struct stream *server, struct flow *f,
 	t->client.peer = &t->server;
 	t->server.peer = &t->client;
 	t->idle = core_loop_timer_new(core_loop, on_idle, t);
+	t->dns = core_dnstcp_new(f);
 	core_loop_timer_set(t->idle, LIMIT_IDLE_TUNNEL_SEC);
 	cbs.arg = &t->client;
 	core_stream_set_cbs(client, &cbs);

@@ -85,3 +85,19 @@ grep -q "status: NXDOMAIN" "$T/dig2" || fail "dig nxdomain: $(cat "$T/dig2")"
 waitfor "dns 192.0.2.1:53 A nope.test.trawl << NXDOMAIN [0-9]" 5 ||
 	fail "no NXDOMAIN line"
 ok "DNS flows print name, type, rcode and answers"
+
+# DNS over TCP: the same DNS flow, from the length-prefixed messages.
+incg timeout 10 dig +tcp +short +tries=1 +time=3 @192.0.2.1 AAAA \
+    alias.test.trawl >"$T/dig3" 2>&1
+grep -q "^2001:db8::80$" "$T/dig3" || fail "dig +tcp: $(cat "$T/dig3")"
+waitfor "dns 192.0.2.1:53 AAAA alias.test.trawl << NOERROR www.test.trawl 2001:db8::80 " 5 ||
+	fail "no DNS flow from DNS over TCP"
+waitfor "tcp 192.0.2.1:53 << up" 5 || fail "no tcp flow for DNS over TCP"
+ok "DNS over TCP becomes a DNS flow"
+
+# The UDP flow printed at its reply is not printed again when nothing
+# moved since.
+stop_trawl TERM
+[ "$(grep -c "udp 192.0.2.1:7777 << up" "$T/dump.out")" = 1 ] ||
+	fail "the udp flow printed again: $(grep "udp 192.0.2.1:7777" "$T/dump.out")"
+ok "an unchanged udp flow is printed once"
