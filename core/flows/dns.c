@@ -460,7 +460,9 @@ core_dns_brief(const struct flow_dns *d, char *buf, size_t len)
 		brief_rdata(&t, p, (size_t)(nl - p));
 	}
 	/* What did not fit goes, and says so. */
-	if (t.full && t.cap >= 4)
+	if (t.full && t.len > 0 && buf[t.len - 1] != ' ' && t.len + 5 <= t.cap)
+		memcpy(buf + t.len, " ...", 5);
+	else if (t.full && t.cap >= 4)
 		memcpy(buf + (t.len + 4 <= t.cap ? t.len : t.cap - 4), "...", 4);
 	return buf;
 }
