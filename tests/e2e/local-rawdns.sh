@@ -31,7 +31,7 @@ until ina $PY -c 'import socket; socket.create_connection(("192.0.2.1", 9009), 0
 	sleep 0.05
 done
 
-start_trawl "python3,dig" --dump-messages
+start_trawl "python3,dig" --dump-messages -w "$T/flows.har"
 
 # Two chunks each way, each answered before the next goes.
 incg timeout 10 $PY -c '
@@ -101,3 +101,19 @@ stop_trawl TERM
 [ "$(grep -c "udp 192.0.2.1:7777 << up" "$T/dump.out")" = 1 ] ||
 	fail "the udp flow printed again: $(grep "udp 192.0.2.1:7777" "$T/dump.out")"
 ok "an unchanged udp flow is printed once"
+
+# The chunks go into the HAR file, and come back from it as chunks.
+$PY - "$T/flows.har" <<'PYEOF' || fail "tcp chunks in the HAR"
+import base64, json, sys
+es = [e for e in json.load(open(sys.argv[1]))["log"]["entries"]
+      if e.get("_type") == "tcp"]
+# Chunks are binary (opcode 0): their data is base64.
+ms = [(m["type"], base64.b64decode(m["data"]))
+      for m in es[0].get("_webSocketMessages", [])]
+assert ms == [("send", b"one"), ("receive", b"ONE"), ("send", b"two-two"),
+              ("receive", b"TWO-TWO")], ms
+PYEOF
+timeout 10 "$TRAWL" -n -r "$T/flows.har" --dump --dump-messages </dev/null >"$T/reread" 2>&1
+grep -q "tcp [0-9]* server -> client chunk 7b TWO-TWO" "$T/reread" ||
+	fail "chunks read back: $(cat "$T/reread")"
+ok "a raw flow's chunks in the HAR and read back"
