@@ -6,6 +6,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/flows/bodyfmt.h"
+#include "core/flows/dns.h"
 #include "core/flows/filter.h"
 #include "core/flows/flow.h"
 #include "core/flows/store.h"
@@ -29,7 +31,8 @@ payload_text(const struct flow_msg *m, char *buf, size_t len)
 {
 	size_t i, at = 0, max = len > 8 ? len - 8 : 0;
 
-	if (m->opcode == 1) {
+	if (m->opcode == 1 || (m->opcode == 0 &&
+	    core_bodyfmt_is_text(m->data, m->len, m->len < m->size))) {
 		for (i = 0; i < m->len && at < max; i++) {
 			unsigned char c = (unsigned char)m->data[i];
 
@@ -60,10 +63,12 @@ tui_dump_message_line(const struct flow *f, const struct flow_msg *m,
 	    (int)((m->t - (double)t) * 1000));
 	tui_format_size(m->size, size, sizeof size);
 	payload_text(m, text, sizeof text);
-	snprintf(buf, len, "  %s ws %llu %s %s %s%s%s%s%s%s %s", when,
-	    (unsigned long long)f->id, m->from_client ? "client -> server" :
+	/* A raw flow's chunks say its type: "tcp 7", "udp 8". */
+	snprintf(buf, len, "  %s %s %llu %s %s %s%s%s%s%s%s %s", when,
+	    f->ws.on || f->type == FLOW_HTTP ? "ws" :
+	    core_flow_type_name(f->type), (unsigned long long)f->id, m->from_client ? "client -> server" :
 	    "server -> client", m->opcode == 1 ? "text" : m->opcode == 2 ?
-	    "binary" : "chunk", size,
+	    "binary" : f->type == FLOW_UDP ? "datagram" : "chunk", size,
 	    m->flags & FLOW_MSG_COMPRESSED ? " deflate" : "",
 	    m->flags & FLOW_MSG_INJECTED ? " injected" : "",
 	    m->flags & FLOW_MSG_EDITED ? " edited" : "",
@@ -116,7 +121,9 @@ tui_dump_line(const struct flow *f, char *buf, size_t len)
 	char when[32], proc[48] = "", size[16], dur[16], *url;
 	struct tm tm;
 	time_t t = (time_t)f->t.start;
-	double end = f->t.end ? f->t.end : f->t.start;
+	/* An open UDP flow is printed at its first reply (print_early). */
+	double end = f->t.end ? f->t.end : f->t.response_start ?
+	    f->t.response_start : f->t.start;
 	int n;
 
 	localtime_r(&t, &tm);
@@ -154,6 +161,13 @@ tui_dump_line(const struct flow *f, char *buf, size_t len)
 		    "HTTP/1", 6) ? rq->version : "", status, size, dur);
 		if (f->replay == REPLAY_RESPONSE && n > 0 && (size_t)n < len)
 			n += snprintf(buf + n, len - n, " (server replay)");
+	} else if (f->type == FLOW_DNS && f->dns != NULL) {
+		char brief[1024];
+
+		/* The resolver, then what was asked and answered. */
+		n = snprintf(buf, len, "%s %s%s dns %s %s %s", when,
+		    f->client ? f->client : "?", proc, f->server ? f->server :
+		    "?", core_dns_brief(f->dns, brief, sizeof brief), dur);
 	} else if (connect_failed(f)) {
 		/* Not a tcp flow that moved no bytes: a CONNECT answered 502. */
 		const struct flow_request *rq = f->request;
@@ -190,7 +204,10 @@ tui_dump_line(const struct flow *f, char *buf, size_t len)
 	    (size_t)n < len)
 		n += snprintf(buf + n, len - n, " (passthrough: %s)",
 		    f->server_tls.passthrough_reason);
-	if (f->error != NULL && n > 0 && (size_t)n < len)
+	/* A DNS flow's rcode is on the line already. */
+	if (f->error != NULL && n > 0 && (size_t)n < len &&
+	    !(f->dns != NULL && core_dns_rcode_name(f->dns->rcode) != NULL &&
+	    strcmp(f->error, core_dns_rcode_name(f->dns->rcode)) == 0))
 		snprintf(buf + n, len - n, " error: %s", f->error);
 	/* One flow, one line, whatever the network put in it. */
 	for (char *p = buf; *p != '\0'; p++)
@@ -211,10 +228,64 @@ print(const struct flow *f)
 	fflush(dump_out);
 }
 
+/*
+ * UDP flows printed at their first reply: a relay's flow lasts until it
+ * is idle, and a script wants the exchange when it happens. At its end
+ * such a flow is printed again only if bytes moved since (its totals).
+ */
+struct early {
+	uint64_t	id;
+	uint64_t	bytes;		/* up + down when printed */
+};
+static struct early	*early;
+static size_t		 nearly, early_cap;
+
+/* Forgets the flow; 1 if it was printed early with these totals. */
+static int
+early_take(const struct flow *f)
+{
+	size_t i;
+	int same;
+
+	for (i = 0; i < nearly; i++)
+		if (early[i].id == f->id) {
+			same = early[i].bytes == f->up.total + f->down.total;
+			early[i] = early[--nearly];
+			return same;
+		}
+	return 0;
+}
+
+static void
+print_early(struct flow *f)
+{
+	size_t i;
+
+	if (f->type != FLOW_UDP || f->t.response_start == 0 ||
+	    f->state == FLOW_DONE)
+		return;
+	for (i = 0; i < nearly; i++)
+		if (early[i].id == f->id)
+			return;
+	if (nearly == early_cap) {
+		early_cap = early_cap ? early_cap * 2 : 16;
+		if ((early = realloc(early, early_cap * sizeof *early)) == NULL)
+			abort();
+	}
+	early[nearly].id = f->id;
+	early[nearly++].bytes = f->up.total + f->down.total;
+	print(f);
+}
+
 static void
 on_event(enum store_event ev, struct flow *f, void *unused)
 {
 	size_t i;
+
+	if (ev == STORE_UPDATED && dump_out != NULL)
+		print_early(f);
+	if (ev == STORE_REMOVED)
+		early_take(f);
 
 	if (ev == STORE_MESSAGE && dump_msgs && dump_out != NULL)
 		print_message(f, core_flow_msg_at(f, f->msgs.n - 1));
@@ -225,7 +296,7 @@ on_event(enum store_event ev, struct flow *f, void *unused)
 			print_message(f, core_flow_msg_at(f, i));
 	if (ev == STORE_FINISHED && dump_msgs && dump_out != NULL)
 		print_close(f);
-	if (ev == STORE_FINISHED)
+	if (ev == STORE_FINISHED && !early_take(f))
 		print(f);
 }
 

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "core/flows/bodyfmt.h"
+#include "core/flows/dns.h"
 #include "core/flows/flow.h"
 #include "core/flows/search.h"
 #include "core/flows/store.h"
@@ -233,8 +234,14 @@ build_request(struct doc *d, const struct flow *f)
 	const struct flow_request *r = f->request;
 
 	if (f->type == FLOW_DNS && f->dns != NULL) {
-		doc_printf(d, ROLE_KEY, "DNS query %s type %d",
-		    f->dns->name ? f->dns->name : "?", f->dns->qtype);
+		const char *tn = core_dns_type_name(f->dns->qtype);
+
+		if (tn != NULL)
+			doc_printf(d, ROLE_KEY, "DNS query %s %s",
+			    f->dns->name ? f->dns->name : "?", tn);
+		else
+			doc_printf(d, ROLE_KEY, "DNS query %s TYPE%d",
+			    f->dns->name ? f->dns->name : "?", f->dns->qtype);
 		return;
 	}
 	if (r == NULL) {
@@ -277,8 +284,11 @@ build_response(struct doc *d, const struct flow *f)
 	if (f->type == FLOW_DNS && f->dns != NULL) {
 		if (f->dns->rcode < 0)
 			doc_printf(d, ROLE_DIM, "no answer yet");
+		else if (core_dns_rcode_name(f->dns->rcode) != NULL)
+			doc_printf(d, f->dns->rcode ? ROLE_ERROR : ROLE_KEY,
+			    "%s", core_dns_rcode_name(f->dns->rcode));
 		else
-			doc_printf(d, ROLE_KEY, "rcode %d", f->dns->rcode);
+			doc_printf(d, ROLE_ERROR, "RCODE%d", f->dns->rcode);
 		d->mark[MARK_BODY] = d->n;
 		if (f->dns->answers != NULL)
 			doc_text(d, f->dns->answers, strlen(f->dns->answers),
@@ -584,9 +594,17 @@ build_messages(struct doc *d, const struct flow *f)
 	struct tm tm;
 	time_t t;
 
-	doc_printf(d, ROLE_KEY, "WebSocket: %llu message%s%s",
-	    (unsigned long long)f->msgs.total, f->msgs.total == 1 ? "" : "s",
-	    f->state == FLOW_DONE ? "" : " (open)");
+	/* A raw TCP or UDP flow's messages are its reads / datagrams. */
+	if (f->type == FLOW_TCP || f->type == FLOW_UDP)
+		doc_printf(d, ROLE_KEY, "%s: %llu %s%s%s",
+		    f->type == FLOW_TCP ? "TCP" : "UDP",
+		    (unsigned long long)f->msgs.total, f->type == FLOW_TCP ?
+		    "chunk" : "datagram", f->msgs.total == 1 ? "" : "s",
+		    f->state == FLOW_DONE ? "" : " (open)");
+	else
+		doc_printf(d, ROLE_KEY, "WebSocket: %llu message%s%s",
+		    (unsigned long long)f->msgs.total, f->msgs.total == 1 ?
+		    "" : "s", f->state == FLOW_DONE ? "" : " (open)");
 	if (f->msgs.total > f->msgs.n - i)
 		doc_printf(d, ROLE_DIM, "[the newest %zu shown]", f->msgs.n - i);
 	if (f->ws.extensions != NULL)
@@ -596,8 +614,8 @@ build_messages(struct doc *d, const struct flow *f)
 	if (f->state == FLOW_PAUSED_MESSAGE)
 		doc_printf(d, ROLE_PAUSED, "a message is held (a sends it, e "
 		    "edits it, X drops it)");
-	doc_printf(d, ROLE_DIM, "%s client to server, %s server to client; "
-	    "> and < send one", to, from);
+	doc_printf(d, ROLE_DIM, "%s client to server, %s server to client%s",
+	    to, from, f->ws.on ? "; > and < send one" : "");
 	d->mark[MARK_BODY] = d->n;
 	free(d->msg_line);
 	if ((d->msg_line = calloc(f->msgs.n - i + 1, sizeof *d->msg_line)) ==
@@ -617,7 +635,7 @@ build_messages(struct doc *d, const struct flow *f)
 		    "%s %s.%03d %s %s%s%s%s%s%s%s", m->from_client ? to : from,
 		    when, (int)((m->t - (double)t) * 1000),
 		    m->opcode == WS_TEXT ? "text" : m->opcode == WS_BINARY ?
-		    "binary" : "chunk", size,
+		    "binary" : f->type == FLOW_UDP ? "datagram" : "chunk", size,
 		    m->flags & FLOW_MSG_COMPRESSED ? " deflate" : "",
 		    m->flags & FLOW_MSG_INJECTED ? " injected" : "",
 		    m->flags & FLOW_MSG_EDITED ? " edited" : "",

@@ -304,8 +304,9 @@ draw_row(int y, const struct flow *f, int focused, const struct cols *c)
 	else
 		bytes = f->up.total + f->down.total;
 	tui_format_size(bytes, size, sizeof size);
-	/* A WebSocket's size is its messages. */
-	if (f->ws.on || f->msgs.n > 0)
+	/* A WebSocket's size is its messages (a raw flow's chunks are
+	 * messages too, but its size stays its bytes). */
+	if (f->type == FLOW_HTTP && (f->ws.on || f->msgs.n > 0))
 		snprintf(size, sizeof size, "%llu msg",
 		    (unsigned long long)f->msgs.total);
 	x = cell(y, x, c->size, size, base, 1);

@@ -417,3 +417,52 @@ core_dns_fill(struct flow_dns *dst, const void *msg, size_t msglen)
 	}
 	return (ssize_t)msglen;
 }
+
+/* Appends the data of one answer line ("owner ttl class type data"). */
+static void
+brief_rdata(struct text *t, const char *line, size_t n)
+{
+	size_t	i, field = 0;
+
+	for (i = 0; i < n && field < 4; i++)
+		if (line[i] == ' ')
+			field++;
+	if (field < 4) {
+		/* The "..." of answers that did not fit. */
+		put(t, " %.*s", (int)n, line);
+		return;
+	}
+	if (n - i > 1 && line[n - 1] == '.')
+		n--;
+	put(t, " %.*s", (int)(n - i), line + i);
+}
+
+char *
+core_dns_brief(const struct flow_dns *d, char *buf, size_t len)
+{
+	struct text	 t = { buf, 0, len, 0 };
+	const char	*name, *p, *nl;
+
+	if ((name = core_dns_type_name(d->qtype)) != NULL)
+		put(&t, "%s ", name);
+	else
+		put(&t, "TYPE%d ", d->qtype);
+	put(&t, "%s << ", d->name != NULL ? d->name : "?");
+	if (d->rcode < 0)
+		put(&t, "no answer");
+	else if ((name = core_dns_rcode_name(d->rcode)) != NULL)
+		put(&t, "%s", name);
+	else
+		put(&t, "RCODE%d", d->rcode);
+	for (p = d->answers; p != NULL && *p != '\0'; p = nl + (*nl != '\0')) {
+		if ((nl = strchr(p, '\n')) == NULL)
+			nl = p + strlen(p);
+		brief_rdata(&t, p, (size_t)(nl - p));
+	}
+	/* What did not fit goes, and says so. */
+	if (t.full && t.len > 0 && buf[t.len - 1] != ' ' && t.len + 5 <= t.cap)
+		memcpy(buf + t.len, " ...", 5);
+	else if (t.full && t.cap >= 4)
+		memcpy(buf + (t.len + 4 <= t.cap ? t.len : t.cap - 4), "...", 4);
+	return buf;
+}

@@ -82,6 +82,15 @@ ssize_t		 core_dns_answers(const void *, size_t msglen, char *buf,
  */
 ssize_t		 core_dns_fill(struct flow_dns *d, const void *, size_t msglen);
 
+/*
+ * One line for a DNS flow's query and answer, as --dump prints it: "A
+ * example.org << NOERROR 192.0.2.1 192.0.2.2" (type, name, rcode, then
+ * each answer's data, names without their final dot), "... << no answer"
+ * before the answer; TYPE%d and RCODE%d for codes without a name. Cut with
+ * "..." to fit len (at least 4). Returns buf.
+ */
+char		*core_dns_brief(const struct flow_dns *, char *buf, size_t len);
+
 /* "A", "AAAA", ... or NULL for a type without a mnemonic here. */
 const char	*core_dns_type_name(int type);
 /* "NOERROR", "NXDOMAIN", ... or NULL. */

@@ -2138,7 +2138,8 @@ ws_load(struct har_load *l, json_t *e, struct flow *f)
 
 	if (a == NULL && o == NULL)
 		return;
-	f->ws.on = 1;
+	/* A raw TCP or UDP flow's chunks are kept the same way. */
+	f->ws.on = f->type == FLOW_HTTP;
 	if (a != NULL && !json_is_array(a))
 		warn(l, "_webSocketMessages is not an array");
 	else if (a != NULL)

@@ -158,4 +158,12 @@
  * intercepted; past it that direction's reading stops. */
 #define LIMIT_WS_HOLD		(4 * 1024 * 1024)
 
+/* Bytes of one raw TCP chunk (a read) or UDP datagram kept in the
+ * flow's message list (core/proxy/tunnel.c, udprelay.c); the rest is
+ * counted. */
+#define LIMIT_RAW_CHUNK		(16 * 1024)
+/* Payload bytes the chunks of one raw flow keep in all; later chunks keep
+ * only their time and size (the bytes are in the up/down prefix). */
+#define LIMIT_RAW_FLOW_BYTES	(1024 * 1024)
+
 #endif

@@ -108,7 +108,7 @@ flush_up_pre(struct sniff *sn)
 {
 	if (sn->up_pre.len == 0)
 		return;
-	core_flow_body_append(&sn->f->down, core_buf_head(&sn->up_pre),
+	core_tunnel_record(sn->f, 0, core_buf_head(&sn->up_pre),
 	    sn->up_pre.len);
 	core_stream_write(sn->cs, core_buf_head(&sn->up_pre), sn->up_pre.len);
 	core_buf_free(&sn->up_pre);
@@ -647,7 +647,7 @@ up_data(void *arg, const char *p, size_t n)
 	/* The server speaks first: it is not HTTP or TLS from this client.
 	 * The tunnel must see these bytes, so hand them over raw. */
 	flush_up_pre(sn);
-	core_flow_body_append(&sn->f->down, p, n);
+	core_tunnel_record(sn->f, 0, p, n);
 	core_stream_write(sn->cs, p, n);
 	go_raw(sn);
 }

@@ -9,13 +9,13 @@
 #include "core/loop/loop.h"
 #include "core/loop/stream.h"
 #include "core/loop/trawl.h"
+#include "core/proxy/dnstcp.h"
 #include "core/proxy/tunnel.h"
 
 struct side {
 	struct tunnel	*t;
 	struct stream	*s;
 	struct side	*peer;
-	struct flow_body *rec;		/* where this side's bytes are kept */
 	int		 eof;		/* this side sent FIN */
 };
 
@@ -23,6 +23,7 @@ struct tunnel {
 	struct side		 client, server;
 	struct flow		*f;
 	struct loop_timer	*idle;
+	struct dnstcp		*dns;	/* to port 53: DNS flows too */
 };
 
 static int ntunnels;
@@ -47,8 +48,32 @@ finish(struct tunnel *t, const char *error, int aborted)
 		core_stream_close(t->server.s);
 	}
 	core_loop_timer_free(t->idle);
+	core_dnstcp_free(t->dns, error);
 	core_store_finish(t->f);
 	free(t);
+}
+
+void
+core_tunnel_record(struct flow *f, int from_client, const char *p, size_t n)
+{
+	size_t keep = n < LIMIT_RAW_CHUNK ? n : LIMIT_RAW_CHUNK;
+
+	core_flow_body_append(from_client ? &f->up : &f->down, p, n);
+	if (f->msgs.bytes + keep > LIMIT_RAW_FLOW_BYTES)
+		keep = 0;
+	core_flow_msg_add(f, from_client, 0, p, keep, n,
+	    keep < n ? FLOW_MSG_TRUNCATED : 0);
+	/* Before the tunnel the flow may not be in the store yet. */
+	if (f->id != 0)
+		core_store_message(f);
+}
+
+static void
+record(struct tunnel *t, int from_client, const char *p, size_t n)
+{
+	core_tunnel_record(t->f, from_client, p, n);
+	if (t->dns != NULL)
+		core_dnstcp_feed(t->dns, from_client, p, n);
 }
 
 static void
@@ -57,7 +82,7 @@ on_data(void *arg, const char *p, size_t n)
 	struct side *sd = arg;
 	struct tunnel *t = sd->t;
 
-	core_flow_body_append(sd->rec, p, n);
+	record(t, sd == &t->client, p, n);
 	core_stream_write(sd->peer->s, p, n);
 	if (core_stream_pending(sd->peer->s) > LIMIT_CONN_BUFFER)
 		core_stream_pause(sd->s, 1);
@@ -118,16 +143,15 @@ core_tunnel_start(struct stream *client, struct stream *server, struct flow *f,
 	t->server.s = server;
 	t->client.peer = &t->server;
 	t->server.peer = &t->client;
-	t->client.rec = &f->up;
-	t->server.rec = &f->down;
 	t->idle = core_loop_timer_new(core_loop, on_idle, t);
+	t->dns = core_dnstcp_new(f);
 	core_loop_timer_set(t->idle, LIMIT_IDLE_TUNNEL_SEC);
 	cbs.arg = &t->client;
 	core_stream_set_cbs(client, &cbs);
 	cbs.arg = &t->server;
 	core_stream_set_cbs(server, &cbs);
 	if (prelen > 0) {
-		core_flow_body_append(&f->up, pre, prelen);
+		record(t, 1, pre, prelen);
 		core_stream_write(server, pre, prelen);
 	}
 	if (client_eof) {

@@ -20,6 +20,11 @@ struct stream;
 void	core_tunnel_start(struct stream *client, struct stream *server,
 	    struct flow *, const char *pre, size_t prelen, int client_eof);
 
+/* Records n bytes one side sent: the up/down prefix and a chunk in the
+ * flow's messages (opcode 0), for bytes relayed before a tunnel starts. */
+void	core_tunnel_record(struct flow *, int from_client, const char *,
+	    size_t);
+
 /* Tunnels open now. */
 int	core_tunnel_count(void);
 

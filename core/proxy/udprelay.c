@@ -135,11 +135,20 @@ record_dns(struct relay *r, int up, const char *data, size_t n)
 static void
 record(struct relay *r, int up, const char *data, size_t n)
 {
+	size_t	keep;
+
 	if (record_dns(r, up, data, n))
 		return;
 	if (r->udp == NULL)
 		r->udp = flow_new(r, FLOW_UDP);
 	core_flow_body_append(up ? &r->udp->up : &r->udp->down, data, n);
+	/* Each datagram is a message (opcode 0), as a raw TCP chunk is. */
+	keep = n < LIMIT_RAW_CHUNK ? n : LIMIT_RAW_CHUNK;
+	if (r->udp->msgs.bytes + keep > LIMIT_RAW_FLOW_BYTES)
+		keep = 0;
+	core_flow_msg_add(r->udp, up, 0, data, keep, n,
+	    keep < n ? FLOW_MSG_TRUNCATED : 0);
+	core_store_message(r->udp);
 	if (!up && r->udp->t.response_start == 0)
 		r->udp->t.response_start = core_now();
 	core_store_update(r->udp);

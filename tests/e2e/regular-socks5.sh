@@ -72,7 +72,7 @@ contains "the DNS answer comes back through the association" "$TMP/udp.out" \
     "answer 192.0.2.7"
 contains "a datagram is echoed back through the association" "$TMP/udp.out" \
     "echo hello"
-contains "the DNS query is a DNS flow" "$D" "dns 127.0.0.1:$UP << up"
+contains "the DNS query is a DNS flow" "$D" "dns 127.0.0.1:$UP A example.test << NOERROR"
 contains "the datagram is a UDP flow" "$D" "udp 127.0.0.1:$UP << up 5b down 5b"
 
 wait "$SLOW"

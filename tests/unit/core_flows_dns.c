@@ -345,6 +345,47 @@ test_fill(void **state)
 	assert_null(core_dns_rcode_name(16));
 }
 
+static void
+test_brief(void **state)
+{
+	struct flow_dns	d = { "example.org", 1, -1, NULL };
+	char		buf[256], small[24];
+
+	(void)state;
+	assert_string_equal(core_dns_brief(&d, buf, sizeof buf),
+	    "A example.org << no answer");
+	d.rcode = 0;
+	d.answers = "example.org. 300 IN A 192.0.2.1\n"
+	    "example.org. 300 IN A 192.0.2.2";
+	assert_string_equal(core_dns_brief(&d, buf, sizeof buf),
+	    "A example.org << NOERROR 192.0.2.1 192.0.2.2");
+	d.qtype = 28;
+	d.answers = "alias.org. 60 IN CNAME www.org.\n"
+	    "www.org. 60 IN AAAA 2001:db8::1\n...";
+	assert_string_equal(core_dns_brief(&d, buf, sizeof buf),
+	    "AAAA example.org << NOERROR www.org 2001:db8::1 ...");
+	d.qtype = 4660;
+	d.rcode = 3;
+	d.answers = NULL;
+	assert_string_equal(core_dns_brief(&d, buf, sizeof buf),
+	    "TYPE4660 example.org << NXDOMAIN");
+	d.rcode = 14;
+	d.name = NULL;
+	assert_string_equal(core_dns_brief(&d, buf, sizeof buf),
+	    "TYPE4660 ? << RCODE14");
+	d.qtype = 1;
+	d.rcode = 0;
+	d.name = "example.org";
+	d.answers = "example.org. 300 IN A 192.0.2.1\n"
+	    "example.org. 300 IN A 192.0.2.2";
+	/* Cut to fit, at a field, with "...". */
+	assert_string_equal(core_dns_brief(&d, small, sizeof small),
+	    "A example.org << ...");
+	assert_string_equal(core_dns_brief(&d, buf, 40),
+	    "A example.org << NOERROR 192.0.2.1 ...");
+	assert_string_equal(core_dns_brief(&d, buf, 4), "...");
+}
+
 int
 main(void)
 {
@@ -355,6 +396,7 @@ main(void)
 		cmocka_unit_test(test_hops),
 		cmocka_unit_test(test_small_buffer),
 		cmocka_unit_test(test_fill),
+		cmocka_unit_test(test_brief),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
