@@ -189,6 +189,34 @@ datagrams(struct conv *c, int from_client, const char *data, size_t len,
 	}
 }
 
+/*
+ * A raw flow whose every chunk is kept (none dropped from the ring, none
+ * cut) is written chunk by chunk, with the chunks' times: a UDP flow's
+ * datagrams as they were. 1 when it was, 0 to fall back to the bytes.
+ */
+static int
+chunks(struct conv *c, const struct flow *f)
+{
+	const struct flow_msg	*m;
+	size_t			 i;
+
+	if (f->msgs.n == 0 || f->msgs.total != f->msgs.n)
+		return 0;
+	for (i = 0; i < f->msgs.n; i++) {
+		m = core_flow_msg_at(f, i);
+		if (m == NULL || m->opcode != 0 || m->len != m->size)
+			return 0;
+	}
+	for (i = 0; i < f->msgs.n; i++) {
+		m = core_flow_msg_at(f, i);
+		if (c->udp)
+			datagrams(c, m->from_client, m->data, m->len, m->t);
+		else
+			stream(c, m->from_client, m->data, m->len, m->t);
+	}
+	return 1;
+}
+
 int
 core_pcapflow_packets(const struct flow *f, pcapflow_emit emit, void *arg,
     char **cause)
@@ -244,14 +272,18 @@ core_pcapflow_packets(const struct flow *f, pcapflow_emit emit, void *arg,
 	tresp = f->t.response_start > treq ? f->t.response_start : treq;
 	tend = f->t.end > tresp ? f->t.end : tresp;
 	if (c.udp) {
-		datagrams(&c, 1, up, uplen, treq);
-		datagrams(&c, 0, down, downlen, tresp);
+		if (!chunks(&c, f)) {
+			datagrams(&c, 1, up, uplen, treq);
+			datagrams(&c, 0, down, downlen, tresp);
+		}
 	} else {
 		segment(&c, 1, TCP_SYN, NULL, 0, t0);
 		segment(&c, 0, TCP_SYN | TCP_ACK, NULL, 0, t0);
 		segment(&c, 1, TCP_ACK, NULL, 0, t0);
-		stream(&c, 1, up, uplen, treq);
-		stream(&c, 0, down, downlen, tresp);
+		if (f->type == FLOW_HTTP || !chunks(&c, f)) {
+			stream(&c, 1, up, uplen, treq);
+			stream(&c, 0, down, downlen, tresp);
+		}
 		segment(&c, 1, TCP_FIN | TCP_ACK, NULL, 0, tend);
 		segment(&c, 0, TCP_FIN | TCP_ACK, NULL, 0, tend);
 		segment(&c, 1, TCP_ACK, NULL, 0, tend);

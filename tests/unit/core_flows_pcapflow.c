@@ -201,6 +201,41 @@ test_no_address(void **state)
 	core_flow_free(f);
 }
 
+/* A UDP flow's kept chunks are its datagrams, one packet each. */
+static void
+test_udp_chunks(void **state)
+{
+	struct flow *f = core_flow_new(FLOW_UDP);
+	const uint8_t *ip, *u;
+	uint32_t s;
+	int i;
+
+	(void)state;
+	core_flow_set(&f->client, "127.0.0.1:5353");
+	core_flow_set(&f->server, "127.0.0.9:53");
+	core_flow_msg_add(f, 1, 0, "query", 5, 5, 0);
+	core_flow_msg_add(f, 0, 0, "answer!", 7, 7, 0);
+	core_flow_msg_add(f, 1, 0, "q2", 2, 2, 0);
+	npk = 0;
+	assert_int_equal(core_pcapflow_packets(f, collect, NULL, NULL), 0);
+	assert_int_equal(npk, 3);
+	for (i = 0; i < npk; i++) {
+		ip = pk[i].data;
+		u = ip + 20;
+		assert_int_equal(ip[9], 17);
+		assert_int_equal(sum(0, ip, 20), 0xffff);
+		assert_int_equal(get16(u + 4), pk[i].len - 20);
+		s = sum(0, ip + 12, 8);
+		s = sum(s + 17 + (uint32_t)(pk[i].len - 20), u,
+		    pk[i].len - 20);
+		assert_int_equal(s, 0xffff);
+	}
+	assert_int_equal(pk[1].from_client, 0);
+	assert_int_equal(get16(pk[1].data + 20), 53);
+	assert_memory_equal(pk[1].data + 28, "answer!", 7);
+	core_flow_free(f);
+}
+
 static void
 test_dns_refused(void **state)
 {
@@ -252,6 +287,7 @@ main(void)
 		cmocka_unit_test(test_ipv4),
 		cmocka_unit_test(test_ipv6),
 		cmocka_unit_test(test_no_address),
+		cmocka_unit_test(test_udp_chunks),
 		cmocka_unit_test(test_dns_refused),
 		cmocka_unit_test(test_save),
 	};
