@@ -75,7 +75,7 @@ static const struct tui_keyhelp keys[] = {
 	{ "e", "edit this tab's request or response in $EDITOR"
 	    " (Messages: the held message)" },
 	{ "> <", "Messages: send a text message to the server, the client" },
-	{ "a A X V E r D m d ; x", "as in the flow list" },
+	{ "a A X V E r D m d ; x P", "as in the flow list" },
 	{ "i I R w L", "as in the flow list" },
 	{ "q Esc", "back to the list" },
 	{ "?", "this help" },

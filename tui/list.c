@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "core/flows/export.h"
+#include "core/flows/pcapflow.h"
 #include "core/flows/filter.h"
 #include "core/flows/flow.h"
 #include "core/flows/har.h"
@@ -63,6 +64,7 @@ static const struct tui_keyhelp keys[] = {
 	{ "D", "duplicate the flow" },
 	{ ";", "comment on the flow" },
 	{ "x", "export: curl command, raw request, raw response" },
+	{ "P", "save the flow as packets (pcapng, HTTP/1.1 text)" },
 	{ "w", "save shown flows to a HAR file" },
 	{ "L", "load a HAR file" },
 	{ "Esc", "stop a running load, save or filter" },
@@ -552,6 +554,39 @@ export_chosen(int key, void *arg)
 	    NULL);
 }
 
+/* P: the flow as synthesized packets in a pcapng file (0600). */
+static int
+pcap_submit(const char *text, void *arg)
+{
+	struct flow *f = core_store_find(L.export_id);
+	char *cause = NULL;
+
+	if (text[0] == '\0')
+		return 0;
+	if (f == NULL)
+		tui_screen_error("the flow is gone");
+	else if (core_pcapflow_save(f, text, &cause) == -1)
+		tui_screen_error("cannot save packets: %s", cause ? cause :
+		    text);
+	else
+		tui_screen_message("saved flow %llu's packets to %s",
+		    (unsigned long long)f->id, text);
+	free(cause);
+	return 0;
+}
+
+static void
+pcap_open(struct flow *f)
+{
+	char path[64];
+
+	L.export_id = f->id;
+	snprintf(path, sizeof path, "flow-%llu.pcapng",
+	    (unsigned long long)f->id);
+	tui_prompt_open("save packets to: ", path, HIST_PATH, NULL,
+	    pcap_submit, NULL);
+}
+
 static void
 order_chosen(int key, void *arg)
 {
@@ -636,7 +671,7 @@ tui_list_flow_key(struct flow *f, int key, int *flags)
 	}
 	switch (key) {
 	case 'a': case 'X': case 'e': case 'V': case 'r': case 'D':
-	case 'm': case 'd': case ';': case 'x': case 'E':
+	case 'm': case 'd': case ';': case 'x': case 'E': case 'P':
 		break;
 	default:
 		return 0;
@@ -691,6 +726,9 @@ tui_list_flow_key(struct flow *f, int key, int *flags)
 		comment_id = f->id;
 		tui_prompt_open("comment: ", f->comment ? f->comment : "",
 		    HIST_COMMENT, NULL, comment_submit, &comment_id);
+		break;
+	case 'P':
+		pcap_open(f);
 		break;
 	case 'x':
 		L.export_id = f->id;

@@ -19,6 +19,7 @@
 #include "core/loop/trawl.h"
 #include "core/net/netns.h"
 #include "core/net/pcap.h"
+#include "core/flows/pcapflow.h"
 #include "core/proxy/intercept.h"
 #include "core/proxy/listen.h"
 #include "core/proxy/local.h"
@@ -101,7 +102,7 @@ usage(FILE *out)
 "  --ignore-hosts REGEX          pass TLS to matching hosts through (repeatable)\n"
 "  --tls-auto-ignore             pass through hosts whose clients refused trawl's CA\n"
 "  --keylog FILE                 append TLS keys for Wireshark (or SSLKEYLOGFILE)\n"
-"  --pcap FILE                   local mode: write packets and TLS keys (pcapng)\n"
+"  --pcap FILE                   write packets (pcapng; local mode: with TLS keys)\n"
 "  -h, --help                    this help\n"
 "  -v, --version                 print the version\n"
 "\n"
@@ -178,6 +179,23 @@ static void
 on_secret(const char *line, size_t len, void *unused)
 {
 	core_pcap_secret(line, len);
+}
+
+/* --pcap outside local mode: each finished flow as synthesized packets
+ * (plaintext HTTP/1.1; there is no client packet to copy). */
+static void
+pcap_emit(void *unused, double t, int from_client, const uint8_t *pkt,
+    size_t len)
+{
+	core_pcap_packet_at(from_client ? PCAP_SENT : PCAP_RECEIVED, t, pkt,
+	    len);
+}
+
+static void
+on_pcap_flow(enum store_event ev, struct flow *f, void *unused)
+{
+	if (ev == STORE_FINISHED && f->type != FLOW_DNS)
+		core_pcapflow_packets(f, pcap_emit, NULL, NULL);
 }
 
 /* Options of `trawl run` and --pcap, apart from the others' enum. */
@@ -966,11 +984,6 @@ bad_option:
 		    "to run without one\n");
 		return 1;
 	}
-	if (pcap_file != NULL && opts.mode != MODE_LOCAL) {
-		fprintf(stderr, "trawl: --pcap needs local mode (--mode local "
-		    "or trawl run)\n");
-		return 2;
-	}
 	if (run && (run_cgroup = tui_run_prepare(opts.cgroup, &cause)) == NULL) {
 		fprintf(stderr, "trawl: %s\n", cause);
 		free(cause);
@@ -1053,10 +1066,14 @@ bad_option:
 			fprintf(stderr, "trawl: %s\n", cause);
 			goto out;
 		}
-		core_keytap_set(on_secret, NULL);
+		if (opts.mode == MODE_LOCAL)
+			core_keytap_set(on_secret, NULL);
+		else
+			core_store_subscribe(on_pcap_flow, NULL);
 		if (!opts.quiet)
-			fprintf(stderr, "trawl: writing packets and TLS secrets "
-			    "to %s (pcapng)\n", pcap_file);
+			fprintf(stderr, "trawl: writing %s to %s (pcapng)\n",
+			    opts.mode == MODE_LOCAL ? "packets and TLS secrets" :
+			    "each finished flow as packets", pcap_file);
 	}
 	if (opts.mode == MODE_LOCAL && core_local_start(core_loop, &cause) == -1) {
 		fprintf(stderr, "trawl: %s\n", cause ? cause : "local mode failed");

@@ -201,11 +201,10 @@ core_pcap_active(void)
 	return pc.fd != -1 && !pc.failed;
 }
 
-void
-core_pcap_packetv(int dir, const struct iovec *iov, int iovcnt)
+/* One Enhanced Packet Block at us (epoch microseconds). */
+static void
+packet_at(int dir, uint64_t us, const struct iovec *iov, int iovcnt)
 {
-	struct timespec	 ts;
-	uint64_t	 us;
 	uint8_t		*p;
 	size_t		 len = 0, n, off;
 	int		 i;
@@ -218,8 +217,6 @@ core_pcap_packetv(int dir, const struct iovec *iov, int iovcnt)
 	n = 28 + pad4(len) + 8 + 4 + 4;
 	if ((p = room(n)) == NULL)
 		return;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	us = (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 	put32(p, EPB_TYPE);
 	put32(p + 4, (uint32_t)n);
 	put32(p + 8, 0);
@@ -244,6 +241,26 @@ core_pcap_packetv(int dir, const struct iovec *iov, int iovcnt)
 		pc.last_sent = (size_t)(p - pc.buf);
 		pc.have_sent = 1;
 	}
+}
+
+void
+core_pcap_packetv(int dir, const struct iovec *iov, int iovcnt)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	packet_at(dir, (uint64_t)ts.tv_sec * 1000000 +
+	    (uint64_t)ts.tv_nsec / 1000, iov, iovcnt);
+}
+
+void
+core_pcap_packet_at(int dir, double t, const void *pkt, size_t len)
+{
+	struct iovec	iov;
+
+	iov.iov_base = (void *)pkt;
+	iov.iov_len = len;
+	packet_at(dir, (uint64_t)(t * 1e6), &iov, 1);
 }
 
 void

@@ -35,6 +35,8 @@ int	core_pcap_active(void);
 /* One packet, whole or in pieces; nothing when no file is open. */
 void	core_pcap_packet(int dir, const void *pkt, size_t len);
 void	core_pcap_packetv(int dir, const struct iovec *iov, int iovcnt);
+/* One packet stamped t (epoch seconds), not now: a synthesized one. */
+void	core_pcap_packet_at(int dir, double t, const void *pkt, size_t len);
 /* One NSS key log line (without its newline). */
 void	core_pcap_secret(const char *line, size_t len);
 /* Packets written so far. */
