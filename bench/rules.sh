@@ -2,7 +2,8 @@
 # rules.sh -- what 20 active rules cost (issue 14): 1 KiB GETs through
 # regular mode with wrk, trawl without rules beside trawl with 20
 # modify-headers rules that match no flow (each for one side, ~q or ~s,
-# and each for both sides, which evaluates its filter twice per flow),
+# and each for both sides, matched at the request head and kept for
+# the response head),
 # and with 20 that change every flow (10 on requests, 10 on responses). Runs alternate, three rounds,
 # the median of each is reported. Prints Markdown table rows. Beside
 # req/s, trawl's own CPU time per request (utime + stime over wrk's
