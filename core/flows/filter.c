@@ -1070,6 +1070,46 @@ core_filter_wants_response(const struct filter *f)
 	return f == NULL || !(f->has_q && !f->has_s);
 }
 
+/* Kinds whose result a request head and the flow's first fields fix. */
+static int
+node_stable(const struct node *n)
+{
+	size_t i;
+
+	switch (n->kind) {
+	case K_AND:
+	case K_OR:
+	case K_NOT:
+		for (i = 0; i < n->nkids; i++)
+			if (!node_stable(n->kids[i]))
+				return 0;
+		return 1;
+	case K_ALL:
+	case K_HTTP:
+	case K_TCP:
+	case K_UDP:
+	case K_DNS:
+	case K_REPLAY:
+	case K_REPLAYQ:
+	case K_REPLAYS:
+	case K_METHOD:
+	case K_DOMAIN:
+	case K_URL:
+	case K_HEADQ:
+	case K_CTYPEQ:
+	case K_MODE:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+int
+core_filter_request_stable(const struct filter *f)
+{
+	return f == NULL || node_stable(f->root);
+}
+
 const struct filter_operator *
 core_filter_operators(size_t *n)
 {

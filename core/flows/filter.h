@@ -75,6 +75,13 @@ const char	*core_filter_text(const struct filter *);
  */
 int		 core_filter_wants_request(const struct filter *);
 int		 core_filter_wants_response(const struct filter *);
+/*
+ * 1 when the filter reads nothing but the request head and fields fixed
+ * when the flow starts (~d ~u ~m ~hq ~tq ~mode ~http ~replay ..., and
+ * & | ! of them; NULL too): while the request stays as it was, its
+ * result at the response head is the one at the request head.
+ */
+int		 core_filter_request_stable(const struct filter *);
 
 /* The operator table, *n entries, in the order of the manual. Static. */
 const struct filter_operator *core_filter_operators(size_t *n);

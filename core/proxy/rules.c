@@ -43,6 +43,7 @@ struct rule {
 	char			*text;
 	struct filter		*filter;	/* NULL: every flow */
 	int			 req, resp;	/* the sides it applies to */
+	int			 stable;	/* see struct memo */
 	char			*name;		/* modify-headers */
 	char			*value;		/* NULL: remove the field */
 	pcre2_code		*re;		/* body, map-remote, map-local */
@@ -59,6 +60,28 @@ static struct rule	**rules;
 static size_t		  nrules;
 static int		  next_id = 1;
 static int		  filter_flags;
+
+/*
+ * A modify-headers rule for both sides whose filter reads the request
+ * head only (core_filter_request_stable) matches at the response head
+ * as it did at the request head: the request head keeps its results
+ * here, bit i for rules[i], so the response head need not match them
+ * again (twenty such rules were forty matches a flow). Used only while
+ * the flow is unmodified (a rule or an edit may have changed what the
+ * filter reads) and the rules are as they were (gen). Flows in flight
+ * share the slots by address; one that lost its slot matches again.
+ */
+#define MEMO_SLOTS	256
+#define MEMO_RULES	64
+struct memo {
+	const struct flow	*f;
+	uint64_t		 id;
+	unsigned		 gen;
+	uint64_t		 known;		/* rules matched at the request */
+	uint64_t		 match;		/* those of them that matched */
+};
+static struct memo	  memo[MEMO_SLOTS];
+static unsigned		  gen;		/* bumped when rules[] changes */
 
 static const char *kind_names[RULES_NKINDS] = {
 	"modify-headers", "modify-body", "map-remote", "map-local",
@@ -643,6 +666,8 @@ core_rules_add(enum rules_kind kind, const char *spec, char **cause)
 		r->req = core_filter_wants_request(r->filter);
 		r->resp = core_filter_wants_response(r->filter);
 	}
+	r->stable = kind == RULES_MODIFY_HEADERS && r->req && r->resp &&
+	    core_filter_request_stable(r->filter);
 	switch (kind) {
 	case RULES_MODIFY_HEADERS:
 		rc = compile_headers(r, r->text, &ps, cause);
@@ -674,6 +699,7 @@ out:
 	if (rules == NULL)
 		abort();
 	rules[nrules++] = r;
+	gen++;
 	return r->pub.id;
 }
 
@@ -688,6 +714,7 @@ core_rules_remove(int id)
 			memmove(&rules[i], &rules[i + 1],
 			    (nrules - i - 1) * sizeof *rules);
 			nrules--;
+			gen++;
 			return 0;
 		}
 	}
@@ -717,6 +744,7 @@ core_rules_replace(int id, const char *spec, char **cause)
 	rule_free(rules[i]);
 	rules[i] = nr;
 	next_id--;
+	gen++;
 	return 0;
 }
 
@@ -767,6 +795,7 @@ core_rules_clear(void)
 	free(rules);
 	rules = NULL;
 	nrules = 0;
+	gen++;
 }
 
 char *
@@ -951,6 +980,37 @@ header_differs(const struct flow_headers *h, const struct rule *r)
 	return r->value == NULL ? n > 0 : !(n == 1 && same);
 }
 
+static struct memo *
+memo_of(const struct flow *f)
+{
+	return &memo[((uintptr_t)f / sizeof *f) % MEMO_SLOTS];
+}
+
+/* applies() for modify-headers rules[i], through f's memo: the request
+ * side fills it, the response side reads it when use. */
+static int
+headers_apply(size_t i, int side, const struct flow *f, struct memo *mo,
+    int use)
+{
+	struct rule *r = rules[i];
+	uint64_t bit = (uint64_t)1 << (i % MEMO_RULES);
+	int m;
+
+	if (!r->stable || i >= MEMO_RULES)
+		return applies(r, RULES_MODIFY_HEADERS, side, f);
+	if (!r->pub.enabled)
+		return 0;
+	if (side == SIDE_RESPONSE && use && (mo->known & bit))
+		return (mo->match & bit) != 0;
+	m = core_filter_match(r->filter, f);
+	if (side == SIDE_REQUEST) {
+		mo->known |= bit;
+		if (m)
+			mo->match |= bit;
+	}
+	return m;
+}
+
 /*
  * modify-headers as mitmproxy does it: every matching rule's field goes
  * first, then each rule with a value adds its field (two rules of one
@@ -963,18 +1023,29 @@ modify_headers(struct flow *f, int side)
 	    &f->response->headers;
 	struct flow_headers out = { 0 };
 	struct rule *m[64];
+	struct memo *mo = memo_of(f);
 	size_t i, nm = 0, j;
-	int any = 0, differs[64];
+	int any = 0, differs[64], use;
 
+	use = side == SIDE_RESPONSE && mo->f == f && mo->id == f->id &&
+	    mo->gen == gen && !f->modified;
+	if (side == SIDE_REQUEST) {
+		mo->f = f;
+		mo->id = f->id;
+		mo->gen = gen;
+		mo->known = mo->match = 0;
+	}
 	/* Matching again after a change would see changed headers (~h):
 	 * the set of rules is decided once, on the message as it came. */
 	for (i = 0; i < nrules && nm < 64; i++) {
-		if (applies(rules[i], RULES_MODIFY_HEADERS, side, f)) {
+		if (headers_apply(i, side, f, mo, use)) {
 			differs[nm] = header_differs(h, rules[i]);
 			any |= differs[nm];
 			m[nm++] = rules[i];
 		}
 	}
+	if (use)
+		mo->f = NULL;	/* one response head a flow */
 	if (!any)
 		return;
 	if (side == SIDE_REQUEST)

@@ -14,6 +14,10 @@
  * not ~s applies to requests only, one that mentions ~s but not ~q to
  * responses only, any other to both. Rules on a request head see the
  * head only (the body is still coming).
+ * A modify-headers rule for both sides whose filter reads only the
+ * request head (core_filter_request_stable) matches once a flow: the
+ * response head takes the request head's result while the flow is
+ * unmodified and the rules are unchanged.
  *
  * A rule that changes a flow adds its id to the flow's rule_ids (the
  * flow view says which rule), counts the flow, marks the flow modified

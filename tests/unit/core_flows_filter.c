@@ -665,6 +665,43 @@ test_stages(void **state)
 	assert_int_equal(core_filter_match(NULL, flows[0]), 1);
 }
 
+/* Filters whose result the request head fixes (rules keep it for the
+ * response head) and ones that read what comes later. */
+static void
+test_request_stable(void **state)
+{
+	static const struct {
+		const char	*expr;
+		int		 stable;
+	} cases[] = {
+		{ "~d example", 1 },
+		{ "~u /a | ~m POST", 1 },
+		{ "!(~hq x-a & ~tq json) & ~http", 1 },
+		{ "~mode regular & ~replayq", 1 },
+		{ "~h x-a", 0 },
+		{ "~hs x-a", 0 },
+		{ "~c 200", 0 },
+		{ "~q", 0 },
+		{ "~s", 0 },
+		{ "~d a & ~bq b", 0 },
+		{ "~d a | ~dur >1", 0 },
+		{ "~src 127", 0 },
+		{ "~marked", 0 },
+		{ "~e", 0 },
+	};
+	struct filter *f;
+	size_t i;
+
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		assert_non_null(f = core_filter_compile(cases[i].expr, 0,
+		    NULL));
+		if (core_filter_request_stable(f) != cases[i].stable)
+			fail_msg("%s: want %d", cases[i].expr, cases[i].stable);
+		core_filter_free(f);
+	}
+	assert_int_equal(core_filter_request_stable(NULL), 1);
+}
+
 /* The prefetch hint reads only pointers, of any flow (ASan watches). */
 static void
 test_prefetch(void **state)
@@ -1240,6 +1277,7 @@ main(void)
 		cmocka_unit_test(test_cause),
 		cmocka_unit_test(test_case_sensitive),
 		cmocka_unit_test(test_stages),
+		cmocka_unit_test(test_request_stable),
 		cmocka_unit_test(test_prefetch),
 		cmocka_unit_test(test_body_fallback),
 		cmocka_unit_test(test_large_fields),

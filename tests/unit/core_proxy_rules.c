@@ -335,6 +335,78 @@ test_modify_headers_no_change(void **state)
 	core_xtarget_clear(&t);
 }
 
+/*
+ * A rule for both sides whose filter reads the request only matches at
+ * the response head as at the request head (the request head's result
+ * is kept); one whose filter reads the response still sees it, and an
+ * edit, a disabled rule or a new rule between the heads is seen too.
+ */
+static void
+test_modify_headers_both_sides_kept(void **state)
+{
+	struct flow *f = request("GET", "api.example", 80, "/");
+	struct flow *g = request("GET", "other.example", 80, "/");
+	struct xtarget t = target("api.example", 80);
+	int off;
+
+	added(RULES_MODIFY_HEADERS, "|~d api\\.example|Accept|*/*");
+	added(RULES_MODIFY_HEADERS, "/~d nomatch/X-No/1");
+	added(RULES_MODIFY_HEADERS, "/~h X-Server/X-Seen/2");
+	added(RULES_MODIFY_HEADERS, "/~c 200/X-Code/3");
+	off = added(RULES_MODIFY_HEADERS, "/~m GET/Host/api.example:80");
+	assert_int_equal(core_rules_request_head(f, &t), RULES_FORWARD);
+	assert_int_equal(core_rules_request_head(g, &t), RULES_FORWARD);
+	assert_false(f->modified);	/* both matched, neither changed */
+	assert_true(g->modified);
+	core_rules_set_enabled(off, 0);
+	respond(f, 200, "text/plain");
+	core_flow_header_add(&f->response->headers, "X-Server", 8, "1", 1);
+	core_rules_response_head(f);
+	assert_string_equal(core_flow_header_get(&f->response->headers,
+	    "accept"), "*/*");
+	assert_null(core_flow_header_get(&f->response->headers, "x-no"));
+	assert_string_equal(core_flow_header_get(&f->response->headers,
+	    "x-seen"), "2");
+	assert_string_equal(core_flow_header_get(&f->response->headers,
+	    "x-code"), "3");
+	assert_null(core_flow_header_get(&f->response->headers, "host"));
+	respond(g, 200, "text/plain");
+	core_rules_response_head(g);
+	assert_null(core_flow_header_get(&g->response->headers, "x-no"));
+	assert_string_equal(core_flow_header_get(&g->response->headers,
+	    "x-code"), "3");
+	core_flow_free(f);
+	core_flow_free(g);
+
+	/* An edit of the request between the heads (intercept). */
+	core_rules_clear();
+	added(RULES_MODIFY_HEADERS, "/~d b\\.example/X-B/1");
+	f = request("GET", "a.example", 80, "/");
+	assert_int_equal(core_rules_request_head(f, &t), RULES_FORWARD);
+	assert_false(f->modified);
+	core_flow_set(&f->request->host, "b.example");
+	f->modified = 1;
+	respond(f, 200, "text/plain");
+	core_rules_response_head(f);
+	assert_string_equal(core_flow_header_get(&f->response->headers,
+	    "x-b"), "1");
+	core_flow_free(f);
+
+	/* A rule added between the heads. */
+	core_rules_clear();
+	added(RULES_MODIFY_HEADERS, "/~d nomatch/X-No/1");
+	f = request("GET", "a.example", 80, "/");
+	assert_int_equal(core_rules_request_head(f, &t), RULES_FORWARD);
+	core_rules_clear();
+	added(RULES_MODIFY_HEADERS, "/~d a\\.example/X-A/1");
+	respond(f, 200, "text/plain");
+	core_rules_response_head(f);
+	assert_string_equal(core_flow_header_get(&f->response->headers,
+	    "x-a"), "1");
+	core_flow_free(f);
+	core_xtarget_clear(&t);
+}
+
 static void
 test_modify_headers_from_file(void **state)
 {
@@ -608,6 +680,7 @@ main(void)
 		cmocka_unit_test_teardown(test_parse_forms, clear),
 		cmocka_unit_test_teardown(test_modify_headers_sides, clear),
 		cmocka_unit_test_teardown(test_modify_headers_no_change, clear),
+		cmocka_unit_test_teardown(test_modify_headers_both_sides_kept, clear),
 		cmocka_unit_test_teardown(test_lifecycle, clear),
 		cmocka_unit_test_teardown(test_modify_headers_from_file, clear),
 		cmocka_unit_test_teardown(test_anticache_anticomp, clear),
