@@ -103,8 +103,8 @@ for v in SSL_CERT_FILE REQUESTS_CA_BUNDLE NODE_EXTRA_CA_CERTS CURL_CA_BUNDLE \
 	grep -q "^$v=" "$R/env" || fail "$v not set for CMD"
 	grep -q "$v" "$T/trawl.err" || fail "trawl did not say it set $v"
 done
-B=$(sed -n 's/^CURL_CA_BUNDLE=//p' "$R/env")
-[ ! -e "$B" ] || fail "the bundle $B was left behind"
+BUNDLE=$(sed -n 's/^CURL_CA_BUNDLE=//p' "$R/env")
+[ ! -e "$BUNDLE" ] || fail "the bundle $BUNDLE was left behind"
 ok "HTTPS through the CA variables trawl set and named"
 
 grep -q "killing 1 process left in $RUNCG" "$T/trawl.err" ||
