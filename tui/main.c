@@ -1142,9 +1142,11 @@ out:
 	core_store_free();
 	core_mitm_free();
 	core_filter_free(filter);
+	/* The modes' listeners leave the loop before it goes (an early
+	 * error, a bad --pcap, exits with them still open). */
+	core_mode_clear();
 	core_loop_free(core_loop);
 	core_rules_clear();
-	core_mode_clear();
 	for (i = 0; i < ncargs; i++)
 		free(cargs[i]);
 	free(cargs);
