@@ -29,9 +29,17 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM HUP PIPE
 
-# A TCP port nobody listens on now.
+# A TCP port nobody listens on now, and not one this test was given
+# before (the kernel may hand the same free port out twice in a row).
+# Kept in a file: free_port runs in $(...), a subshell.
 free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+	while :; do
+		fp=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+		grep -qx "$fp" "$TMP/ports" 2>/dev/null && continue
+		echo "$fp" >>"$TMP/ports"
+		echo "$fp"
+		return
+	done
 }
 
 # Waits until something listens on host:port (5 s at most).
