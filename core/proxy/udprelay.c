@@ -265,6 +265,32 @@ sa_port(const struct sockaddr *sa)
 	return ntohs(((const struct sockaddr_in *)(const void *)sa)->sin_port);
 }
 
+/* Lists r, then connects its socket to server and watches it: 0, or
+ * the errno (r stays listed, for relay_free). */
+static int
+link_and_connect(struct relay *r, struct loop *loop,
+    const struct sockaddr *server)
+{
+	int err;
+
+	r->next = relays;
+	if (relays != NULL)
+		relays->prev = r;
+	relays = r;
+	nrelays++;
+	r->fd = core_redirector_socket(server->sa_family, SOCK_DGRAM |
+	    SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (r->fd == -1 || connect(r->fd, server, sa_len(server)) == -1 ||
+	    core_loop_add(loop, r->fd, LOOP_READ, upstream_readable, r) == -1) {
+		err = errno;
+		if (r->fd != -1)
+			close(r->fd);
+		r->fd = -1;
+		return err;
+	}
+	return 0;
+}
+
 int
 core_udprelay_start(struct loop *loop, struct netstack_udp *u,
     const struct sockaddr *client, const struct sockaddr *server, int pid,
@@ -287,19 +313,7 @@ core_udprelay_start(struct loop *loop, struct netstack_udp *u,
 		r->mode = strdup(core_mode_local()->spec);
 	core_connect_format(client, r->client, sizeof r->client);
 	core_connect_format(server, r->server, sizeof r->server);
-	r->next = relays;
-	if (relays != NULL)
-		relays->prev = r;
-	relays = r;
-	nrelays++;
-	r->fd = core_redirector_socket(server->sa_family, SOCK_DGRAM |
-	    SOCK_NONBLOCK | SOCK_CLOEXEC);
-	if (r->fd == -1 || connect(r->fd, server, sa_len(server)) == -1 ||
-	    core_loop_add(loop, r->fd, LOOP_READ, upstream_readable, r) == -1) {
-		err = errno;
-		if (r->fd != -1)
-			close(r->fd);
-		r->fd = -1;
+	if ((err = link_and_connect(r, loop, server)) != 0) {
 		refuse(r, err);
 		return -1;
 	}
@@ -342,19 +356,7 @@ core_udprelay_open(struct loop *loop, const struct sockaddr *client,
 	r->dns_port = sa_port(server) == 53;
 	core_connect_format(client, r->client, sizeof r->client);
 	core_connect_format(server, r->server, sizeof r->server);
-	r->next = relays;
-	if (relays != NULL)
-		relays->prev = r;
-	relays = r;
-	nrelays++;
-	r->fd = core_redirector_socket(server->sa_family, SOCK_DGRAM |
-	    SOCK_NONBLOCK | SOCK_CLOEXEC);
-	if (r->fd == -1 || connect(r->fd, server, sa_len(server)) == -1 ||
-	    core_loop_add(loop, r->fd, LOOP_READ, upstream_readable, r) == -1) {
-		err = errno;
-		if (r->fd != -1)
-			close(r->fd);
-		r->fd = -1;
+	if ((err = link_and_connect(r, loop, server)) != 0) {
 		relay_free(r, strerror(err));
 		errno = err;
 		return NULL;
