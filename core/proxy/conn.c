@@ -23,8 +23,8 @@
 #include "core/tls/tls.h"
 
 /* An exchange waiting for an upstream: being connected, or about to be
- * handed one (a timer of 0 s, so that the answer never comes inside the
- * asking call). */
+ * handed one (deferred to the end of the current callback, so that the
+ * answer never comes inside the asking call). */
 struct upwait {
 	struct conn		*c;
 	struct exchange		*x;
@@ -33,7 +33,8 @@ struct upwait {
 	char			*addr;
 	struct upstream		*ready;		/* to hand over */
 	char			*error;		/* or why not */
-	struct loop_timer	*later;
+	int			 deferred;	/* choose() is queued */
+	int			 dead;		/* freed while queued */
 	int			 fresh;		/* never reuse (a retry) */
 	int			 parked;	/* behind another's connect */
 	int			 no_park;
@@ -120,10 +121,15 @@ wait_free(struct upwait *w)
 	if (w->tls != NULL)
 		core_stream_abort(w->tls);
 	core_pool_release(w->ready, 1);
-	core_loop_timer_free(w->later);
 	free(w->addr);
 	free(w->error);
-	free(w);
+	w->addr = w->error = NULL;
+	w->ready = NULL;
+	/* A queued choose() still holds w: it frees it. */
+	if (w->deferred)
+		w->dead = 1;
+	else
+		free(w);
 }
 
 void
@@ -420,18 +426,24 @@ on_connected(void *arg, const struct connect_result *r)
 	core_tls_on_handshake(ts, tls_done, w);
 }
 
-/* Decided at the end of the pass, when the exchange before this one
- * has given its connection back (a pipelined request reuses it). */
+/* Decided after the callback that asked, when the exchange before this
+ * one has given its connection back (a pipelined request reuses it). */
 static void
 choose(void *arg)
 {
 	struct upwait *w = arg;
 	struct conn *c = w->c;
-	const struct xtarget *t = core_exchange_target(w->x);
+	const struct xtarget *t;
 	struct upstream *u = NULL;
 
-	core_loop_timer_free(w->later);
-	w->later = NULL;
+	if (w->deferred) {
+		w->deferred = 0;
+		if (w->dead) {
+			free(w);
+			return;
+		}
+	}
+	t = core_exchange_target(w->x);
 	if (!w->fresh && core_h2up_find(c, t) != NULL) {
 		deliver(w);
 		return;
@@ -473,8 +485,8 @@ core_conn_upstream(struct conn *c, struct exchange *x, int fresh)
 	struct upwait *w = wait_new(c, x);
 
 	w->fresh = fresh;
-	w->later = core_loop_timer_new(core_loop, choose, w);
-	core_loop_timer_set(w->later, 0);
+	w->deferred = 1;
+	core_loop_defer(core_loop, choose, w);
 }
 
 void
