@@ -33,6 +33,7 @@ NP=$(free_port)
 mkdir -p "$TMP/www" "$TMP/ngx"
 chmod 755 "$TMP"
 head -c 1024 /dev/urandom >"$TMP/www/1k"
+cp "$TMP/www/1k" "$TMP/www/1kh"	# served with 10 more response fields
 cat >"$TMP/ngx/nginx.conf" <<NGX
 worker_processes 1;
 daemon off;
@@ -47,16 +48,32 @@ http {
 	fastcgi_temp_path $TMP/ngx;
 	uwsgi_temp_path $TMP/ngx;
 	scgi_temp_path $TMP/ngx;
-	server { listen 127.0.0.1:$NP backlog=4096; root $TMP/www; }
+	server { listen 127.0.0.1:$NP backlog=4096; root $TMP/www;
+		location = /1kh {
+$(i=11; while [ $i -le 20 ]; do echo "			add_header X-Resp-$i v$i;"; i=$((i + 1)); done)
+		}
+	}
 }
 NGX
 nginx -c "$TMP/ngx/nginx.conf" &
 PIDS="$PIDS $!"
 wait_port "$NP" || { echo "nginx did not start"; exit 1; }
 printf 'wrk.path = "http://127.0.0.1:%s/1k"\n' "$NP" >"$TMP/proxy.lua"
+# The control: no rules, but the client and the server carry the fields
+# the changing set adds, so what the extra fields cost every hop is
+# apart from what the rules cost.
+{
+	printf 'wrk.path = "http://127.0.0.1:%s/1kh"\n' "$NP"
+	i=1
+	while [ $i -le 10 ]; do
+		printf 'wrk.headers["X-Req-%s"] = "v%s"\n' $i $i
+		i=$((i + 1))
+	done
+} >"$TMP/fields.lua"
 
 # The rule sets, as config files (one long option a line).
 : >"$TMP/none.conf"
+: >"$TMP/fields.conf"
 : >"$TMP/miss.conf"
 : >"$TMP/miss1.conf"
 : >"$TMP/hit.conf"
@@ -83,7 +100,8 @@ run() { # SET -> req/s; CPU us per request into $TMP/SET.cpu
 	    --confdir "$TMP/trawl" </dev/null >/dev/null 2>&1 &
 	pid=$!
 	wait_port "$tp" || { echo "trawl did not start"; exit 1; }
-	wrk -t2 -c"$CONNS" -d"${DUR}s" -s "$TMP/proxy.lua" \
+	lua=proxy; [ "$1" = fields ] && lua=fields
+	wrk -t2 -c"$CONNS" -d"${DUR}s" -s "$TMP/$lua.lua" \
 	    "http://127.0.0.1:$tp/1k" >"$TMP/wrk" 2>&1
 	t=$(cpu_ticks $pid)
 	kill $pid; wait $pid 2>/dev/null
@@ -92,10 +110,10 @@ run() { # SET -> req/s; CPU us per request into $TMP/SET.cpu
 	awk '/Requests\/sec/ {print $2}' "$TMP/wrk"
 }
 r=1
-: >"$TMP/none"; : >"$TMP/miss1"; : >"$TMP/miss"; : >"$TMP/hit"
-: >"$TMP/none.cpu"; : >"$TMP/miss1.cpu"; : >"$TMP/miss.cpu"; : >"$TMP/hit.cpu"
+SETS="none miss1 miss fields hit"
+for s in $SETS; do : >"$TMP/$s"; : >"$TMP/$s.cpu"; done
 while [ $r -le "$ROUNDS" ]; do
-	for s in none miss1 miss hit; do
+	for s in $SETS; do
 		run $s >>"$TMP/$s"
 	done
 	r=$((r + 1))
@@ -115,3 +133,7 @@ row "none" none "$n"
 row "20 modify-headers for one side each, none matching (~q/~s & ~d)" miss1 "$m1"
 row "20 modify-headers for both sides, none matching (~d)" miss "$m"
 row "20 modify-headers, all changing every flow" hit "$h"
+f=$(median "$TMP/fields")
+row "control: no rules, client and server carry those 20 fields" fields "$f"
+echo
+echo "All changing against the control (the rules' own cost, originals kept for revert included): req/s $(ratio "$h" "$f"), CPU $(ratio "$(median "$TMP/fields.cpu")" "$(median "$TMP/hit.cpu")")"
