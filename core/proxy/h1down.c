@@ -156,19 +156,27 @@ static const struct codec_ops h1down_codec = { codec_close, codec_idle };
 
 /* --- writing to the client ---------------------------------------------------- */
 
-/* A response trawl makes itself; never recorded as the server's. */
+/* A response trawl makes itself; never recorded as the server's. extra
+ * is more header lines, each ending in CR LF. */
 static void
-send_error(struct h1down *h, int status, const char *reason, const char *msg)
+send_error_with(struct h1down *h, int status, const char *reason,
+    const char *extra, const char *msg)
 {
 	struct buf b = { 0 };
 
-	core_buf_printf(&b, "HTTP/1.1 %d %s\r\n"
+	core_buf_printf(&b, "HTTP/1.1 %d %s\r\n%s"
 	    "Content-Type: text/plain; charset=utf-8\r\n"
 	    "Content-Length: %zu\r\nConnection: close\r\n\r\n%s\n",
-	    status, reason, strlen(msg) + 1, msg);
+	    status, reason, extra, strlen(msg) + 1, msg);
 	core_stream_write(h->c->s, core_buf_head(&b), b.len);
 	core_buf_free(&b);
 	h->close_after = 1;
+}
+
+static void
+send_error(struct h1down *h, int status, const char *reason, const char *msg)
+{
+	send_error_with(h, status, reason, "", msg);
 }
 
 static void
@@ -467,6 +475,32 @@ refuse(struct h1down *h, struct flow *f, int status, const char *reason)
 	h_close(h, 0);
 }
 
+/*
+ * --proxyauth in regular and upstream modes: a proxy request (absolute
+ * form or CONNECT) without the login is answered 407, as mitmproxy
+ * does; the login is then dropped from the flow, so HAR files never
+ * hold it. Returns 1 when refused (the connection closes).
+ */
+static int
+login_refused(struct h1down *h, struct flow *f)
+{
+	struct flow_headers *hs = &f->request->headers;
+	const char *login = core_flow_header_get(hs, "proxy-authorization");
+	int ok = core_mode_login_ok(login), given = login != NULL;
+
+	core_flow_header_remove(hs, "proxy-authorization");
+	if (ok)
+		return 0;
+	core_flow_error(f, "proxy login required (--proxyauth): %s",
+	    given ? "wrong login" : "none given");
+	core_store_add(f);
+	send_error_with(h, 407, "Proxy Authentication Required",
+	    "Proxy-Authenticate: Basic realm=\"trawl\"\r\n", f->error);
+	core_store_finish(f);
+	h_close(h, 0);
+	return 1;
+}
+
 static char *
 lower_dup(const char *p, size_t n)
 {
@@ -606,6 +640,9 @@ request_start(struct h1down *h)
 	}
 	if (!wants_keepalive(&fr->headers, r.minor) || c->one_request)
 		h->close_after = 1;
+	if (c->dest_host == NULL && core_mode_asks_login(c->mode) &&
+	    login_refused(h, f))
+		return -1;
 
 	if (is_connect) {
 		/* The client is still read (what it sends early waits in

@@ -19,6 +19,7 @@
 
 static struct proxy_mode	*modes;
 static char			*auth_user, *auth_pass;
+static char			*auth_basic;	/* what HTTP clients must send */
 static char			*upstream_auth;
 
 static const char *const kind_names[] = {
@@ -243,7 +244,11 @@ split_auth(const char *opt, const char *v, char **user, char **pass,
 int
 core_mode_set_proxyauth(const char *v, char **cause)
 {
-	return split_auth("proxyauth", v, &auth_user, &auth_pass, cause);
+	if (split_auth("proxyauth", v, &auth_user, &auth_pass, cause) == -1)
+		return -1;
+	free(auth_basic);
+	auth_basic = core_upstream_basic(v);
+	return 0;
 }
 
 int
@@ -263,23 +268,17 @@ int
 core_mode_check(char **cause)
 {
 	const struct proxy_mode *m;
-	int socks = 0, upstream = 0;
+	int asks = 0, upstream = 0;
 
 	for (m = modes; m != NULL; m = m->next) {
-		socks += m->kind == MODE_KIND_SOCKS5;
+		asks += core_mode_asks_login(m);
 		upstream += m->kind == MODE_KIND_UPSTREAM;
-		/* An HTTP proxy the user believes protected must not run
-		 * open: say it, rather than let anyone in. */
-		if (auth_user != NULL && (m->kind == MODE_KIND_REGULAR ||
-		    m->kind == MODE_KIND_UPSTREAM)) {
-			core_cause(cause, "--proxyauth: trawl asks for it in "
-			    "socks5 modes only, not in --mode %s", m->spec);
-			return -1;
-		}
 	}
-	if (auth_user != NULL && socks == 0) {
-		core_cause(cause, "--proxyauth needs a socks5 mode "
-		    "(--mode socks5)");
+	/* A login nobody is asked for would leave the user believing a
+	 * proxy protected that is not. */
+	if (auth_user != NULL && asks == 0) {
+		core_cause(cause, "--proxyauth needs a mode whose clients "
+		    "log in: regular, upstream or socks5");
 		return -1;
 	}
 	if (upstream_auth != NULL && upstream == 0) {
@@ -373,6 +372,8 @@ core_mode_clear(void)
 	}
 	free(auth_user);
 	free(auth_pass);
+	free(auth_basic);
+	auth_basic = NULL;
 	free(upstream_auth);
 	auth_user = auth_pass = upstream_auth = NULL;
 }
@@ -400,6 +401,28 @@ core_mode_status(char *buf, size_t len)
 			break;
 		n += (size_t)w;
 	}
+}
+
+int
+core_mode_asks_login(const struct proxy_mode *m)
+{
+	return m != NULL && (m->kind == MODE_KIND_REGULAR ||
+	    m->kind == MODE_KIND_UPSTREAM || m->kind == MODE_KIND_SOCKS5);
+}
+
+int
+core_mode_login_ok(const char *proxy_authorization)
+{
+	const char *v = proxy_authorization;
+
+	if (auth_basic == NULL)
+		return 1;
+	if (v == NULL || strncasecmp(v, "basic ", 6) != 0)
+		return 0;
+	v += 6;
+	while (*v == ' ')
+		v++;
+	return strcmp(v, auth_basic + 6) == 0;
 }
 
 const char *

@@ -48,7 +48,8 @@ struct proxy_mode {
 /* Parses spec and appends it. Returns 0, or -1 with *cause (caller
  * frees) saying what is wrong with it. */
 int		 core_mode_add(const char *spec, char **cause);
-/* --proxyauth USER:PASS (socks5 modes ask for it) and --upstream-auth
+/* --proxyauth USER:PASS (regular, upstream and socks5 modes ask their
+ * clients for it) and --upstream-auth
  * USER:PASS (sent to upstream proxies). 0, or -1 with *cause. */
 int		 core_mode_set_proxyauth(const char *, char **cause);
 int		 core_mode_set_upstream_auth(const char *, char **cause);
@@ -70,6 +71,12 @@ void		 core_mode_clear(void);
  * 127.0.0.1:1080". Local mode is left out (it has its own). */
 void		 core_mode_status(char *, size_t);
 
+/* 1 when m's clients log in with --proxyauth (regular and upstream
+ * modes with Proxy-Authorization, socks5 with RFC 1929). */
+int		 core_mode_asks_login(const struct proxy_mode *);
+/* 1 when a Proxy-Authorization value (or NULL) carries --proxyauth's
+ * login as Basic credentials, or when --proxyauth is not set. */
+int		 core_mode_login_ok(const char *proxy_authorization);
 /* --proxyauth, split; NULL when not given. */
 const char	*core_mode_proxyauth_user(void);
 const char	*core_mode_proxyauth_pass(void);
