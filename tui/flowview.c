@@ -452,20 +452,18 @@ static void
 rules_line(struct doc *d, const struct flow *f)
 {
 	const struct flow_request *o = f->orig_request, *r = f->request;
-	struct buf b = { 0 };
-	char one[64];
+	char one[256];
 	int i;
 
 	if (f->nrule_ids == 0)
 		return;
+	/* One a line, with its spec: which of several alike rules it was. */
 	for (i = 0; i < f->nrule_ids && i < FLOW_RULE_IDS; i++)
-		core_buf_printf(&b, "%s%s", i > 0 ? ", " : "",
+		doc_printf(d, ROLE_NORMAL, "  %-9s %s", i == 0 ? "rules" : "",
 		    core_rules_describe(f->rule_ids[i], one, sizeof one));
 	if (f->nrule_ids > FLOW_RULE_IDS)
-		core_buf_printf(&b, " and %d more", f->nrule_ids - FLOW_RULE_IDS);
-	core_buf_append(&b, "", 1);
-	doc_printf(d, ROLE_NORMAL, "  rules     %s", core_buf_head(&b));
-	core_buf_free(&b);
+		doc_printf(d, ROLE_NORMAL, "            and %d more",
+		    f->nrule_ids - FLOW_RULE_IDS);
 	if (o != NULL && r != NULL && (o->port != r->port ||
 	    strcmp(o->host ? o->host : "", r->host ? r->host : "") != 0 ||
 	    strcmp(o->path ? o->path : "", r->path ? r->path : "") != 0 ||

@@ -806,7 +806,8 @@ core_rules_describe(int id, char *buf, size_t size)
 	if (r == NULL)
 		snprintf(buf, size, "rule #%d (removed)", id);
 	else
-		snprintf(buf, size, "%s #%d", core_rules_kind_name(r->kind), id);
+		snprintf(buf, size, "%s #%d%s%s", core_rules_kind_name(r->kind),
+		    id, r->text[0] != '\0' ? " " : "", r->text);
 	return buf;
 }
 

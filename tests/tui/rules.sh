@@ -58,6 +58,10 @@ lacks() { # DESCRIPTION FILE TEXT
 
 get cli cli
 contains "the command-line rule applies" "$TMP/cli" "X-Cli: 1"
+keys Enter Tab Tab
+expect "the flow view names the rule that changed it, with its spec" \
+    "rules     modify-headers #1 /~u cli/X-Cli/1"
+keys Tab q	# back on the Request tab, where the later checks look
 keys R
 expect "R lists the rule with one flow changed" \
     "[x] modify-headers #1        1  /~u cli/X-Cli/1"
