@@ -303,6 +303,29 @@ hold(struct exchange *x, enum flow_state state)
 	core_store_update(x->f);
 }
 
+/*
+ * A request whose body trawl keeps back before anything goes upstream:
+ * a client that sent Expect: 100-continue waits for a 100 that no server
+ * will send, so trawl sends it and drops the field, as mitmproxy does.
+ */
+static void
+body_kept_back(struct exchange *x)
+{
+	struct flow_request *rq = x->f->request;
+	const char *e = core_flow_header_get(&rq->headers, "expect");
+	struct flow_response r;
+
+	if (e == NULL || strcasecmp(e, "100-continue") != 0 ||
+	    x->dops->interim == NULL)
+		return;
+	memset(&r, 0, sizeof r);
+	r.status = 100;
+	r.reason = "Continue";
+	r.version = rq->version;
+	x->dops->interim(x->down, &r);
+	core_flow_header_remove(&rq->headers, "expect");
+}
+
 /* The flow's (possibly edited) response goes to the client whole. */
 static void
 answer_from_flow(struct exchange *x)
@@ -530,6 +553,7 @@ core_exchange_new(struct conn *c, const struct down_ops *dops, void *down,
 			/* Matched on its body too: kept back until it ended. */
 			x->state = XS_HELD;
 			x->sreplay_held = 1;
+			body_kept_back(x);
 			return x;
 		}
 		if (sreplay_decide(x))
@@ -540,12 +564,15 @@ core_exchange_new(struct conn *c, const struct down_ops *dops, void *down,
 		x->state = XS_HELD;
 		if (x->req_done)
 			hold(x, FLOW_PAUSED_REQUEST);
+		else
+			body_kept_back(x);
 		return x;
 	}
 	if (!x->req_done && core_rules_request_body_wanted(f)) {
 		/* modify-body: the body is kept back until it ended. */
 		x->state = XS_HELD;
 		x->rules_held = 1;
+		body_kept_back(x);
 		return x;
 	}
 	ask_upstream(x, 0);

@@ -86,6 +86,32 @@ eq "a request body is rewritten before the server" "$got" \
     "my public and your public"
 want=$(printf 'my public and your public' | sha256sum | cut -d' ' -f1)
 contains "the server hashed the rewritten body" "$TMP/e.head" "X-Sha256: $want"
+# A client that waits for 100 Continue before its body: no server sends
+# one while trawl keeps the body back, so trawl does, and drops Expect.
+got=$($PY - "$PP" "$O" <<'PY'
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=5)
+body = b"expect a secret"
+s.sendall(b"POST %s/echo HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n"
+          b"Content-Length: %d\r\n\r\n" % (sys.argv[2].encode(), len(body)))
+try:
+    first = s.recv(4096)
+except socket.timeout:
+    print("no 100 Continue"); sys.exit()
+print(first.split(b"\r\n")[0].decode())
+s.sendall(body)
+got = b""
+while not got.endswith(b"expect a public"):
+    d = s.recv(65536)
+    if not d:
+        break
+    got += d
+print(got.rsplit(b"\r\n\r\n", 1)[-1].decode())
+PY
+)
+eq "Expect: 100-continue while modify-body keeps the body back" "$got" \
+    "HTTP/1.1 100 Continue
+expect a public"
 got=$(curl -s $X -D "$TMP/c.head" "$O/chunked")
 eq "a chunked response body is rewritten" "$got" "hello CHUNKED! world"
 contains "it goes with its new length" "$TMP/c.head" "Content-Length: 21"
