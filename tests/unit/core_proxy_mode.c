@@ -149,18 +149,29 @@ test_options(void **state)
 	assert_int_equal(core_mode_set_proxyauth("al:ice:pw", &cause), 0);
 	assert_string_equal(core_mode_proxyauth_user(), "al");
 	assert_string_equal(core_mode_proxyauth_pass(), "ice:pw");
-	/* No socks5 mode to ask for it. */
+	/* No mode asks for it: refused, not ignored. */
 	assert_int_equal(core_mode_check(&cause), -1);
+	free(cause);
+	cause = NULL;
+	/* A reverse proxy's clients never log in. */
+	assert_null(add("reverse:http://127.0.0.1:8000"));
+	assert_int_equal(core_mode_check(&cause), -1);
+	assert_non_null(strstr(cause, "--proxyauth needs a mode"));
 	free(cause);
 	cause = NULL;
 	assert_null(add("socks5@1080"));
 	assert_int_equal(core_mode_check(&cause), 0);
-	/* A regular mode would run open: refused, not ignored. */
+	core_mode_clear();	/* forgets the login too */
+	assert_true(core_mode_login_ok(NULL));
+	assert_int_equal(core_mode_set_proxyauth("al:ice:pw", &cause), 0);
 	assert_null(add("regular"));
-	assert_int_equal(core_mode_check(&cause), -1);
-	assert_non_null(strstr(cause, "--mode regular"));
-	free(cause);
-	cause = NULL;
+	assert_int_equal(core_mode_check(&cause), 0);
+	/* The login a regular-mode client sends: al:ice:pw */
+	assert_true(core_mode_login_ok("Basic YWw6aWNlOnB3"));
+	assert_true(core_mode_login_ok("basic   YWw6aWNlOnB3"));
+	assert_false(core_mode_login_ok("Basic YWw6aWNlOnB4"));
+	assert_false(core_mode_login_ok("Bearer YWw6aWNlOnB3"));
+	assert_false(core_mode_login_ok(NULL));
 	core_mode_clear();
 
 	assert_int_equal(core_mode_set_upstream_auth("bob:pw", &cause), 0);
