@@ -7,6 +7,7 @@
 #include <netinet/in.h>
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -39,6 +40,15 @@ struct qwait {
 
 static enum quic_mode	 mode = QUIC_INTERCEPT;
 static struct qwait	*waits;
+
+/* 5-tuples blocked lately: a client that ignores ICMP and resends its
+ * Initial is refused again without a flow for each resend. */
+#define QUIC_BLOCKED_KEEP	16
+static struct {
+	char	client[64], server[64];
+	double	when;
+} blocked[QUIC_BLOCKED_KEEP];
+static int	nextblocked;
 
 int
 core_quic_set_mode(const char *s)
@@ -98,15 +108,26 @@ relay(struct qwait *w, const struct udprelay_quic *quic)
 static void
 block(struct qwait *w, const char *sni, const char *alpn)
 {
-	struct flow		*f = core_flow_new(FLOW_UDP);
+	struct flow		*f;
 	struct netstack_udp	*u = w->u;
-	char			 a[64];
+	char			 cl[64], sv[64];
+	double			 now = core_now();
 	int			 i;
 
-	core_connect_format((struct sockaddr *)&w->client, a, sizeof a);
-	core_flow_set(&f->client, a);
-	core_connect_format((struct sockaddr *)&w->server, a, sizeof a);
-	core_flow_set(&f->server, a);
+	core_connect_format((struct sockaddr *)&w->client, cl, sizeof cl);
+	core_connect_format((struct sockaddr *)&w->server, sv, sizeof sv);
+	for (i = 0; i < QUIC_BLOCKED_KEEP; i++)
+		if (now - blocked[i].when < LIMIT_UDP_IDLE_SEC &&
+		    strcmp(blocked[i].client, cl) == 0 &&
+		    strcmp(blocked[i].server, sv) == 0)
+			goto refuse;
+	i = nextblocked++ % QUIC_BLOCKED_KEEP;
+	snprintf(blocked[i].client, sizeof blocked[i].client, "%s", cl);
+	snprintf(blocked[i].server, sizeof blocked[i].server, "%s", sv);
+	blocked[i].when = now;
+	f = core_flow_new(FLOW_UDP);
+	core_flow_set(&f->client, cl);
+	core_flow_set(&f->server, sv);
 	core_flow_set(&f->comm, w->comm);
 	if (core_mode_local() != NULL)
 		core_flow_set(&f->mode, core_mode_local()->spec);
@@ -121,6 +142,7 @@ block(struct qwait *w, const char *sni, const char *alpn)
 	core_store_add(f);
 	core_flow_error(f, "QUIC blocked (--quic block)");
 	core_store_finish(f);
+refuse:
 	w->u = NULL;
 	core_netstack_udp_refuse(u);
 	wait_free(w);

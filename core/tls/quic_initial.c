@@ -349,3 +349,19 @@ core_quic_initial_feed(struct quic_initial *q, const void *data, size_t len,
 		*why = w;
 	return -1;
 }
+
+int
+core_quic_initial_feed_frames(struct quic_initial *q, const void *frames_,
+    size_t len, struct tls_hello *out, const char **why)
+{
+	const unsigned char	*p = frames_;
+	const char		*w = NULL;
+	int			 rc;
+
+	if (frames(q, p, p + len, &w) != 0 || (rc = hello(q, out, &w)) < 0) {
+		if (why != NULL)
+			*why = w;
+		return -1;
+	}
+	return rc;
+}

@@ -40,6 +40,10 @@ void			 core_quic_initial_free(struct quic_initial *);
  */
 int	core_quic_initial_feed(struct quic_initial *, const void *, size_t,
 	    struct tls_hello *out, const char **why);
+/* The same for the frames of one Initial packet already decrypted
+ * (tests and fuzzing reach the frame parser and reassembly with it). */
+int	core_quic_initial_feed_frames(struct quic_initial *, const void *,
+	    size_t, struct tls_hello *out, const char **why);
 /* The version of the last Initial accepted (QUIC_V1, QUIC_V2), else 0. */
 uint32_t core_quic_initial_version(const struct quic_initial *);
 
