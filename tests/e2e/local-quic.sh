@@ -51,7 +51,9 @@ ok "--quic passthrough: the request goes through, the flow has the SNI"
 # block: ICMP port unreachable. gtlsclient's socket is not connected and
 # never hears ICMP (it resends until its handshake timeout); a connected
 # socket sending RFC 9001 A.2's Initial (SNI example.com) hears it at once.
-start_trawl "gtlsclient,python3" --quic block
+# --quic from the config file, as any long option.
+echo "quic = block" >"$T/quic.conf"
+start_trawl "gtlsclient,python3" --config "$T/quic.conf"
 get
 [ -f "$T/dl/hello.txt" ] && fail "block: downloaded"
 waitfor "quic sni=$SNI 192.0.2.1:4433 .*QUIC blocked" 5 ||
