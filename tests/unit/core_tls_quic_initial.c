@@ -185,6 +185,151 @@ test_not_quic(void **state)
 	assert_int_equal(feed(b, sizeof b, &h, NULL), -1);
 }
 
+/* A ClientHello with SNI quic.test, ALPN h3 and TLS 1.3, padded by an
+ * unknown extension of pad bytes. */
+static size_t
+make_hello(unsigned char *b, size_t pad)
+{
+	static const unsigned char head[] = {
+		0x03, 0x03,
+		/* random */
+		1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
+		17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32,
+		0x00,			/* session id */
+		0x00, 0x02, 0x13, 0x01,	/* TLS_AES_128_GCM_SHA256 */
+		0x01, 0x00		/* null compression */
+	};
+	static const unsigned char ext[] = {
+		0x00, 0x00, 0x00, 0x0e, 0x00, 0x0c, 0x00, 0x00, 0x09,
+		'q', 'u', 'i', 'c', '.', 't', 'e', 's', 't',
+		0x00, 0x10, 0x00, 0x05, 0x00, 0x03, 0x02, 'h', '3',
+		0x00, 0x2b, 0x00, 0x03, 0x02, 0x03, 0x04
+	};
+	size_t n = 4, elen = sizeof ext + 4 + pad;
+
+	memcpy(b + n, head, sizeof head);
+	n += sizeof head;
+	b[n++] = (unsigned char)(elen >> 8);
+	b[n++] = (unsigned char)elen;
+	memcpy(b + n, ext, sizeof ext);
+	n += sizeof ext;
+	b[n++] = 0xfa;			/* an unknown extension */
+	b[n++] = 0xfa;
+	b[n++] = (unsigned char)(pad >> 8);
+	b[n++] = (unsigned char)pad;
+	memset(b + n, 0, pad);
+	n += pad;
+	b[0] = 1;
+	b[1] = (unsigned char)((n - 4) >> 16);
+	b[2] = (unsigned char)((n - 4) >> 8);
+	b[3] = (unsigned char)(n - 4);
+	return n;
+}
+
+/* A CRYPTO frame (2-byte varints) of data at off into f. */
+static size_t
+crypto(unsigned char *f, size_t off, const unsigned char *data, size_t len)
+{
+	f[0] = 0x06;
+	f[1] = (unsigned char)(0x40 | off >> 8);
+	f[2] = (unsigned char)off;
+	f[3] = (unsigned char)(0x40 | len >> 8);
+	f[4] = (unsigned char)len;
+	memcpy(f + 5, data, len);
+	return 5 + len;
+}
+
+static void
+test_frames_reassembly(void **state)
+{
+	static unsigned char	 hello[LIMIT_QUIC_CRYPTO + 64], f[8192];
+	struct quic_initial	*q = core_quic_initial_new();
+	struct tls_hello	 h;
+	size_t			 len, n, half;
+
+	(void)state;
+	/* Second half first, with PING, ACK and PADDING around it. */
+	len = make_hello(hello, 2000);
+	half = len / 2;
+	f[0] = 0x01;
+	memcpy(f + 1, "\x02\x05\x00\x00\x00", 5);
+	n = 6 + crypto(f + 6, half, hello + half, len - half);
+	memset(f + n, 0, 30);
+	assert_int_equal(core_quic_initial_feed_frames(q, f, n + 30, &h, NULL),
+	    0);
+	/* An overlapping retransmit that agrees, then the first half. */
+	n = crypto(f, half - 10, hello + half - 10, 20);
+	n += crypto(f + n, 0, hello, half);
+	assert_int_equal(core_quic_initial_feed_frames(q, f, n, &h, NULL), 1);
+	assert_string_equal(h.sni, "quic.test");
+	assert_int_equal(core_tls_peek_alpn_has(&h, "h3"), 1);
+	core_quic_initial_free(q);
+
+	/* As big as LIMIT_QUIC_CRYPTO allows, in 4000-byte frames. */
+	q = core_quic_initial_new();
+	len = make_hello(hello, LIMIT_QUIC_CRYPTO - 200);
+	assert_true(len > LIMIT_QUIC_CRYPTO - 300 && len <= LIMIT_QUIC_CRYPTO);
+	for (n = 0; n < len; n += half) {
+		half = len - n < 4000 ? len - n : 4000;
+		assert_int_equal(core_quic_initial_feed_frames(q, f,
+		    crypto(f, n, hello + n, half), &h, NULL),
+		    n + half < len ? 0 : 1);
+	}
+	assert_string_equal(h.sni, "quic.test");
+	core_quic_initial_free(q);
+}
+
+static void
+test_frames_bad(void **state)
+{
+	static unsigned char	 hello[LIMIT_QUIC_CRYPTO + 64], f[8192];
+	struct quic_initial	*q;
+	struct tls_hello	 h;
+	const char		*why;
+	size_t			 len, n;
+
+	(void)state;
+	len = make_hello(hello, 100);
+	/* A retransmit that disagrees. */
+	q = core_quic_initial_new();
+	n = crypto(f, 0, hello, 50);
+	assert_int_equal(core_quic_initial_feed_frames(q, f, n, &h, NULL), 0);
+	f[5 + 10] ^= 1;
+	assert_int_equal(core_quic_initial_feed_frames(q, f, n, &h, &why), -1);
+	assert_string_equal(why, "ClientHello too big or inconsistent");
+	core_quic_initial_free(q);
+	/* Past LIMIT_QUIC_CRYPTO. */
+	q = core_quic_initial_new();
+	n = crypto(f, LIMIT_QUIC_CRYPTO - 10, hello, 20);
+	assert_int_equal(core_quic_initial_feed_frames(q, f, n, &h, NULL), -1);
+	core_quic_initial_free(q);
+	/* A hello that says it is longer than the limit. */
+	q = core_quic_initial_new();
+	memcpy(f + 100, "\x01\x00\x50\x00", 4);
+	n = crypto(f, 0, f + 100, 4);
+	assert_int_equal(core_quic_initial_feed_frames(q, f, n, &h, &why), -1);
+	assert_string_equal(why, "ClientHello too big");
+	core_quic_initial_free(q);
+	/* Not a ClientHello (a ServerHello). */
+	q = core_quic_initial_new();
+	hello[0] = 2;
+	n = crypto(f, 0, hello, len);
+	assert_int_equal(core_quic_initial_feed_frames(q, f, n, &h, NULL), -1);
+	hello[0] = 1;
+	core_quic_initial_free(q);
+	/* A STREAM frame has no place in an Initial. */
+	q = core_quic_initial_new();
+	assert_int_equal(core_quic_initial_feed_frames(q, "\x08\x00\x00", 3,
+	    &h, &why), -1);
+	assert_string_equal(why, "frame not allowed in an Initial");
+	/* A CRYPTO frame longer than the packet. */
+	n = crypto(f, 0, hello, 50);
+	assert_int_equal(core_quic_initial_feed_frames(q, f, n - 1, &h, &why),
+	    -1);
+	assert_string_equal(why, "malformed frame");
+	core_quic_initial_free(q);
+}
+
 int
 main(void)
 {
@@ -193,6 +338,8 @@ main(void)
 		cmocka_unit_test(test_truncated),
 		cmocka_unit_test(test_flipped),
 		cmocka_unit_test(test_not_quic),
+		cmocka_unit_test(test_frames_reassembly),
+		cmocka_unit_test(test_frames_bad),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
