@@ -24,6 +24,9 @@
 #include "core/tls/quic_initial.h"
 #include "core/tls/tls_peek.h"
 
+/* RFC 9000 14.1: a client's datagram with an Initial is this big. */
+#define QUIC_MIN_DATAGRAM	1200
+
 /* A 5-tuple whose first datagrams are being looked at. */
 struct qwait {
 	struct loop		*loop;
@@ -86,7 +89,8 @@ wait_free(struct qwait *w)
 		w->next->prev = w->prev;
 	for (i = 0; i < w->nheld; i++)
 		free(w->held[i]);
-	core_quic_initial_free(w->qi);
+	if (w->qi != NULL)
+		core_quic_initial_free(w->qi);
 	free(w->comm);
 	free(w);
 }
@@ -240,6 +244,19 @@ on_datagram(void *arg, const char *data, size_t n)
 	const char		*why = NULL;
 	int			 rc;
 
+	/* Most UDP (DNS) is told at its first byte or size, before the
+	 * reassembly buffer is made. */
+	if (w->qi == NULL) {
+		if (n < QUIC_MIN_DATAGRAM || (data[0] & 0xc0) != 0xc0) {
+			if ((w->held[0] = malloc(n ? n : 1)) == NULL)
+				abort();
+			memcpy(w->held[0], data, n);
+			w->heldlen[w->nheld++] = n;
+			relay(w, NULL);
+			return;
+		}
+		w->qi = core_quic_initial_new();
+	}
 	if ((w->held[w->nheld] = malloc(n ? n : 1)) == NULL)
 		abort();
 	memcpy(w->held[w->nheld], data, n);
@@ -286,7 +303,6 @@ core_quic_dispatch(struct loop *loop, struct netstack_udp *u,
 	    sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in));
 	w->pid = pid;
 	w->comm = comm != NULL && comm[0] != '\0' ? strdup(comm) : NULL;
-	w->qi = core_quic_initial_new();
 	w->next = waits;
 	if (waits != NULL)
 		waits->prev = w;
