@@ -76,7 +76,7 @@ except ConnectionRefusedError:
 except socket.timeout:
     print("timeout")
 ' tests/fuzz/corpus/quic-initial-fuzzer/a2-datagram >"$T/icmp" 2>&1
-grep -q "^refused 0\." "$T/icmp" || fail "block: A.2 Initial: $(cat "$T/icmp")"
+grep -q "^refused " "$T/icmp" || fail "block: A.2 Initial: $(cat "$T/icmp")"
 waitfor "python3:[0-9]+ quic sni=example.com 192.0.2.1:4433 .*QUIC blocked" 5 ||
 	fail "block: no flow for the A.2 Initial"
 stop_trawl
