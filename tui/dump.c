@@ -184,7 +184,12 @@ tui_dump_line(const struct flow *f, char *buf, size_t len)
 		tui_format_size(f->down.total, size, sizeof size);
 		char kind[300];
 
-		if (f->server_tls.passthrough)
+		if (f->type == FLOW_UDP && f->client_tls.version != NULL &&
+		    strcmp(f->client_tls.version, "QUIC") == 0)
+			snprintf(kind, sizeof kind, "quic%s%s",
+			    f->client_tls.sni ? " sni=" : "",
+			    f->client_tls.sni ? f->client_tls.sni : "");
+		else if (f->server_tls.passthrough)
 			snprintf(kind, sizeof kind, "tls-passthrough%s%s",
 			    f->client_tls.sni ? " sni=" : "",
 			    f->client_tls.sni ? f->client_tls.sni : "");

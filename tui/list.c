@@ -236,7 +236,7 @@ draw_row(int y, const struct flow *f, int focused, const struct cols *c)
 	const char *type, *host, *path, *ctype = NULL;
 	time_t t = (time_t)f->t.start;
 	struct tm tm;
-	int x = 0, paused;
+	int x = 0, paused, quic;
 	uint64_t bytes;
 
 	paused = f->state == FLOW_PAUSED_REQUEST ||
@@ -268,6 +268,11 @@ draw_row(int y, const struct flow *f, int focused, const struct cols *c)
 	    strncmp(rq->version, "HTTP/2", 6) == 0)
 		type = rq->scheme != NULL && strcmp(rq->scheme, "https") == 0 ?
 		    "h2" : "h2c";
+	/* QUIC relayed or blocked (issue 17): its SNI where a path goes. */
+	quic = f->type == FLOW_UDP && f->client_tls.version != NULL &&
+	    strcmp(f->client_tls.version, "QUIC") == 0;
+	if (quic)
+		type = "quic";
 	if (c->type)
 		x = cell(y, x, c->type, type, base, 0);
 	if (rq != NULL) {
@@ -276,7 +281,8 @@ draw_row(int y, const struct flow *f, int focused, const struct cols *c)
 		x = cell(y, x, c->method, rq->method, base, 0);
 	} else {
 		host = f->server;
-		path = f->dns != NULL ? f->dns->name : "";
+		path = f->dns != NULL ? f->dns->name : quic &&
+		    f->client_tls.sni != NULL ? f->client_tls.sni : "";
 		x = cell(y, x, c->method, core_flow_type_name(f->type), base, 0);
 	}
 	x = cell(y, x, c->host, host, base, 0);

@@ -25,6 +25,7 @@
 #include "core/proxy/local.h"
 #include "core/proxy/mode.h"
 #include "core/proxy/proxy.h"
+#include "core/proxy/quic.h"
 #include "core/proxy/rules.h"
 #include "core/proxy/clientreplay.h"
 #include "core/proxy/serverreplay.h"
@@ -100,6 +101,7 @@ usage(FILE *out)
 "  -k, --ssl-insecure            do not verify servers' certificates\n"
 "  --upstream-ca FILE            also trust the CAs in this PEM file\n"
 "  --ignore-hosts REGEX          pass TLS to matching hosts through (repeatable)\n"
+"  --quic intercept|passthrough|block  QUIC in local mode (default intercept)\n"
 "  --tls-auto-ignore             pass through hosts whose clients refused trawl's CA\n"
 "  --keylog FILE                 append TLS keys for Wireshark (or SSLKEYLOGFILE)\n"
 "  --pcap FILE                   write packets (pcapng; local mode: with TLS keys)\n"
@@ -200,6 +202,8 @@ on_pcap_flow(enum store_event ev, struct flow *f, void *unused)
 
 /* Options of `trawl run` and --pcap, apart from the others' enum. */
 enum { OPT_PCAP = 1000 };
+/* --quic (issue 17). */
+enum { OPT_QUIC = 1400 };
 /* The modes' options (core/proxy/mode.h). */
 enum { OPT_PROXYAUTH = 1100, OPT_UPSTREAM_AUTH };
 /* Containers: --netns, --container, --netns-upstream. */
@@ -639,6 +643,7 @@ main(int argc, char **argv)
 		{ "anticomp", no_argument, NULL,
 		    OPT_RULE_FIRST + RULES_ANTICOMP },
 		{ "pcap", required_argument, NULL, OPT_PCAP },
+		{ "quic", required_argument, NULL, OPT_QUIC },
 		{ "netns", required_argument, NULL, OPT_NETNS },
 		{ "container", required_argument, NULL, OPT_CONTAINER },
 		{ "netns-upstream", no_argument, NULL, OPT_NETNS_UPSTREAM },
@@ -797,6 +802,13 @@ main(int argc, char **argv)
 			if (core_mitm_ignore_add(optarg, &cause) == -1) {
 				fprintf(stderr, "trawl: %s\n", cause);
 				free(cause);
+				return 2;
+			}
+			break;
+		case OPT_QUIC:
+			if (core_quic_set_mode(optarg) == -1) {
+				fprintf(stderr, "trawl: --quic: '%s' is not "
+				    "intercept, passthrough or block\n", optarg);
 				return 2;
 			}
 			break;

@@ -166,4 +166,14 @@
  * only their time and size (the bytes are in the up/down prefix). */
 #define LIMIT_RAW_FLOW_BYTES	(1024 * 1024)
 
+/* QUIC (issue 17), local mode's dispatch of UDP. A UDP datagram is at
+ * most this big (the IPv4/IPv6 payload limit). */
+#define LIMIT_QUIC_DATAGRAM	65527
+/* Bytes of CRYPTO frames reassembled from a client's Initial packets to
+ * find its ClientHello; a ClientHello past them is not looked at. */
+#define LIMIT_QUIC_CRYPTO	(16 * 1024)
+/* A client's first datagrams held while its ClientHello is incomplete
+ * (large ones span two or three Initial packets). */
+#define LIMIT_QUIC_HELD		4
+
 #endif

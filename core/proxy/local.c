@@ -34,6 +34,7 @@
 #include "core/proxy/local.h"
 #include "core/proxy/mode.h"
 #include "core/proxy/proxy.h"
+#include "core/proxy/quic.h"
 #include "core/proxy/udprelay.h"
 
 static struct redirector	*rd;
@@ -316,7 +317,7 @@ on_udp(void *arg, struct netstack_udp *u, const struct sockaddr *client,
 	int	pid;
 
 	who(IPPROTO_UDP, client, server, &pid, comm);
-	core_udprelay_start(local_loop, u, client, server, pid,
+	core_quic_dispatch(local_loop, u, client, server, pid,
 	    comm[0] != '\0' ? comm : NULL);
 }
 
@@ -398,6 +399,7 @@ core_local_start(struct loop *loop, char **cause)
 void
 core_local_stop(void)
 {
+	core_quic_shutdown();
 	core_udprelay_shutdown();
 	if (ns != NULL) {
 		core_netstack_free(ns);

@@ -208,15 +208,23 @@ refuse(struct relay *r, int err)
 		ext.gone(ext.arg, err);
 }
 
+/* One datagram from the client: 0, or -1 when the relay is gone. */
+static int
+up_send(struct relay *r, const char *data, size_t n)
+{
+	record(r, 1, data, n);
+	/* A full socket buffer drops the datagram, as a network would. */
+	if (send(r->fd, data, n, 0) == -1 && refused(errno)) {
+		refuse(r, errno);
+		return -1;
+	}
+	return 0;
+}
+
 static void
 on_datagram(void *arg, const char *data, size_t n)
 {
-	struct relay	*r = arg;
-
-	record(r, 1, data, n);
-	/* A full socket buffer drops the datagram, as a network would. */
-	if (send(r->fd, data, n, 0) == -1 && refused(errno))
-		refuse(r, errno);
+	up_send(arg, data, n);
 }
 
 static void
@@ -296,9 +304,19 @@ core_udprelay_start(struct loop *loop, struct netstack_udp *u,
     const struct sockaddr *client, const struct sockaddr *server, int pid,
     const char *comm)
 {
+	return core_udprelay_start_with(loop, u, client, server, pid, comm,
+	    NULL, NULL, NULL, 0);
+}
+
+int
+core_udprelay_start_with(struct loop *loop, struct netstack_udp *u,
+    const struct sockaddr *client, const struct sockaddr *server, int pid,
+    const char *comm, const struct udprelay_quic *quic,
+    const char *const *held, const size_t *heldlen, int nheld)
+{
 	struct netstack_udp_cbs	 cbs;
 	struct relay		*r;
-	int			 err;
+	int			 err, i;
 
 	if ((r = calloc(1, sizeof *r)) == NULL) {
 		core_netstack_udp_close(u);
@@ -322,6 +340,22 @@ core_udprelay_start(struct loop *loop, struct netstack_udp *u,
 	cbs.on_expire = on_expire;
 	cbs.arg = r;
 	core_netstack_udp_set_cbs(u, &cbs);
+	if (quic != NULL) {
+		/* QUIC is never DNS: its datagrams go to one UDP flow that
+		 * says what the Initial said. */
+		r->dns_port = 0;
+		r->udp = flow_new(r, FLOW_UDP);
+		core_flow_set(&r->udp->client_tls.version, "QUIC");
+		core_flow_set(&r->udp->client_tls.sni, quic->sni);
+		core_flow_set(&r->udp->client_tls.alpn, quic->alpn);
+		r->udp->server_tls.passthrough = 1;
+		core_flow_set(&r->udp->server_tls.passthrough_reason,
+		    quic->reason);
+		core_store_update(r->udp);
+	}
+	for (i = 0; i < nheld; i++)
+		if (up_send(r, held[i], heldlen[i]) != 0)
+			return -1;
 	return 0;
 }
 
@@ -367,7 +401,7 @@ core_udprelay_open(struct loop *loop, const struct sockaddr *client,
 void
 core_udprelay_send(struct relay *r, const char *data, size_t n)
 {
-	on_datagram(r, data, n);
+	up_send(r, data, n);
 }
 
 void

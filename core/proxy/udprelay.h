@@ -33,6 +33,24 @@ struct sockaddr;
 int	core_udprelay_start(struct loop *, struct netstack_udp *u,
 	    const struct sockaddr *client, const struct sockaddr *server,
 	    int pid, const char *comm);
+/*
+ * The same for a 5-tuple whose first datagrams were read already (held,
+ * nheld of them, in order; sent upstream and recorded before this
+ * returns) and, when quic is not NULL, found to be QUIC: its flow then
+ * records the Initial's SNI and ALPN (client_tls, version "QUIC") and why
+ * it was not intercepted (server_tls.passthrough_reason). The caller's
+ * callbacks on u are replaced. Returns as core_udprelay_start; -1 also
+ * when the upstream refused one of held (u was refused and is gone).
+ */
+struct udprelay_quic {
+	const char	*sni;		/* NULL when the hello had none */
+	const char	*alpn;		/* "h3,h3-29", or NULL */
+	const char	*reason;	/* "--quic passthrough", ... */
+};
+int	core_udprelay_start_with(struct loop *, struct netstack_udp *u,
+	    const struct sockaddr *client, const struct sockaddr *server,
+	    int pid, const char *comm, const struct udprelay_quic *quic,
+	    const char *const *held, const size_t *heldlen, int nheld);
 /* Ends every relay (their flows finish), e.g. before the netstack goes. */
 void	core_udprelay_shutdown(void);
 /* Relays alive now. */
