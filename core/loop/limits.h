@@ -166,4 +166,23 @@
  * only their time and size (the bytes are in the up/down prefix). */
 #define LIMIT_RAW_FLOW_BYTES	(1024 * 1024)
 
+/* QUIC interception (core/quic, issue 17). Streams each peer may open
+ * at once (bidirectional; unidirectional ones: HTTP/3's control and
+ * QPACK streams and a few more). */
+#define LIMIT_QUIC_STREAMS_BIDI	100
+#define LIMIT_QUIC_STREAMS_UNI	8
+/* Flow-control windows trawl grants: one stream, the connection. Bytes
+ * written to one stream and not yet acknowledged are capped at the
+ * window too: a peer that stops acknowledging stops the relay. */
+#define LIMIT_QUIC_STREAM_WINDOW (256 * 1024)
+#define LIMIT_QUIC_CONN_WINDOW	(4 * 1024 * 1024)
+/* Bytes of one UDP datagram trawl sends or accepts (RFC 9000 14: at
+ * least 1200; the tun's MTU bounds it). */
+#define LIMIT_QUIC_DATAGRAM	1452
+/* Datagrams of the client held while the server's handshake is under
+ * way (the client's handshake waits for it). */
+#define LIMIT_QUIC_HELD		16
+/* Seconds a QUIC connection may stay idle. */
+#define LIMIT_QUIC_IDLE_SEC	30
+
 #endif
