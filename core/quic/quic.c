@@ -44,6 +44,7 @@ struct quic {
 	struct qstream		*streams;
 	int			 server, told_handshake, closed, in_cb;
 	int			 want_writable;
+	int			 close_pending, zombie;
 	const char		*why;
 	char			 whybuf[160];
 };
@@ -286,6 +287,12 @@ closed_cb(void *arg)
 	char		 verify[128];
 	const char	*v;
 
+	q->close_pending = 0;
+	if (q->zombie) {
+		/* Freed by its owner while this was on its way. */
+		core_quic_free(q);
+		return;
+	}
 	if ((v = core_quic_tls_verify_error(q->tls)) != NULL) {
 		snprintf(verify, sizeof verify, "%s", v);
 		v = verify;
@@ -303,6 +310,7 @@ set_closed(struct quic *q, const char *why)
 	snprintf(q->whybuf, sizeof q->whybuf, "%s", why);
 	q->why = q->whybuf;
 	core_loop_timer_stop(q->timer);
+	q->close_pending = 1;
 	core_loop_defer(q->loop, closed_cb, q);
 }
 
@@ -686,6 +694,12 @@ core_quic_free(struct quic *q)
 
 	if (q == NULL)
 		return;
+	if (q->close_pending) {
+		/* closed_cb frees it: the loop still holds the pointer. */
+		q->zombie = 1;
+		q->closed = 1;
+		return;
+	}
 	while ((s = q->streams) != NULL) {
 		q->streams = s->next;
 		free(s->buf);
