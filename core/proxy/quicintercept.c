@@ -14,6 +14,7 @@
  */
 #include <sys/socket.h>
 #include <netinet/in.h>
+#include <arpa/inet.h>
 
 #include <errno.h>
 #include <stdio.h>
@@ -47,6 +48,7 @@ struct qi {
 	int			 fd;
 	struct sockaddr_storage	 client, server;
 	char			*sni;
+	char			 host[INET6_ADDRSTRLEN];
 	struct held		*held;
 	size_t			 nheld;
 	struct smap		*map;
@@ -303,7 +305,7 @@ up_handshake(void *arg, const char *alpn)
 	cbs.arg = q;
 	q->down = core_quic_server_new(q->loop, q->held[0].data,
 	    q->held[0].len, (struct sockaddr *)&q->client,
-	    (struct sockaddr *)&q->server, q->sni, NULL, &cbs, &cause);
+	    (struct sockaddr *)&q->server, q->sni, q->host, &cbs, &cause);
 	if (q->down == NULL) {
 		fprintf(stderr, "trawl: QUIC interception: %s\n",
 		    cause != NULL ? cause : "cannot start");
@@ -382,6 +384,12 @@ core_quic_intercept_start(struct loop *l, struct netstack_udp *u,
 	q->fd = -1;
 	memcpy(&q->client, client, sa_len(client));
 	memcpy(&q->server, server, sa_len(server));
+	/* The name of a client that sent no SNI: the address it dialled. */
+	if (inet_ntop(server->sa_family, server->sa_family == AF_INET6 ?
+	    (const void *)&((const struct sockaddr_in6 *)(const void *)server)->
+	    sin6_addr : (const void *)&((const struct sockaddr_in *)
+	    (const void *)server)->sin_addr, q->host, sizeof q->host) == NULL)
+		goto fail;
 	if ((sni != NULL && (q->sni = strdup(sni)) == NULL) ||
 	    (q->held = calloc(LIMIT_QUIC_HELD, sizeof *q->held)) == NULL)
 		goto fail;
@@ -400,7 +408,8 @@ core_quic_intercept_start(struct loop *l, struct netstack_udp *u,
 	cbs.arg = q;
 	/* Verified for the SNI the client sent, else the address. */
 	if ((q->up = core_quic_client_new(l, (struct sockaddr *)&local, server,
-	    sni, &cbs, &cause)) == NULL) {
+	    sni != NULL && sni[0] != '\0' ? sni : q->host, &cbs,
+	    &cause)) == NULL) {
 		free(cause);
 		errno = EPROTO;
 		goto fail;
