@@ -445,6 +445,8 @@ core_quic_intercept_shutdown(void)
 
 	for (q = all; q != NULL; q = next) {
 		next = q->next;
+		if (q->dying)
+			continue;	/* its reap is on the way */
 		if (q->down != NULL)
 			core_quic_close(q->down, 0, NULL);
 		if (q->up != NULL)
