@@ -34,7 +34,6 @@
 #include "core/proxy/local.h"
 #include "core/proxy/mode.h"
 #include "core/proxy/proxy.h"
-#include "core/proxy/quicintercept.h"
 #include "core/proxy/udprelay.h"
 
 static struct redirector	*rd;
@@ -309,60 +308,14 @@ on_tcp(void *arg, struct stream *s, const struct sockaddr *client,
 		attempt_free(a);
 }
 
-/* TEMP: the first datagram of a UDP 443 5-tuple, then interception. */
-struct tq {
-	struct netstack_udp	*u;
-	struct sockaddr_storage	 client, server;
-	int			 pid;
-};
-
-static void
-tq_first(void *arg, const char *data, size_t len)
-{
-	struct tq	*tq = arg;
-
-	if (core_quic_intercept_start(local_loop, tq->u,
-	    (struct sockaddr *)&tq->client, (struct sockaddr *)&tq->server,
-	    tq->pid, NULL, getenv("TRAWL_TEMP_QUIC_SNI"), data, len) == -1) {
-		fprintf(stderr, "trawl: TEMP QUIC intercept: %s\n",
-		    strerror(errno));
-		core_netstack_udp_close(tq->u);
-	}
-	free(tq);
-}
-
-static void
-tq_expire(void *arg)
-{
-	struct tq	*tq = arg;
-
-	core_netstack_udp_close(tq->u);
-	free(tq);
-}
-
 static void
 on_udp(void *arg, struct netstack_udp *u, const struct sockaddr *client,
     const struct sockaddr *server)
 {
-	char		 comm[RD_COMM_LEN];
-	int		 pid;
-	struct tq	*tq;
+	char	comm[RD_COMM_LEN];
+	int	pid;
 
 	who(IPPROTO_UDP, client, server, &pid, comm);
-	/* TEMP (drop once quic.c's dispatch is in): UDP 443 intercepted
-	 * without SNI, TRAWL_TEMP_QUIC_SNI names the leaf. */
-	if (getenv("TRAWL_TEMP_QUIC_SNI") != NULL &&
-	    ntohs(((const struct sockaddr_in *)(const void *)server)->sin_port)
-	    == 443 && (tq = calloc(1, sizeof *tq)) != NULL) {
-		struct netstack_udp_cbs	cbs = { tq_first, tq_expire, tq };
-
-		tq->u = u;
-		memcpy(&tq->client, client, sizeof(struct sockaddr_in6));
-		memcpy(&tq->server, server, sizeof(struct sockaddr_in6));
-		tq->pid = pid;
-		core_netstack_udp_set_cbs(u, &cbs);
-		return;
-	}
 	core_udprelay_start(local_loop, u, client, server, pid,
 	    comm[0] != '\0' ? comm : NULL);
 }
