@@ -168,12 +168,31 @@
 
 /* QUIC (issue 17), local mode's dispatch of UDP. A UDP datagram is at
  * most this big (the IPv4/IPv6 payload limit). */
-#define LIMIT_QUIC_DATAGRAM	65527
+#define LIMIT_UDP_DATAGRAM	65527
 /* Bytes of CRYPTO frames reassembled from a client's Initial packets to
  * find its ClientHello; a ClientHello past them is not looked at. */
 #define LIMIT_QUIC_CRYPTO	(16 * 1024)
 /* A client's first datagrams held while its ClientHello is incomplete
  * (large ones span two or three Initial packets). */
-#define LIMIT_QUIC_HELD		4
+#define LIMIT_QUIC_HELLO_HELD	4
+
+/* QUIC interception (core/quic, issue 17). Streams each peer may open
+ * at once (bidirectional; unidirectional ones: HTTP/3's control and
+ * QPACK streams and a few more). */
+#define LIMIT_QUIC_STREAMS_BIDI	100
+#define LIMIT_QUIC_STREAMS_UNI	8
+/* Flow-control windows trawl grants: one stream, the connection. Bytes
+ * written to one stream and not yet acknowledged are capped at the
+ * window too: a peer that stops acknowledging stops the relay. */
+#define LIMIT_QUIC_STREAM_WINDOW (256 * 1024)
+#define LIMIT_QUIC_CONN_WINDOW	(4 * 1024 * 1024)
+/* Bytes of one UDP datagram trawl sends or accepts (RFC 9000 14: at
+ * least 1200; the tun's MTU bounds it). */
+#define LIMIT_QUIC_DATAGRAM	1452
+/* Datagrams of the client held while the server's handshake is under
+ * way (the client's handshake waits for it). */
+#define LIMIT_QUIC_HELD		16
+/* Seconds a QUIC connection may stay idle. */
+#define LIMIT_QUIC_IDLE_SEC	30
 
 #endif

@@ -41,7 +41,9 @@ struct qwait {
 	struct qwait		*prev, *next;
 };
 
-static enum quic_mode	 mode = QUIC_INTERCEPT;
+/* Passthrough until intercepted HTTP/3 requests become flows: an
+ * intercepted connection shows nothing yet, a relayed one its SNI. */
+static enum quic_mode	 mode = QUIC_PASSTHROUGH;
 static struct qwait	*waits;
 
 /* 5-tuples blocked lately: a client that ignores ICMP and resends its

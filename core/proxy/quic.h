@@ -6,7 +6,7 @@
  * - Not a QUIC Initial (core/tls/quic_initial.h), or one that does not
  *   decrypt: the 5-tuple goes to core_udprelay_start_with exactly as any
  *   UDP (DNS and the rest unchanged), first datagram included.
- * - QUIC whose ClientHello spans several datagrams: up to LIMIT_QUIC_HELD
+ * - QUIC whose ClientHello spans several datagrams: up to LIMIT_QUIC_HELLO_HELD
  *   are held, then relayed in order.
  * - With the ClientHello's SNI in hand, by the --quic setting:
  *   block: the client gets ICMP port unreachable (it falls back to TCP)
@@ -24,8 +24,8 @@ struct netstack_udp;
 struct sockaddr;
 
 enum quic_mode {
-	QUIC_INTERCEPT,		/* the default */
-	QUIC_PASSTHROUGH,
+	QUIC_INTERCEPT,
+	QUIC_PASSTHROUGH,	/* the default */
 	QUIC_BLOCK
 };
 

@@ -31,7 +31,7 @@ struct quic_initial {
 };
 
 /* One packet at a time, unmasked and decrypted in place (loop thread). */
-static unsigned char	pkt[LIMIT_QUIC_DATAGRAM];
+static unsigned char	pkt[LIMIT_UDP_DATAGRAM];
 
 static const unsigned char salt_v1[20] = {
 	0x38, 0x76, 0x2c, 0xf7, 0xf5, 0x59, 0x34, 0xb3, 0x4d, 0x17,
@@ -331,8 +331,8 @@ core_quic_initial_feed(struct quic_initial *q, const void *data, size_t len,
 	const char	*w = NULL;
 	size_t		 pay, paylen;
 
-	if (len > LIMIT_QUIC_DATAGRAM)
-		len = LIMIT_QUIC_DATAGRAM;
+	if (len > LIMIT_UDP_DATAGRAM)
+		len = LIMIT_UDP_DATAGRAM;
 	if (open_initial(q, data, len, &pay, &paylen, &w) != 0 ||
 	    frames(q, pkt + pay, pkt + pay + paylen, &w) != 0) {
 		if (why != NULL)

@@ -15,7 +15,7 @@
  * - CRYPTO frames are reassembled in any order, over several datagrams,
  *   up to LIMIT_QUIC_CRYPTO bytes; a ClientHello longer than that is -1.
  * - Never reads past len; each datagram is looked at up to
- *   LIMIT_QUIC_DATAGRAM bytes.
+ *   LIMIT_UDP_DATAGRAM bytes.
  */
 #ifndef CORE_QUIC_INITIAL_H
 #define CORE_QUIC_INITIAL_H

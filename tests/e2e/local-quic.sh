@@ -4,8 +4,8 @@
 # --quic passthrough relays the connection and records a flow with the
 # SNI from the Initial (dump and HAR); --quic block answers with ICMP port
 # unreachable, so the client fails at once, and the flow says blocked;
-# --ignore-hosts with intercept, and intercept while interception is not
-# built in, relay as passthrough. Plain UDP and DNS: local-rawdns.sh.
+# passthrough is the default; --ignore-hosts with intercept relays as
+# passthrough. Interception itself: local-h3.sh. Plain UDP and DNS: local-rawdns.sh.
 [ -n "${LOCAL_E2E_TIMED:-}" ] || LOCAL_E2E_TIMED=1 exec timeout -k 5 120 sh "$0" "$@"
 . "$(dirname "$0")/local-common.inc"
 command -v gtlsclient >/dev/null && [ -x /usr/sbin/gtlsserver ] ||
@@ -36,8 +36,9 @@ get() {
 	rc=$?
 }
 
-# passthrough: the download works, the flow has the SNI and the reason.
-start_trawl "gtlsclient" --quic passthrough -w "$T/pass.har"
+# passthrough (the default): the download works, the flow has the SNI and
+# the reason.
+start_trawl "gtlsclient" -w "$T/pass.har"
 get
 [ $rc = 0 ] && cmp -s "$T/dl/hello.txt" "$T/htdocs/hello.txt" ||
 	fail "passthrough: client rc=$rc: $(tail -5 "$T/client.out")"
@@ -82,8 +83,8 @@ waitfor "python3:[0-9]+ quic sni=example.com 192.0.2.1:4433 .*QUIC blocked" 5 ||
 stop_trawl
 ok "--quic block: port unreachable at once ($(cat "$T/icmp")), one flow says blocked"
 
-# intercept (the default) with --ignore-hosts on the SNI: passthrough.
-start_trawl "gtlsclient" --ignore-hosts "^quic\\.test\\.trawl$"
+# intercept with --ignore-hosts on the SNI: passthrough.
+start_trawl "gtlsclient" --quic intercept --ignore-hosts "^quic\\.test\\.trawl$"
 get
 [ $rc = 0 ] && cmp -s "$T/dl/hello.txt" "$T/htdocs/hello.txt" ||
 	fail "ignore-hosts: client rc=$rc: $(tail -5 "$T/client.out")"
@@ -92,13 +93,3 @@ waitfor "quic sni=$SNI 192.0.2.1:4433 .*\(passthrough: --ignore-hosts\)" 5 ||
 stop_trawl
 ok "--ignore-hosts applies to QUIC: relayed untouched"
 
-# intercept: until interception is built, the connection is relayed; once
-# it is, the request gets through trawl's QUIC (either way it works).
-start_trawl "gtlsclient" --quic intercept
-get
-[ $rc = 0 ] && cmp -s "$T/dl/hello.txt" "$T/htdocs/hello.txt" ||
-	fail "intercept: client rc=$rc: $(tail -5 "$T/client.out")"
-waitfor "quic sni=$SNI .*\(passthrough: QUIC interception not built in\)|HTTP/3" 5 ||
-	fail "intercept: neither passthrough nor an HTTP/3 flow"
-stop_trawl
-ok "--quic intercept: the request works (relayed while interception is not built in)"

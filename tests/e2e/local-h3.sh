@@ -1,0 +1,57 @@
+#!/bin/sh
+# local-h3.sh -- QUIC interception in local mode (issue 17): Debian's
+# ngtcp2 example server (gtlsserver, HTTP/3 on UDP 443) in netns B, its
+# example client (gtlsclient, captured by name) in netns A. Through trawl
+# the client gets the body, and trawl's leaf (issuer: trawl's CA) instead
+# of the origin's certificate; an origin whose certificate fails
+# verification, and one that answers ICMP, never complete the client's
+# handshake.
+# gtlsclient sends "localhost" as its SNI for a numeric host (its --sni
+# is not used then): h3get runs it with the origin's name in a hosts file
+# of its own, and trawl verifies the origin for that name.
+[ -n "${LOCAL_E2E_TIMED:-}" ] || LOCAL_E2E_TIMED=1 exec timeout -k 5 120 sh "$0" "$@"
+. "$(dirname "$0")/local-common.inc"
+. tests/e2e/h2-common.inc
+for c in gtlsclient gtlsserver; do
+	command -v $c >/dev/null || fail "$c missing (ngtcp2-client, ngtcp2-server)"
+done
+
+start_servers
+h2_certs "$T" "DNS:www.test.trawl,IP:192.0.2.1" || fail "test certificates"
+mkdir -p "$T/www"
+printf 'hello over h3\n' >"$T/www/small"
+inb gtlsserver -q -d "$T/www" 192.0.2.1 443 "$T/srv.key" "$T/srv.pem"
+sleep 0.5
+
+echo "192.0.2.1 www.test.trawl" >"$T/hosts"
+# h3get TIMEOUT: /small over HTTP/3 in the background ($p), output in $T/err.
+h3get() {
+	bgcg unshare -m sh -c 'mount --bind "$1" /etc/hosts && shift &&
+	    exec gtlsclient "$@"' sh "$T/hosts" --exit-on-all-streams-close \
+	    --no-quic-dump --timeout="$1" www.test.trawl 443 \
+	    https://www.test.trawl/small >"$T/out" 2>"$T/err"
+}
+
+start_trawl "gtlsclient" --quic intercept --confdir "$T/conf" --upstream-ca "$T/ca.pem" \
+    -w "$T/h3.har"
+
+# gtlsclient (it does not verify) fetches /small over HTTP/3; it dumps
+# the response (headers, then the body in hex) on stderr.
+h3get 5s
+wait $p || fail "gtlsclient through trawl: $(tail -5 "$T/err")"
+grep -q "stream 0x0 \[:status: 200\]" "$T/err" &&
+    grep -q "|hello over h3.|" "$T/err" ||
+	fail "gtlsclient got: $(grep '^http:' "$T/err" | head -20)"
+ok "gtlsclient: status and body over HTTP/3 through trawl"
+stop_trawl
+
+# Without --upstream-ca trawl cannot verify the origin: the client's
+# handshake must not complete (it gets no answer, as from a server that
+# does not speak QUIC), so gtlsclient fails and never sends its request.
+start_trawl "gtlsclient" --quic intercept --confdir "$T/conf" -w "$T/h3.har"
+h3get 3s
+wait $p && grep -q "|hello over h3.|" "$T/err" &&
+	fail "an origin trawl cannot verify still served the client"
+grep -q "submit request headers" "$T/err" &&
+	fail "the client's handshake completed with an unverified origin"
+ok "an origin trawl cannot verify: the client's handshake never completes"
