@@ -3,7 +3,8 @@
  * UDP stream, or one DNS query, with everything trawl knows about it.
  *
  * A flow owns every pointer inside it. Strings are NUL-terminated and
- * heap-allocated (or NULL when unknown). Bodies keep a capped prefix
+ * heap-allocated (or NULL when unknown); once finished, some are shared
+ * with other flows (core_flow_compact). Bodies keep a capped prefix
  * (LIMIT_FLOW_BODY) plus the total size seen on the wire.
  */
 #ifndef CORE_FLOW_H
@@ -227,10 +228,13 @@ struct flow_response	*core_flow_response_dup(const struct flow_response *);
 
 /* A NUL-terminated copy of len bytes. Caller frees. */
 char	*core_flow_strndup(const char *, size_t);
-/* Sets *dst to a copy of src (NULL allowed), freeing the old value. */
+/* Sets *dst to a copy of src (NULL allowed), freeing the old value (the
+ * flow's own or a shared one). */
 void	 core_flow_set(char **dst, const char *src);
 /* Same for a counted string. */
 void	 core_flow_setn(char **dst, const char *src, size_t len);
+/* Sets *dst to src, a malloc'ed string it now owns, freeing the old. */
+void	 core_flow_take(char **dst, char *src);
 /* Sets the error unless one is already recorded. printf-style. */
 void	 core_flow_error(struct flow *, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
@@ -278,8 +282,16 @@ void		 core_flow_msgs_clear(struct flow_msgs *);
 
 /* "http://host:port/path" without a default port. Caller frees. */
 char	*core_flow_url(const struct flow *);
-/* Gives back the slack of grown body buffers (a finished flow). */
+/*
+ * A finished flow: gives back the slack of grown buffers, packs each
+ * header list in one block, and shares the strings many flows repeat
+ * (method, scheme, host, versions, addresses, mode, TLS details) in one
+ * refcounted copy per value. Fields keep their types: free them with
+ * core_flow_set / core_flow_take, never free(), once compacted.
+ */
 void	 core_flow_compact(struct flow *);
+/* Heap held by the shared strings, for the store's budget. */
+size_t	 core_flow_shared_bytes(void);
 /* Bytes of heap the flow holds, for the store's budget. */
 size_t	 core_flow_size(const struct flow *);
 const char *core_flow_type_name(enum flow_type);
