@@ -15,6 +15,7 @@
 
 static int	packed(const struct flow_headers *);
 static void	unpack(struct flow_headers *);
+static void	packed_clear(struct flow_headers *);
 
 static void *
 xcalloc(size_t n, size_t size)
@@ -131,35 +132,45 @@ chunk(size_t n)
 	return n < 32 ? 32 : n;
 }
 
-/* Replaces the owned string *p by a shared copy of it. */
-static void
-share(char **p)
+/* A reference to the shared copy of s, made if need be. */
+static char *
+shared_ref(const char *s)
 {
 	struct istr *e;
 	uint32_t h;
 	size_t i, len;
 
-	if (*p == NULL || shared_find(*p) != NULL)
-		return;
 	if ((shared.n + 1) * 4 > shared.cap * 3)
 		shared_grow();
-	h = str_hash(*p);
-	i = shared_slot(*p, h, 0);
+	h = str_hash(s);
+	i = shared_slot(s, h, 0);
 	if ((e = shared.v[i]) == NULL) {
-		len = strlen(*p);
+		len = strlen(s);
 		e = malloc(sizeof *e + len + 1);
 		if (e == NULL)
 			abort();
 		e->refs = 0;
 		e->hash = h;
-		memcpy(e->s, *p, len + 1);
+		memcpy(e->s, s, len + 1);
 		shared.v[i] = e;
 		shared.n++;
 		shared.bytes += chunk(sizeof *e + len + 1);
 	}
 	e->refs++;
+	return e->s;
+}
+
+/* Replaces the owned string *p by a shared copy of it. */
+static void
+share(char **p)
+{
+	char *q;
+
+	if (*p == NULL || shared_find(*p) != NULL)
+		return;
+	q = shared_ref(*p);
 	free(*p);
-	*p = e->s;
+	*p = q;
 }
 
 /* Backward-shift deletion keeps every probe chain unbroken. */
@@ -590,10 +601,16 @@ core_flow_header_remove(struct flow_headers *h, const char *name)
 {
 	size_t i, j;
 
-	/* The arena keeps the bytes; they go with the list. */
-	for (i = j = 0; i < h->n; i++)
+	/* The arena keeps the bytes; they go with the list. Shared ones
+	 * (a packed list) are let go now. */
+	for (i = j = 0; i < h->n; i++) {
 		if (strcasecmp(h->v[i].name, name) != 0)
 			h->v[j++] = h->v[i];
+		else if (packed(h)) {
+			str_free(h->v[i].name);
+			str_free(h->v[i].value);
+		}
+	}
 	h->n = j;
 }
 
@@ -641,9 +658,12 @@ core_flow_header_get(const struct flow_headers *h, const char *name)
 void
 core_flow_headers_clear(struct flow_headers *h)
 {
-	if (!packed(h))
-		free(h->arena);
+	if (packed(h)) {
+		packed_clear(h);
+		return;
+	}
 	free(h->v);
+	free(h->arena);
 	memset(h, 0, sizeof *h);
 }
 
@@ -769,7 +789,7 @@ static size_t
 headers_size(const struct flow_headers *h)
 {
 	if (packed(h))
-		return chunk(h->cap * sizeof *h->v + h->arena_cap);
+		return chunk(h->cap * sizeof *h->v);
 	return block_size(h->v, h->cap * sizeof *h->v) +
 	    block_size(h->arena, h->arena_cap);
 }
@@ -850,17 +870,31 @@ body_compact(struct flow_body *b)
 }
 
 /*
- * A finished list is packed: the array and then its strings in one block
- * (one malloc, not two). A packed list's arena starts right past v[cap],
- * which two separate blocks can never do (malloc's header lies between).
+ * A finished list is packed: one block for the array, and every name and
+ * value shared (Content-Type, Server, a site's cookies and user agent
+ * repeat across flows). Unpacked lists always have an arena, so a list
+ * with an array and no arena is packed.
  */
 static int
 packed(const struct flow_headers *h)
 {
-	return h->arena != NULL && h->arena == (char *)(h->v + h->cap);
+	return h->v != NULL && h->arena == NULL;
 }
 
-/* Back to two blocks before the list grows. */
+static void
+packed_clear(struct flow_headers *h)
+{
+	size_t i;
+
+	for (i = 0; i < h->n; i++) {
+		str_free(h->v[i].name);
+		str_free(h->v[i].value);
+	}
+	free(h->v);
+	memset(h, 0, sizeof *h);
+}
+
+/* Back to an arena before the list grows. */
 static void
 unpack(struct flow_headers *h)
 {
@@ -870,7 +904,7 @@ unpack(struct flow_headers *h)
 	for (i = 0; i < h->n; i++)
 		core_flow_header_add(&out, h->v[i].name, strlen(h->v[i].name),
 		    h->v[i].value, strlen(h->v[i].value));
-	free(h->v);
+	packed_clear(h);
 	*h = out;
 }
 
@@ -878,31 +912,22 @@ static void
 headers_pack(struct flow_headers *h)
 {
 	struct flow_header *v;
-	char *p;
-	size_t i, len = 0, a, b;
+	size_t i;
 
 	if (h->n == 0 || packed(h))
 		return;
-	for (i = 0; i < h->n; i++)
-		len += strlen(h->v[i].name) + strlen(h->v[i].value) + 2;
-	if ((v = malloc(h->n * sizeof *v + len)) == NULL)
-		return;	/* keeping the two blocks is fine */
-	p = (char *)(v + h->n);
+	if ((v = malloc(h->n * sizeof *v)) == NULL)
+		return;	/* keeping the arena is fine */
 	for (i = 0; i < h->n; i++) {
-		a = strlen(h->v[i].name) + 1;
-		b = strlen(h->v[i].value) + 1;
-		memcpy(p, h->v[i].name, a);
-		memcpy(p + a, h->v[i].value, b);
-		v[i].name = p;
-		v[i].value = p + a;
-		p += a + b;
+		v[i].name = shared_ref(h->v[i].name);
+		v[i].value = shared_ref(h->v[i].value);
 	}
 	free(h->v);
 	free(h->arena);
 	h->v = v;
 	h->cap = h->n;
-	h->arena = (char *)(v + h->n);
-	h->arena_len = h->arena_cap = len;
+	h->arena = NULL;
+	h->arena_len = h->arena_cap = 0;
 }
 
 static void

@@ -40,7 +40,9 @@ struct flow_header {
 };
 
 /* Names and values live in one arena per header list (one allocation,
- * not two per field); the pointers stay valid until the list changes. */
+ * not two per field); the pointers stay valid until the list changes.
+ * A finished flow's lists are packed: no arena, each name and value a
+ * shared string (core_flow_compact). Change them through these functions. */
 struct flow_headers {
 	struct flow_header	*v;
 	size_t			 n;
