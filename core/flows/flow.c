@@ -576,6 +576,11 @@ core_flow_header_add(struct flow_headers *h, const char *name,
 {
 	char *p;
 
+	/* Past 2 GiB a list would outgrow its 32-bit counts; the input
+	 * caps (LIMIT_HTTP_HEAD, LIMIT_HAR_ENTRY) stop far earlier. */
+	if (name_len + value_len + 2 > UINT32_MAX / 2 - h->arena_len ||
+	    h->n >= UINT32_MAX / 4)
+		return;
 	if (packed(h))
 		unpack(h);
 	if (h->n == h->cap) {

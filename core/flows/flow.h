@@ -45,19 +45,20 @@ struct flow_header {
  * shared string (core_flow_compact). Change them through these functions. */
 struct flow_headers {
 	struct flow_header	*v;
-	size_t			 n;
-	size_t			 cap;
 	char			*arena;
-	size_t			 arena_len;
-	size_t			 arena_cap;
+	uint32_t		 n;	/* 32 bits: LIMIT_HTTP_HEADERS, */
+	uint32_t		 cap;	/* LIMIT_FLOW_BODY fit, and two */
+	uint32_t		 arena_len; /* per message, each flow saves */
+	uint32_t		 arena_cap; /* 32 bytes */
 };
 
+/* len and cap_alloc never pass LIMIT_FLOW_BODY: 32 bits, 32 bytes. */
 struct flow_body {
 	char		*data;		/* first len bytes as they crossed the wire */
-	size_t		 len;
 	uint64_t	 total;		/* bytes seen in all */
+	uint32_t	 len;
+	uint32_t	 cap_alloc;	/* bytes allocated for data */
 	int		 truncated;	/* total > len */
-	size_t		 cap_alloc;	/* bytes allocated for data */
 };
 
 struct flow_request {
@@ -85,8 +86,10 @@ struct flow_response {
 	double			 t_end;
 };
 
+/* The two flags first: no padding between them and the pointers. */
 struct flow_tls {
 	int	 present;
+	int	 passthrough;	/* relayed untouched */
 	char	*version;	/* "TLSv1.3" */
 	char	*cipher;
 	char	*sni;
@@ -98,7 +101,6 @@ struct flow_tls {
 	double	 cert_not_before;
 	double	 cert_not_after;
 	char	*cert_sha256;	/* hex */
-	int	 passthrough;	/* relayed untouched */
 	char	*passthrough_reason; /* why: "--ignore-hosts", ... */
 };
 
@@ -176,6 +178,7 @@ struct flow {
 	char			*client;	/* "ip:port" or "[ip6]:port" */
 	char			*server;	/* address trawl reached, same form */
 	int			 pid;		/* 0 when unknown */
+	enum flow_replay	 replay;	/* here, not below: no padding */
 	char			*comm;
 
 	struct flow_request	*request;	/* HTTP only */
@@ -198,7 +201,6 @@ struct flow {
 	char			*error;		/* NULL when none */
 	char			*marker;	/* NULL unmarked, else e.g. ":default:" */
 	char			*comment;
-	enum flow_replay	 replay;
 	uint64_t		 replay_of;	/* id of the original flow, or 0 */
 	int32_t			 stream_id;	/* HTTP/2 stream, 0 for HTTP/1 */
 	int			 client_gone;	/* client left before the end */
