@@ -52,13 +52,14 @@ struct flow_headers {
 	uint32_t		 arena_cap; /* 32 bytes */
 };
 
-/* len and cap_alloc never pass LIMIT_FLOW_BODY: 32 bits, 32 bytes. */
+/* len and cap_alloc never pass LIMIT_FLOW_BODY: 32 bits, 24 bytes in
+ * all (four bodies in every HTTP flow). */
 struct flow_body {
 	char		*data;		/* first len bytes as they crossed the wire */
 	uint64_t	 total;		/* bytes seen in all */
 	uint32_t	 len;
-	uint32_t	 cap_alloc;	/* bytes allocated for data */
-	int		 truncated;	/* total > len */
+	uint32_t	 cap_alloc : 31;	/* bytes allocated for data */
+	uint32_t	 truncated : 1;		/* total > len */
 };
 
 struct flow_request {
@@ -151,19 +152,19 @@ struct flow_msg {
  * ring, oldest first; total counts every message ever added. */
 struct flow_msgs {
 	struct flow_msg	*v;
-	size_t		 n;
-	size_t		 cap;
-	size_t		 head;		/* slot of the oldest */
 	uint64_t	 total;
-	size_t		 bytes;		/* payload bytes kept */
+	uint32_t	 n;		/* 32 bits: the caps above fit */
+	uint32_t	 cap;
+	uint32_t	 head;		/* slot of the oldest */
+	uint32_t	 bytes;		/* payload bytes kept */
 };
 
 /* A WebSocket connection's end and what it negotiated. */
 struct flow_ws {
-	int	 on;		/* the connection is (was) parsed as WebSocket */
 	int	 close_code;	/* from the first close frame; -1 none */
+	uint8_t	 on;		/* the connection is (was) parsed as WebSocket */
+	uint8_t	 closed_by;	/* 0 nobody yet, 1 client, 2 server */
 	char	*close_reason;
-	int	 closed_by;	/* 0 nobody yet, 1 client, 2 server */
 	char	*extensions;	/* Sec-WebSocket-Extensions in effect */
 	char	*error;		/* why the parser stopped, else NULL */
 };
