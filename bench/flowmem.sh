@@ -4,6 +4,9 @@
 # body kept, or a 204), over HTTP and over HTTPS (trawl's CA toward the
 # client, --upstream-ca toward nginx); RSS after minus before over 10,000.
 # Prints Markdown rows. TRAWL=path/to/trawl picks the binary (old vs new).
+# With OLD=path/to/an/older/trawl it then compares throughput: wrk -t2
+# -c16 -d5s of 1 KiB GETs through each, alternating ROUNDS (3) times, and
+# trawl's CPU (utime+stime from /proc/PID/stat) over wrk's request count.
 set -u
 cd "$(dirname "$0")/.." || exit 1
 TRAWL=${TRAWL:-$(pwd)/${BUILD:-build}/trawl}
@@ -122,4 +125,34 @@ for scheme in http https; do
 		esac
 		echo "| $scheme: $label | $r0 KiB | $r1 KiB | $(( (r1 - r0) * 1024 / N )) bytes |"
 	done
+done
+
+[ -n "${OLD:-}" ] || exit 0
+command -v wrk >/dev/null || { echo "wrk is not installed"; exit 1; }
+cat >"$TMP/proxy.lua" <<LUA
+wrk.path = "http://127.0.0.1:$NP/1k"
+LUA
+TICK=$(getconf CLK_TCK)
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+# cpu BINARY -> "req/s µs-per-request"
+cpu() {
+	keep=$TRAWL; TRAWL=$1; fresh_trawl; TRAWL=$keep
+	c0=$(cpu_ticks $TRAWL_PID)
+	out=$(wrk -t2 -c16 -d5s -s "$TMP/proxy.lua" "http://127.0.0.1:$TP" 2>&1)
+	c1=$(cpu_ticks $TRAWL_PID)
+	reqs=$(echo "$out" | awk '/requests in/ {print $1}')
+	rps=$(echo "$out" | awk '/^Requests\/sec/ {printf "%.0f", $2}')
+	python3 -c "print('%s %.1f' % ('$rps', ($c1 - $c0) * 1e6 / $TICK / $reqs))"
+}
+echo
+echo "| round | build | req/s | trawl CPU µs/request |"
+echo "| --- | --- | ---: | ---: |"
+i=1
+while [ $i -le "${ROUNDS:-3}" ]; do
+	for b in old new; do
+		if [ $b = old ]; then bin=$OLD; else bin=$TRAWL; fi
+		set -- $(cpu "$bin")
+		echo "| $i | $b | $1 | $2 |"
+	done
+	i=$((i + 1))
 done
