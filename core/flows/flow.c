@@ -182,7 +182,12 @@ shared_delete(size_t i)
 	shared.bytes -= chunk(sizeof *shared.v[i] + strlen(shared.v[i]->s) + 1);
 	free(shared.v[i]);
 	shared.v[i] = NULL;
-	shared.n--;
+	if (--shared.n == 0) {
+		/* The last one: the slots go too (an empty store holds 0). */
+		free(shared.v);
+		memset(&shared, 0, sizeof shared);
+		return;
+	}
 	for (;;) {
 		j = (j + 1) & (shared.cap - 1);
 		if (shared.v[j] == NULL)
