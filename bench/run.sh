@@ -305,4 +305,8 @@ echo
 echo "## (o) WebSocket messages (issue 13)"
 echo
 sh bench/ws.sh 2>&1 | grep '^|'
+echo
+echo "## (q) retained memory per flow (issue 16)"
+echo
+BUILD=$BUILD sh bench/flowmem.sh 2>&1 | grep '^|'
 } | tee "$OUT"

@@ -13,6 +13,10 @@
 #include "core/http/decode.h"
 #include "core/loop/limits.h"
 
+static int	packed(const struct flow_headers *);
+static void	unpack(struct flow_headers *);
+static void	packed_clear(struct flow_headers *);
+
 static void *
 xcalloc(size_t n, size_t size)
 {
@@ -39,6 +43,197 @@ core_flow_strndup(const char *s, size_t len)
 	memcpy(p, s, len);
 	p[len] = '\0';
 	return p;
+}
+
+/* --- shared strings -------------------------------------------------------
+ *
+ * A finished flow's low-variety strings (method, scheme, host, versions,
+ * addresses, the mode, every TLS detail) point into one refcounted copy
+ * per distinct value: every flow of a connection shows the same cipher and
+ * certificate, and 10,000 GETs say "GET" 10,000 times. A pointer is shared
+ * when the table holds an entry whose text is at that address; anything
+ * else is the flow's own malloc'ed string, so writers that set a field
+ * with core_flow_set keep working on either.
+ */
+struct istr {
+	uint32_t	refs;
+	uint32_t	hash;
+	char		s[];
+};
+
+static struct {
+	struct istr	**v;		/* open addressing, NULL empty */
+	size_t		  cap, n;	/* cap a power of two */
+	size_t		  bytes;	/* heap held by entries and slots */
+} shared;
+
+static uint32_t
+str_hash(const char *s)
+{
+	uint32_t h = 2166136261u;	/* FNV-1a */
+
+	for (; *s != '\0'; s++)
+		h = (h ^ (uint8_t)*s) * 16777619u;
+	return h;
+}
+
+/* The slot of s's entry, or the empty slot where it would go. */
+static size_t
+shared_slot(const char *s, uint32_t h, int by_ptr)
+{
+	size_t i = h & (shared.cap - 1);
+	struct istr *e;
+
+	while ((e = shared.v[i]) != NULL) {
+		if (e->hash == h && (by_ptr ? e->s == s : strcmp(e->s, s) == 0))
+			return i;
+		i = (i + 1) & (shared.cap - 1);
+	}
+	return i;
+}
+
+static void
+shared_grow(void)
+{
+	struct istr **old = shared.v;
+	size_t ocap = shared.cap, i, j;
+
+	shared.cap = ocap ? ocap * 2 : 256;
+	shared.v = xcalloc(shared.cap, sizeof *shared.v);
+	for (i = 0; i < ocap; i++) {
+		if (old[i] == NULL)
+			continue;
+		j = old[i]->hash & (shared.cap - 1);
+		while (shared.v[j] != NULL)
+			j = (j + 1) & (shared.cap - 1);
+		shared.v[j] = old[i];
+	}
+	free(old);
+	shared.bytes += (shared.cap - ocap) * sizeof *shared.v;
+}
+
+/* The entry holding p itself, or NULL when p is an owned string. */
+static struct istr *
+shared_find(const char *p)
+{
+	struct istr *e;
+
+	if (p == NULL || shared.n == 0)
+		return NULL;
+	e = shared.v[shared_slot(p, str_hash(p), 1)];
+	return e;
+}
+
+/* Malloc's cost of a block: its header and rounding (glibc, 64-bit). */
+static size_t
+chunk(size_t n)
+{
+	n = (n + 8 + 15) & ~(size_t)15;
+	return n < 32 ? 32 : n;
+}
+
+/* A reference to the shared copy of s, made if need be. */
+static char *
+shared_ref(const char *s)
+{
+	struct istr *e;
+	uint32_t h;
+	size_t i, len;
+
+	if ((shared.n + 1) * 4 > shared.cap * 3)
+		shared_grow();
+	h = str_hash(s);
+	i = shared_slot(s, h, 0);
+	if ((e = shared.v[i]) == NULL) {
+		len = strlen(s);
+		e = malloc(sizeof *e + len + 1);
+		if (e == NULL)
+			abort();
+		e->refs = 0;
+		e->hash = h;
+		memcpy(e->s, s, len + 1);
+		shared.v[i] = e;
+		shared.n++;
+		shared.bytes += chunk(sizeof *e + len + 1);
+	}
+	e->refs++;
+	return e->s;
+}
+
+/* Replaces the owned string *p by a shared copy of it. */
+static void
+share(char **p)
+{
+	char *q;
+
+	if (*p == NULL || shared_find(*p) != NULL)
+		return;
+	q = shared_ref(*p);
+	free(*p);
+	*p = q;
+}
+
+/* Backward-shift deletion keeps every probe chain unbroken. */
+static void
+shared_delete(size_t i)
+{
+	size_t j = i, k;
+
+	shared.bytes -= chunk(sizeof *shared.v[i] + strlen(shared.v[i]->s) + 1);
+	free(shared.v[i]);
+	shared.v[i] = NULL;
+	if (--shared.n == 0) {
+		/* The last one: the slots go too (an empty store holds 0). */
+		free(shared.v);
+		memset(&shared, 0, sizeof shared);
+		return;
+	}
+	for (;;) {
+		j = (j + 1) & (shared.cap - 1);
+		if (shared.v[j] == NULL)
+			return;
+		k = shared.v[j]->hash & (shared.cap - 1);
+		/* Stays unless its home lies cyclically in (i, j]. */
+		if ((j > i && (k <= i || k > j)) || (j < i && k <= i && k > j)) {
+			shared.v[i] = shared.v[j];
+			shared.v[j] = NULL;
+			i = j;
+		}
+	}
+}
+
+/* Frees a string the flow holds, owned or shared. */
+static void
+str_free(char *p)
+{
+	size_t i;
+
+	if (p == NULL)
+		return;
+	if (shared.n > 0) {
+		i = shared_slot(p, str_hash(p), 1);
+		if (shared.v[i] != NULL) {
+			if (--shared.v[i]->refs == 0)
+				shared_delete(i);
+			return;
+		}
+	}
+	free(p);
+}
+
+size_t
+core_flow_shared_bytes(void)
+{
+	return shared.bytes;
+}
+
+/* An owned string's cost; a shared one is counted once, in the table. */
+static size_t
+str_size(const char *s)
+{
+	if (s == NULL || shared_find(s) != NULL)
+		return 0;
+	return chunk(strlen(s) + 1);
 }
 
 double
@@ -81,15 +276,15 @@ core_flow_new(enum flow_type type)
 static void
 tls_free(struct flow_tls *t)
 {
-	free(t->version);
-	free(t->cipher);
-	free(t->sni);
-	free(t->alpn);
-	free(t->cert_subject);
-	free(t->cert_issuer);
-	free(t->cert_sans);
-	free(t->cert_sha256);
-	free(t->passthrough_reason);
+	str_free(t->version);
+	str_free(t->cipher);
+	str_free(t->sni);
+	str_free(t->alpn);
+	str_free(t->cert_subject);
+	str_free(t->cert_issuer);
+	str_free(t->cert_sans);
+	str_free(t->cert_sha256);
+	str_free(t->passthrough_reason);
 	memset(t, 0, sizeof *t);
 }
 
@@ -136,9 +331,9 @@ core_flow_free(struct flow *f)
 {
 	if (f == NULL)
 		return;
-	free(f->client);
-	free(f->server);
-	free(f->comm);
+	str_free(f->client);
+	str_free(f->server);
+	str_free(f->comm);
 	core_flow_request_free(f->request);
 	core_flow_response_free(f->response);
 	core_flow_request_free(f->orig_request);
@@ -155,7 +350,7 @@ core_flow_free(struct flow *f)
 	free(f->error);
 	free(f->marker);
 	free(f->comment);
-	free(f->mode);
+	str_free(f->mode);
 	free(f);
 }
 
@@ -224,11 +419,11 @@ core_flow_request_free(struct flow_request *r)
 {
 	if (r == NULL)
 		return;
-	free(r->method);
-	free(r->scheme);
-	free(r->host);
-	free(r->path);
-	free(r->version);
+	str_free(r->method);
+	str_free(r->scheme);
+	str_free(r->host);
+	str_free(r->path);
+	str_free(r->version);
 	core_flow_headers_clear(&r->headers);
 	core_flow_headers_clear(&r->trailers);
 	core_flow_body_clear(&r->body);
@@ -268,8 +463,8 @@ core_flow_response_free(struct flow_response *r)
 {
 	if (r == NULL)
 		return;
-	free(r->reason);
-	free(r->version);
+	str_free(r->reason);
+	str_free(r->version);
 	core_flow_headers_clear(&r->headers);
 	core_flow_headers_clear(&r->trailers);
 	core_flow_body_clear(&r->body);
@@ -301,7 +496,7 @@ core_flow_set(char **dst, const char *src)
 	char *old = *dst;
 
 	*dst = xstrdup(src);
-	free(old);
+	str_free(old);
 }
 
 void
@@ -310,7 +505,17 @@ core_flow_setn(char **dst, const char *src, size_t len)
 	char *old = *dst;
 
 	*dst = core_flow_strndup(src, len);
-	free(old);
+	str_free(old);
+}
+
+void
+core_flow_take(char **dst, char *src)
+{
+	char *old = *dst;
+
+	*dst = src;
+	if (old != src)
+		str_free(old);
 }
 
 void
@@ -376,6 +581,13 @@ core_flow_header_add(struct flow_headers *h, const char *name,
 {
 	char *p;
 
+	/* Past 2 GiB a list would outgrow its 32-bit counts; the input
+	 * caps (LIMIT_HTTP_HEAD, LIMIT_HAR_ENTRY) stop far earlier. */
+	if (name_len + value_len + 2 > UINT32_MAX / 2 - h->arena_len ||
+	    h->n >= UINT32_MAX / 4)
+		return;
+	if (packed(h))
+		unpack(h);
 	if (h->n == h->cap) {
 		h->cap = h->cap ? h->cap * 2 : 8;
 		h->v = realloc(h->v, h->cap * sizeof *h->v);
@@ -399,10 +611,16 @@ core_flow_header_remove(struct flow_headers *h, const char *name)
 {
 	size_t i, j;
 
-	/* The arena keeps the bytes; they go with the list. */
-	for (i = j = 0; i < h->n; i++)
+	/* The arena keeps the bytes; they go with the list. Shared ones
+	 * (a packed list) are let go now. */
+	for (i = j = 0; i < h->n; i++) {
 		if (strcasecmp(h->v[i].name, name) != 0)
 			h->v[j++] = h->v[i];
+		else if (packed(h)) {
+			str_free(h->v[i].name);
+			str_free(h->v[i].value);
+		}
+	}
 	h->n = j;
 }
 
@@ -450,6 +668,10 @@ core_flow_header_get(const struct flow_headers *h, const char *name)
 void
 core_flow_headers_clear(struct flow_headers *h)
 {
+	if (packed(h)) {
+		packed_clear(h);
+		return;
+	}
 	free(h->v);
 	free(h->arena);
 	memset(h, 0, sizeof *h);
@@ -562,16 +784,30 @@ core_flow_url(const struct flow *f)
 	return url;
 }
 
+/*
+ * What the store counts is what malloc hands out: each block with its
+ * header and rounding (chunk), since 10,000 small strings cost their
+ * overhead 10,000 times. Shared strings are counted once, by the table.
+ */
 static size_t
-str_size(const char *s)
+block_size(const void *p, size_t n)
 {
-	return s == NULL ? 0 : strlen(s) + 1;
+	return p == NULL ? 0 : chunk(n);
 }
 
 static size_t
 headers_size(const struct flow_headers *h)
 {
-	return h->cap * sizeof *h->v + h->arena_cap;
+	if (packed(h))
+		return chunk(h->cap * sizeof *h->v);
+	return block_size(h->v, h->cap * sizeof *h->v) +
+	    block_size(h->arena, h->arena_cap);
+}
+
+static size_t
+body_size(const struct flow_body *b)
+{
+	return block_size(b->data, b->cap_alloc);
 }
 
 static size_t
@@ -579,10 +815,10 @@ request_size(const struct flow_request *r)
 {
 	if (r == NULL)
 		return 0;
-	return sizeof *r + str_size(r->method) + str_size(r->scheme) +
+	return chunk(sizeof *r) + str_size(r->method) + str_size(r->scheme) +
 	    str_size(r->host) + str_size(r->path) + str_size(r->version) +
 	    headers_size(&r->headers) + headers_size(&r->trailers) +
-	    r->body.cap_alloc;
+	    body_size(&r->body);
 }
 
 static size_t
@@ -590,31 +826,42 @@ response_size(const struct flow_response *r)
 {
 	if (r == NULL)
 		return 0;
-	return sizeof *r + str_size(r->reason) + str_size(r->version) +
-	    headers_size(&r->headers) + headers_size(&r->trailers) +
-	    r->body.cap_alloc;
+	return chunk(sizeof *r) + str_size(r->reason) +
+	    str_size(r->version) + headers_size(&r->headers) +
+	    headers_size(&r->trailers) + body_size(&r->body);
+}
+
+static size_t
+tls_size(const struct flow_tls *t)
+{
+	return str_size(t->version) + str_size(t->cipher) +
+	    str_size(t->sni) + str_size(t->alpn) +
+	    str_size(t->cert_subject) + str_size(t->cert_issuer) +
+	    str_size(t->cert_sans) + str_size(t->cert_sha256) +
+	    str_size(t->passthrough_reason);
 }
 
 size_t
 core_flow_size(const struct flow *f)
 {
-	size_t n = sizeof *f;
+	size_t n = chunk(sizeof *f);
 
 	n += str_size(f->client) + str_size(f->server) + str_size(f->comm);
 	n += request_size(f->request) + response_size(f->response);
 	n += request_size(f->orig_request) + response_size(f->orig_response);
-	n += f->up.cap_alloc + f->down.cap_alloc;
+	n += body_size(&f->up) + body_size(&f->down);
 	n += str_size(f->error) + str_size(f->marker) + str_size(f->comment);
 	n += str_size(f->mode);
 	if (f->dns != NULL)
-		n += sizeof *f->dns + str_size(f->dns->name) +
+		n += chunk(sizeof *f->dns) + str_size(f->dns->name) +
 		    str_size(f->dns->answers);
-	n += f->msgs.cap * sizeof *f->msgs.v + f->msgs.bytes;
-	n += str_size(f->ws.close_reason) + str_size(f->ws.extensions);
-	n += str_size(f->client_tls.sni) + str_size(f->server_tls.sni) +
-	    str_size(f->server_tls.cert_subject) +
-	    str_size(f->server_tls.cert_issuer) +
-	    str_size(f->server_tls.cert_sans);
+	n += block_size(f->msgs.v, f->msgs.cap * sizeof *f->msgs.v);
+	/* Each payload is its own block (len + 1): about 24 bytes more,
+	 * without walking 10,000 messages on every add. */
+	n += f->msgs.bytes + f->msgs.n * 24;
+	n += str_size(f->ws.close_reason) + str_size(f->ws.extensions) +
+	    str_size(f->ws.error);
+	n += tls_size(&f->client_tls) + tls_size(&f->server_tls);
 	return n;
 }
 
@@ -632,39 +879,118 @@ body_compact(struct flow_body *b)
 	b->cap_alloc = b->len;
 }
 
-/* Trims a finished list: the arena to what it holds, the array to n. */
+/*
+ * A finished list is packed: one block for the array, and every name and
+ * value shared (Content-Type, Server, a site's cookies and user agent
+ * repeat across flows). Unpacked lists always have an arena, so a list
+ * with an array and no arena is packed.
+ */
+static int
+packed(const struct flow_headers *h)
+{
+	return h->v != NULL && h->arena == NULL;
+}
+
 static void
-headers_compact(struct flow_headers *h)
+packed_clear(struct flow_headers *h)
+{
+	size_t i;
+
+	for (i = 0; i < h->n; i++) {
+		str_free(h->v[i].name);
+		str_free(h->v[i].value);
+	}
+	free(h->v);
+	memset(h, 0, sizeof *h);
+}
+
+/* Back to an arena before the list grows. */
+static void
+unpack(struct flow_headers *h)
+{
+	struct flow_headers out = { 0 };
+	size_t i;
+
+	for (i = 0; i < h->n; i++)
+		core_flow_header_add(&out, h->v[i].name, strlen(h->v[i].name),
+		    h->v[i].value, strlen(h->v[i].value));
+	packed_clear(h);
+	*h = out;
+}
+
+static void
+headers_pack(struct flow_headers *h)
 {
 	struct flow_header *v;
-	char *p;
+	size_t i;
 
-	if (h->n > 0 && h->n < h->cap &&
-	    (v = realloc(h->v, h->n * sizeof *h->v)) != NULL) {
-		h->v = v;
-		h->cap = h->n;
-	}
-	if (h->arena_len == 0 || h->arena_len == h->arena_cap)
+	if (h->n == 0 || packed(h))
 		return;
-	to_offsets(h);
-	if ((p = realloc(h->arena, h->arena_len)) != NULL) {
-		h->arena = p;
-		h->arena_cap = h->arena_len;
+	if ((v = malloc(h->n * sizeof *v)) == NULL)
+		return;	/* keeping the arena is fine */
+	for (i = 0; i < h->n; i++) {
+		v[i].name = shared_ref(h->v[i].name);
+		v[i].value = shared_ref(h->v[i].value);
 	}
-	to_pointers(h);
+	free(h->v);
+	free(h->arena);
+	h->v = v;
+	h->cap = h->n;
+	h->arena = NULL;
+	h->arena_len = h->arena_cap = 0;
+}
+
+static void
+request_share(struct flow_request *r)
+{
+	if (r == NULL)
+		return;
+	share(&r->method);
+	share(&r->scheme);
+	share(&r->host);
+	share(&r->version);
+	body_compact(&r->body);
+	headers_pack(&r->headers);
+	headers_pack(&r->trailers);
+}
+
+static void
+response_share(struct flow_response *r)
+{
+	if (r == NULL)
+		return;
+	share(&r->reason);
+	share(&r->version);
+	body_compact(&r->body);
+	headers_pack(&r->headers);
+	headers_pack(&r->trailers);
+}
+
+static void
+tls_share(struct flow_tls *t)
+{
+	share(&t->version);
+	share(&t->cipher);
+	share(&t->sni);
+	share(&t->alpn);
+	share(&t->cert_subject);
+	share(&t->cert_issuer);
+	share(&t->cert_sans);
+	share(&t->cert_sha256);
+	share(&t->passthrough_reason);
 }
 
 void
 core_flow_compact(struct flow *f)
 {
-	if (f->request != NULL) {
-		body_compact(&f->request->body);
-		headers_compact(&f->request->headers);
-	}
-	if (f->response != NULL) {
-		body_compact(&f->response->body);
-		headers_compact(&f->response->headers);
-	}
+	share(&f->client);
+	share(&f->server);
+	share(&f->comm);
+	share(&f->mode);
+	request_share(f->request);
+	response_share(f->response);
+	tls_share(&f->client_tls);
+	tls_share(&f->server_tls);
 	body_compact(&f->up);
 	body_compact(&f->down);
 }

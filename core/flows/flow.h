@@ -3,7 +3,8 @@
  * UDP stream, or one DNS query, with everything trawl knows about it.
  *
  * A flow owns every pointer inside it. Strings are NUL-terminated and
- * heap-allocated (or NULL when unknown). Bodies keep a capped prefix
+ * heap-allocated (or NULL when unknown); once finished, some are shared
+ * with other flows (core_flow_compact). Bodies keep a capped prefix
  * (LIMIT_FLOW_BODY) plus the total size seen on the wire.
  */
 #ifndef CORE_FLOW_H
@@ -39,22 +40,26 @@ struct flow_header {
 };
 
 /* Names and values live in one arena per header list (one allocation,
- * not two per field); the pointers stay valid until the list changes. */
+ * not two per field); the pointers stay valid until the list changes.
+ * A finished flow's lists are packed: no arena, each name and value a
+ * shared string (core_flow_compact). Change them through these functions. */
 struct flow_headers {
 	struct flow_header	*v;
-	size_t			 n;
-	size_t			 cap;
 	char			*arena;
-	size_t			 arena_len;
-	size_t			 arena_cap;
+	uint32_t		 n;	/* 32 bits: LIMIT_HTTP_HEADERS, */
+	uint32_t		 cap;	/* LIMIT_FLOW_BODY fit, and two */
+	uint32_t		 arena_len; /* per message, each flow saves */
+	uint32_t		 arena_cap; /* 32 bytes */
 };
 
+/* len and cap_alloc never pass LIMIT_FLOW_BODY: 32 bits, 24 bytes in
+ * all (four bodies in every HTTP flow). */
 struct flow_body {
 	char		*data;		/* first len bytes as they crossed the wire */
-	size_t		 len;
 	uint64_t	 total;		/* bytes seen in all */
-	int		 truncated;	/* total > len */
-	size_t		 cap_alloc;	/* bytes allocated for data */
+	uint32_t	 len;
+	uint32_t	 cap_alloc : 31;	/* bytes allocated for data */
+	uint32_t	 truncated : 1;		/* total > len */
 };
 
 struct flow_request {
@@ -82,8 +87,10 @@ struct flow_response {
 	double			 t_end;
 };
 
+/* The two flags first: no padding between them and the pointers. */
 struct flow_tls {
 	int	 present;
+	int	 passthrough;	/* relayed untouched */
 	char	*version;	/* "TLSv1.3" */
 	char	*cipher;
 	char	*sni;
@@ -95,7 +102,6 @@ struct flow_tls {
 	double	 cert_not_before;
 	double	 cert_not_after;
 	char	*cert_sha256;	/* hex */
-	int	 passthrough;	/* relayed untouched */
 	char	*passthrough_reason; /* why: "--ignore-hosts", ... */
 };
 
@@ -146,19 +152,19 @@ struct flow_msg {
  * ring, oldest first; total counts every message ever added. */
 struct flow_msgs {
 	struct flow_msg	*v;
-	size_t		 n;
-	size_t		 cap;
-	size_t		 head;		/* slot of the oldest */
 	uint64_t	 total;
-	size_t		 bytes;		/* payload bytes kept */
+	uint32_t	 n;		/* 32 bits: the caps above fit */
+	uint32_t	 cap;
+	uint32_t	 head;		/* slot of the oldest */
+	uint32_t	 bytes;		/* payload bytes kept */
 };
 
 /* A WebSocket connection's end and what it negotiated. */
 struct flow_ws {
-	int	 on;		/* the connection is (was) parsed as WebSocket */
 	int	 close_code;	/* from the first close frame; -1 none */
+	uint8_t	 on;		/* the connection is (was) parsed as WebSocket */
+	uint8_t	 closed_by;	/* 0 nobody yet, 1 client, 2 server */
 	char	*close_reason;
-	int	 closed_by;	/* 0 nobody yet, 1 client, 2 server */
 	char	*extensions;	/* Sec-WebSocket-Extensions in effect */
 	char	*error;		/* why the parser stopped, else NULL */
 };
@@ -173,6 +179,7 @@ struct flow {
 	char			*client;	/* "ip:port" or "[ip6]:port" */
 	char			*server;	/* address trawl reached, same form */
 	int			 pid;		/* 0 when unknown */
+	enum flow_replay	 replay;	/* here, not below: no padding */
 	char			*comm;
 
 	struct flow_request	*request;	/* HTTP only */
@@ -195,7 +202,6 @@ struct flow {
 	char			*error;		/* NULL when none */
 	char			*marker;	/* NULL unmarked, else e.g. ":default:" */
 	char			*comment;
-	enum flow_replay	 replay;
 	uint64_t		 replay_of;	/* id of the original flow, or 0 */
 	int32_t			 stream_id;	/* HTTP/2 stream, 0 for HTTP/1 */
 	int			 client_gone;	/* client left before the end */
@@ -227,10 +233,13 @@ struct flow_response	*core_flow_response_dup(const struct flow_response *);
 
 /* A NUL-terminated copy of len bytes. Caller frees. */
 char	*core_flow_strndup(const char *, size_t);
-/* Sets *dst to a copy of src (NULL allowed), freeing the old value. */
+/* Sets *dst to a copy of src (NULL allowed), freeing the old value (the
+ * flow's own or a shared one). */
 void	 core_flow_set(char **dst, const char *src);
 /* Same for a counted string. */
 void	 core_flow_setn(char **dst, const char *src, size_t len);
+/* Sets *dst to src, a malloc'ed string it now owns, freeing the old. */
+void	 core_flow_take(char **dst, char *src);
 /* Sets the error unless one is already recorded. printf-style. */
 void	 core_flow_error(struct flow *, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
@@ -278,8 +287,16 @@ void		 core_flow_msgs_clear(struct flow_msgs *);
 
 /* "http://host:port/path" without a default port. Caller frees. */
 char	*core_flow_url(const struct flow *);
-/* Gives back the slack of grown body buffers (a finished flow). */
+/*
+ * A finished flow: gives back the slack of grown buffers, packs each
+ * header list in one block, and shares the strings many flows repeat
+ * (method, scheme, host, versions, addresses, mode, TLS details) in one
+ * refcounted copy per value. Fields keep their types: free them with
+ * core_flow_set / core_flow_take, never free(), once compacted.
+ */
 void	 core_flow_compact(struct flow *);
+/* Heap held by the shared strings, for the store's budget. */
+size_t	 core_flow_shared_bytes(void);
 /* Bytes of heap the flow holds, for the store's budget. */
 size_t	 core_flow_size(const struct flow *);
 const char *core_flow_type_name(enum flow_type);

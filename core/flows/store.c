@@ -70,6 +70,13 @@ account(struct flow *f)
 	f->mem = now;
 }
 
+/* What the flows hold: their own bytes and the strings they share. */
+static size_t
+held(void)
+{
+	return store.bytes + core_flow_shared_bytes();
+}
+
 /* Binary search: ids grow with arrival, loaded flows keep theirs but are
  * appended, so fall back to a scan when the order does not hold. */
 static size_t
@@ -144,11 +151,11 @@ enforce_budget(void)
 	size_t i, j, target, flows, stripped;
 	int contiguous = 1;
 
-	if (store.bytes <= store.budget && store.n <= LIMIT_STORE_FLOWS)
+	if (held() <= store.budget && store.n <= LIMIT_STORE_FLOWS)
 		return;
 	/* Resume where the last pass stopped: once over the budget every
 	 * new flow would otherwise rescan all the stripped ones. */
-	for (i = store.stripped; i < store.n && store.bytes > store.budget;
+	for (i = store.stripped; i < store.n && held() > store.budget;
 	    i++) {
 		if (store.v[i]->state != FLOW_DONE) {
 			contiguous = 0;
@@ -158,7 +165,7 @@ enforce_budget(void)
 		if (contiguous)
 			store.stripped = i + 1;
 	}
-	if (store.bytes <= store.budget && store.n <= LIMIT_STORE_FLOWS)
+	if (held() <= store.budget && store.n <= LIMIT_STORE_FLOWS)
 		return;
 	/* Still over: the oldest finished flows go, down to 90% so that
 	 * not every new flow pays for a pass, in one compaction. */
@@ -167,7 +174,7 @@ enforce_budget(void)
 	for (i = j = stripped = 0; i < store.n; i++) {
 		struct flow *f = store.v[i];
 
-		if ((store.bytes > target || store.n - (i - j) > flows) &&
+		if ((held() > target || store.n - (i - j) > flows) &&
 		    f->state == FLOW_DONE) {
 			notify(STORE_REMOVED, f);
 			store.bytes -= f->mem;
@@ -319,7 +326,7 @@ core_store_find(uint64_t id)
 size_t
 core_store_bytes(void)
 {
-	return store.bytes;
+	return held();
 }
 
 void

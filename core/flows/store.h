@@ -50,7 +50,7 @@ struct flow	*core_store_at(size_t);
  * the flows after it into the cache. */
 void		 core_store_prefetch(size_t);
 struct flow	*core_store_find(uint64_t id);
-/* Bytes currently accounted. */
+/* Bytes currently accounted: the flows and the strings they share. */
 size_t		 core_store_bytes(void);
 /* Changes the budget (tests, --store-limit). */
 void		 core_store_set_budget(size_t bytes);

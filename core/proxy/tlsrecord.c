@@ -13,8 +13,7 @@ take(char **dst, char *src, int keep)
 {
 	if (src == NULL && keep)
 		return;
-	free(*dst);
-	*dst = src;
+	core_flow_take(dst, src);	/* the old one may be shared */
 }
 
 void
