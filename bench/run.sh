@@ -305,4 +305,8 @@ echo
 echo "## (o) WebSocket messages (issue 13)"
 echo
 sh bench/ws.sh 2>&1 | grep '^|'
+echo
+echo "## (r) a million flows and a 100,000-flow HAR (issue 16)"
+echo
+sh bench/million.sh
 } | tee "$OUT"
