@@ -16,6 +16,7 @@
  * view's per-flow entries.
  */
 #include <locale.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -266,6 +267,14 @@ fill:
 	    " | < %llu MiB |\n", rss1 / 1024.0, (rss1 - rss0) / 1024.0,
 	    status_kib("VmHWM:") / 1024.0, budget >> 20);
 
+	{
+		struct mallinfo2 mi = mallinfo2();
+
+		/* uordblks counts whole chunks: what the store's own sum
+		 * of string lengths leaves out shows here. */
+		printf("| malloc: in use / free in its arenas | %.1f / %.1f MiB "
+		    "| |\n", mi.uordblks / 1048576.0, mi.fordblks / 1048576.0);
+	}
 	if (store_only) {
 		core_store_free();
 		return 0;
