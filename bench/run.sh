@@ -309,4 +309,8 @@ echo
 echo "## (q) retained memory per flow (issue 16)"
 echo
 BUILD=$BUILD sh bench/flowmem.sh 2>&1 | grep '^|'
+echo
+echo "## (r) a million flows and a 100,000-flow HAR (issue 16)"
+echo
+sh bench/million.sh
 } | tee "$OUT"
