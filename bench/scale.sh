@@ -8,7 +8,7 @@
 set -u
 cd "$(dirname "$0")/.." || exit 1
 BUILD=${BUILD:-build}
-TRAWL=$(pwd)/$BUILD/trawl
+TRAWL=${TRAWL:-$(pwd)/$BUILD/trawl}
 TMP=$(mktemp -d /tmp/trawl-bench-scale.XXXXXX)
 PIDS=
 trap 'for p in $PIDS; do kill $p 2>/dev/null; done; rm -rf "$TMP"' EXIT

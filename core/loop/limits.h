@@ -40,14 +40,18 @@
 #define LIMIT_IDLE_TUNNEL_SEC	600
 /* Seconds allowed for resolving and connecting to an upstream. */
 #define LIMIT_CONNECT_SEC	15
-/* Idle upstream connections one client connection keeps (one per host
- * an explicit-proxy client asked for), and kept across every client. */
-#define LIMIT_UPSTREAMS_PER_CLIENT 8
-#define LIMIT_IDLE_UPSTREAMS	512
-/* Requests queued on one client connection (pipelining). */
-#define LIMIT_PIPELINE		32
 /* Concurrent client connections. */
 #define LIMIT_CONNECTIONS	8192
+/* Idle upstream connections one client connection keeps (one per host
+ * an explicit-proxy client asked for), and kept across every client.
+ * Each belongs to a client connection that is still open, so the cap
+ * across clients is one per client: a lower one closed the upstreams of
+ * clients merely waiting between requests, and each of their next
+ * requests paid a new connection (bench/RESULTS.md (s)). */
+#define LIMIT_UPSTREAMS_PER_CLIENT 8
+#define LIMIT_IDLE_UPSTREAMS	LIMIT_CONNECTIONS
+/* Requests queued on one client connection (pipelining). */
+#define LIMIT_PIPELINE		32
 
 /*
  * HAR files are read entry by entry, whatever their size. One string of
