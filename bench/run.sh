@@ -313,4 +313,8 @@ echo
 echo "## (r) a million flows and a 100,000-flow HAR (issue 16)"
 echo
 sh bench/million.sh
+echo
+echo "## (s) 1,000 connections and requests/s beside sslsplit (issue 16)"
+echo
+BUILD=$BUILD sh bench/scale.sh
 } | tee "$OUT"
