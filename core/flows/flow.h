@@ -87,7 +87,10 @@ struct flow_response {
 	double			 t_end;
 };
 
-/* The two flags first: no padding between them and the pointers. */
+/* The two flags first: no padding between them and the pointers. A flow
+ * holds its records out of line (most flows have none), read with
+ * core_flow_client_tls / core_flow_server_tls and written through the
+ * _w forms: once finished, the flows of one connection share one. */
 struct flow_tls {
 	int	 present;
 	int	 passthrough;	/* relayed untouched */
@@ -187,8 +190,9 @@ struct flow {
 	struct flow_request	*orig_request;	/* before an edit, for revert */
 	struct flow_response	*orig_response;
 
-	struct flow_tls		 client_tls;
-	struct flow_tls		 server_tls;
+	/* NULL when none; private: use core_flow_client_tls() & co. */
+	struct flow_tls		*tls_client;
+	struct flow_tls		*tls_server;
 	struct flow_timings	 t;
 
 	/* TCP, UDP: client→server and server→client bytes (prefix kept). */
@@ -285,6 +289,18 @@ void		 core_flow_msg_set(struct flow *, struct flow_msg *,
 /* Drops every message's payload, keeping the count (the store budget). */
 void		 core_flow_msgs_clear(struct flow_msgs *);
 
+/*
+ * A flow's TLS details on one side: never NULL (an all-zero record when
+ * there are none) and read-only, as a finished flow's record may be
+ * shared with the other flows of its connection. Valid until the flow
+ * changes or goes.
+ */
+const struct flow_tls	*core_flow_client_tls(const struct flow *);
+const struct flow_tls	*core_flow_server_tls(const struct flow *);
+/* The same to write: made on first use, a shared record copied first. */
+struct flow_tls		*core_flow_client_tls_w(struct flow *);
+struct flow_tls		*core_flow_server_tls_w(struct flow *);
+
 /* "http://host:port/path" without a default port. Caller frees. */
 char	*core_flow_url(const struct flow *);
 /*
@@ -295,7 +311,8 @@ char	*core_flow_url(const struct flow *);
  * core_flow_set / core_flow_take, never free(), once compacted.
  */
 void	 core_flow_compact(struct flow *);
-/* Heap held by the shared strings, for the store's budget. */
+/* Heap held by the shared strings and TLS records, for the store's
+ * budget. */
 size_t	 core_flow_shared_bytes(void);
 /* Bytes of heap the flow holds, for the store's budget. */
 size_t	 core_flow_size(const struct flow *);
