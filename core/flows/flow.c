@@ -729,23 +729,47 @@ to_pointers(struct flow_headers *h)
 	}
 }
 
+/*
+ * An arena's fill and size live at its start, not in the list: every
+ * flow has four lists (headers and trailers each way) and most of them
+ * are empty or packed, so 8 bytes there beat 8 in each list.
+ */
+struct arena_head {
+	uint32_t	len;		/* bytes used, this head included */
+	uint32_t	cap;		/* bytes allocated */
+};
+
+static struct arena_head *
+arena_head(const struct flow_headers *h)
+{
+	return (struct arena_head *)(void *)h->arena;
+}
+
+static size_t
+arena_len(const struct flow_headers *h)
+{
+	return h->arena != NULL ? arena_head(h)->len : sizeof(struct arena_head);
+}
+
 /* Makes room for more bytes in the arena. */
 static void
 arena_reserve(struct flow_headers *h, size_t more)
 {
-	size_t cap = h->arena_cap ? h->arena_cap : 64;
+	size_t cap = h->arena != NULL ? arena_head(h)->cap : 64;
+	size_t len = arena_len(h);
 	char *p;
 
-	if (h->arena_len + more <= h->arena_cap)
+	if (h->arena != NULL && len + more <= cap)
 		return;
-	while (cap < h->arena_len + more)
+	while (cap < len + more)
 		cap *= 2;
 	to_offsets(h);
 	p = realloc(h->arena, cap);
 	if (p == NULL)
 		abort();
 	h->arena = p;
-	h->arena_cap = cap;
+	arena_head(h)->len = (uint32_t)len;
+	arena_head(h)->cap = (uint32_t)cap;
 	to_pointers(h);
 }
 
@@ -757,7 +781,7 @@ core_flow_header_add(struct flow_headers *h, const char *name,
 
 	/* Past 2 GiB a list would outgrow its 32-bit counts; the input
 	 * caps (LIMIT_HTTP_HEAD, LIMIT_HAR_ENTRY) stop far earlier. */
-	if (name_len + value_len + 2 > UINT32_MAX / 2 - h->arena_len ||
+	if (name_len + value_len + 2 > UINT32_MAX / 2 - arena_len(h) ||
 	    h->n >= UINT32_MAX / 4)
 		return;
 	if (packed(h))
@@ -769,14 +793,14 @@ core_flow_header_add(struct flow_headers *h, const char *name,
 			abort();
 	}
 	arena_reserve(h, name_len + value_len + 2);
-	p = h->arena + h->arena_len;
+	p = h->arena + arena_head(h)->len;
 	memcpy(p, name, name_len);
 	p[name_len] = '\0';
 	memcpy(p + name_len + 1, value, value_len);
 	p[name_len + 1 + value_len] = '\0';
 	h->v[h->n].name = p;
 	h->v[h->n].value = p + name_len + 1;
-	h->arena_len += name_len + value_len + 2;
+	arena_head(h)->len += (uint32_t)(name_len + value_len + 2);
 	h->n++;
 }
 
@@ -975,7 +999,7 @@ headers_size(const struct flow_headers *h)
 	if (packed(h))
 		return chunk(h->cap * sizeof *h->v);
 	return block_size(h->v, h->cap * sizeof *h->v) +
-	    block_size(h->arena, h->arena_cap);
+	    block_size(h->arena, h->arena != NULL ? arena_head(h)->cap : 0);
 }
 
 static size_t
@@ -1114,7 +1138,6 @@ headers_pack(struct flow_headers *h)
 	h->v = v;
 	h->cap = h->n;
 	h->arena = NULL;
-	h->arena_len = h->arena_cap = 0;
 }
 
 static void

@@ -40,16 +40,15 @@ struct flow_header {
 };
 
 /* Names and values live in one arena per header list (one allocation,
- * not two per field); the pointers stay valid until the list changes.
- * A finished flow's lists are packed: no arena, each name and value a
- * shared string (core_flow_compact). Change them through these functions. */
+ * not two per field, its fill and size kept in it); the pointers stay
+ * valid until the list changes. A finished flow's lists are packed: no
+ * arena, each name and value a shared string (core_flow_compact). Change
+ * them through these functions. */
 struct flow_headers {
 	struct flow_header	*v;
 	char			*arena;
-	uint32_t		 n;	/* 32 bits: LIMIT_HTTP_HEADERS, */
-	uint32_t		 cap;	/* LIMIT_FLOW_BODY fit, and two */
-	uint32_t		 arena_len; /* per message, each flow saves */
-	uint32_t		 arena_cap; /* 32 bytes */
+	uint32_t		 n;	/* 32 bits: LIMIT_HTTP_HEADERS fit */
+	uint32_t		 cap;
 };
 
 /* len and cap_alloc never pass LIMIT_FLOW_BODY: 32 bits, 24 bytes in

@@ -293,6 +293,56 @@ test_finished_flows_share(void **state)
 	core_store_free();
 }
 
+/* A header list's arena keeps its fill and size in itself: values stay
+ * right across its growth, a pack and an unpack, and the list is 24
+ * bytes (four in every HTTP flow). */
+static void
+test_header_arena(void **state)
+{
+	struct flow *f = http_flow("arena.example", 0);
+	struct flow_headers *h = &f->response->headers;
+	char name[32], value[300];
+	size_t i, j;
+
+	(void)state;
+	assert_int_equal(sizeof *h, 24);
+	for (i = 0; i < 200; i++) {
+		snprintf(name, sizeof name, "X-%zu", i);
+		memset(value, 'a' + (int)(i % 26), i % 290);
+		value[i % 290] = '\0';
+		core_flow_header_add(h, name, strlen(name), value,
+		    strlen(value));
+		if (i == 100) {
+			/* Packed and shared, then unpacked by the next add. */
+			core_store_add(f);
+			core_store_finish(f);
+			assert_null(h->arena);
+		}
+	}
+	assert_int_equal(h->n, 200);
+	core_flow_header_remove(h, "x-7");
+	assert_int_equal(h->n, 199);
+	for (i = 0; i < 200; i++) {
+		const char *v;
+
+		snprintf(name, sizeof name, "x-%zu", i);
+		v = core_flow_header_get(h, name);
+		if (i == 7) {
+			assert_null(v);
+			continue;
+		}
+		assert_non_null(v);
+		assert_int_equal(strlen(v), i % 290);
+		for (j = 0; v[j] != '\0'; j++)
+			assert_int_equal(v[j], 'a' + (int)(i % 26));
+	}
+	core_store_update(f);
+	assert_true(f->mem > 200 * 16);
+	core_store_remove(f);
+	assert_int_equal(core_store_bytes(), 0);
+	core_store_free();
+}
+
 static void
 tls_set(struct flow *f, const char *sni, double not_after)
 {
@@ -402,6 +452,7 @@ main(void)
 		cmocka_unit_test(test_ws_messages),
 		cmocka_unit_test(test_finished_flows_share),
 		cmocka_unit_test(test_tls_records_share),
+		cmocka_unit_test(test_header_arena),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
