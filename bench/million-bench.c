@@ -197,6 +197,7 @@ main(int argc, char **argv)
 	struct filter_error err;
 	char *body;
 	long rss0, rss1;
+	struct mallinfo2 mi0, mi;
 	double t0, t_add, d;
 	SCREEN *sp = NULL;
 	int c, store_only = 0;
@@ -236,6 +237,7 @@ fill:
 	core_store_set_budget(budget);
 
 	rss0 = status_kib("VmRSS:");
+	mi0 = mallinfo2();
 	t0 = now_ms();
 	for (i = 0; i < n; i++)
 		core_store_add(synth(i, body, bodylen));
@@ -261,20 +263,26 @@ fill:
 	    "| |\n", kept, evicted, (unsigned long long)evicted_last);
 	printf("| kept flows with their body | %zu | |\n", bodies);
 	printf("| store bytes (its accounting) | %.1f MiB (%zu B/flow) | "
-	    "<= %llu MiB |\n", core_store_bytes() / 1048576.0,
+	    "<= %zu MiB |\n", core_store_bytes() / 1048576.0,
 	    kept ? core_store_bytes() / kept : 0, budget >> 20);
-	printf("| RSS after the fill / growth / peak | %.0f / %.0f / %.0f MiB"
-	    " | < %llu MiB |\n", rss1 / 1024.0, (rss1 - rss0) / 1024.0,
+	printf("| RSS before / after the fill / growth / peak | %.0f / %.0f / "
+	    "%.0f / %.0f MiB | < %zu MiB + base |\n", rss0 / 1024.0,
+	    rss1 / 1024.0, (rss1 - rss0) / 1024.0,
 	    status_kib("VmHWM:") / 1024.0, budget >> 20);
 
-	{
-		struct mallinfo2 mi = mallinfo2();
-
-		/* uordblks counts whole chunks: what the store's own sum
-		 * of string lengths leaves out shows here. */
-		printf("| malloc: in use / free in its arenas | %.1f / %.1f MiB "
-		    "| |\n", mi.uordblks / 1048576.0, mi.fordblks / 1048576.0);
-	}
+	/* The check on the store's count: what malloc has handed out since
+	 * the start (whole chunks; curses and the screen too) against what
+	 * the store says it holds. */
+	mi = mallinfo2();
+	printf("| malloc: in use since the start / store bytes / free in its "
+	    "arenas | %.1f / %.1f / %.1f MiB | in use = store |\n",
+	    ((double)mi.uordblks - (double)mi0.uordblks) / 1048576.0,
+	    core_store_bytes() / 1048576.0, mi.fordblks / 1048576.0);
+	/* The free chunks are what the last eviction (down to 90%) left;
+	 * new flows reuse them. Given back, RSS is what the flows hold. */
+	malloc_trim(0);
+	printf("| RSS after malloc_trim(0) | %.0f MiB | |\n",
+	    status_kib("VmRSS:") / 1024.0);
 	if (store_only) {
 		core_store_free();
 		return 0;

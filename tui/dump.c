@@ -183,21 +183,19 @@ tui_dump_line(const struct flow *f, char *buf, size_t len)
 		tui_format_size(f->up.total, up, sizeof up);
 		tui_format_size(f->down.total, size, sizeof size);
 		char kind[300];
+		const struct flow_tls *ct = core_flow_client_tls(f);
 
-		if (f->type == FLOW_UDP && f->client_tls.version != NULL &&
-		    strcmp(f->client_tls.version, "QUIC") == 0)
+		if (f->type == FLOW_UDP && ct->version != NULL &&
+		    strcmp(ct->version, "QUIC") == 0)
 			snprintf(kind, sizeof kind, "quic%s%s",
-			    f->client_tls.sni ? " sni=" : "",
-			    f->client_tls.sni ? f->client_tls.sni : "");
-		else if (f->server_tls.passthrough)
+			    ct->sni ? " sni=" : "", ct->sni ? ct->sni : "");
+		else if (core_flow_server_tls(f)->passthrough)
 			snprintf(kind, sizeof kind, "tls-passthrough%s%s",
-			    f->client_tls.sni ? " sni=" : "",
-			    f->client_tls.sni ? f->client_tls.sni : "");
-		else if (f->client_tls.present)
+			    ct->sni ? " sni=" : "", ct->sni ? ct->sni : "");
+		else if (ct->present)
 			/* It started TLS: never shown as plain TCP. */
 			snprintf(kind, sizeof kind, "tls%s%s",
-			    f->client_tls.sni ? " sni=" : "",
-			    f->client_tls.sni ? f->client_tls.sni : "");
+			    ct->sni ? " sni=" : "", ct->sni ? ct->sni : "");
 		else
 			snprintf(kind, sizeof kind, "%s",
 			    core_flow_type_name(f->type));
@@ -205,10 +203,10 @@ tui_dump_line(const struct flow *f, char *buf, size_t len)
 		    when, f->client ? f->client : "?", proc, kind,
 		    f->server ? f->server : url, up, size, dur);
 	}
-	if (f->server_tls.passthrough_reason != NULL && n > 0 &&
+	if (core_flow_server_tls(f)->passthrough_reason != NULL && n > 0 &&
 	    (size_t)n < len)
 		n += snprintf(buf + n, len - n, " (passthrough: %s)",
-		    f->server_tls.passthrough_reason);
+		    core_flow_server_tls(f)->passthrough_reason);
 	/* A DNS flow's rcode is on the line already. */
 	if (f->error != NULL && n > 0 && (size_t)n < len &&
 	    !(f->dns != NULL && core_dns_rcode_name(f->dns->rcode) != NULL &&

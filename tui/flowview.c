@@ -534,8 +534,8 @@ build_detail(struct doc *d, const struct flow *f)
 	clock_text(f->t.start, a, sizeof a);
 	doc_printf(d, ROLE_NORMAL, "  started   %s", a);
 	doc_printf(d, ROLE_NORMAL, "%s", "");
-	tls_facts(d, "Client", &f->client_tls);
-	tls_facts(d, "Server", &f->server_tls);
+	tls_facts(d, "Client", core_flow_client_tls(f));
+	tls_facts(d, "Server", core_flow_server_tls(f));
 	doc_printf(d, ROLE_NORMAL, "%s", "");
 	waterfall(d, f);
 }

@@ -231,6 +231,7 @@ static void
 draw_row(int y, const struct flow *f, int focused, const struct cols *c)
 {
 	const struct flow_request *rq = f->request;
+	const struct flow_tls *ct = core_flow_client_tls(f);
 	enum tui_role base = focused ? ROLE_FOCUS : ROLE_NORMAL, r;
 	char when[16], proc[48] = "", status[8], size[16], dur[16];
 	const char *type, *host, *path, *ctype = NULL;
@@ -262,15 +263,15 @@ draw_row(int y, const struct flow *f, int focused, const struct cols *c)
 		x = cell(y, x, c->proc, proc, base, 0);
 	}
 	type = rq != NULL && rq->scheme != NULL ? rq->scheme :
-	    f->client_tls.present ? "tls" : core_flow_type_name(f->type);
+	    ct->present ? "tls" : core_flow_type_name(f->type);
 	/* HTTP/2 as browsers' devtools name it: h2 over TLS, h2c without. */
 	if (rq != NULL && rq->version != NULL &&
 	    strncmp(rq->version, "HTTP/2", 6) == 0)
 		type = rq->scheme != NULL && strcmp(rq->scheme, "https") == 0 ?
 		    "h2" : "h2c";
 	/* QUIC relayed or blocked (issue 17): its SNI where a path goes. */
-	quic = f->type == FLOW_UDP && f->client_tls.version != NULL &&
-	    strcmp(f->client_tls.version, "QUIC") == 0;
+	quic = f->type == FLOW_UDP && ct->version != NULL &&
+	    strcmp(ct->version, "QUIC") == 0;
 	if (quic)
 		type = "quic";
 	if (c->type)
@@ -282,7 +283,7 @@ draw_row(int y, const struct flow *f, int focused, const struct cols *c)
 	} else {
 		host = f->server;
 		path = f->dns != NULL ? f->dns->name : quic &&
-		    f->client_tls.sni != NULL ? f->client_tls.sni : "";
+		    ct->sni != NULL ? ct->sni : "";
 		x = cell(y, x, c->method, core_flow_type_name(f->type), base, 0);
 	}
 	x = cell(y, x, c->host, host, base, 0);

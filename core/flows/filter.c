@@ -1650,7 +1650,7 @@ eval(struct filter *f, const struct node *n, const struct flow *fl)
 		if (fl->type == FLOW_DNS)
 			return fl->dns != NULL && re_str(f, n, fl->dns->name);
 		if (!http)
-			return re_str(f, n, fl->client_tls.sni);
+			return re_str(f, n, core_flow_client_tls(fl)->sni);
 		return rq != NULL && match_domain(f, n, rq);
 	case K_URL:
 		return match_url(f, n, fl);

@@ -2,6 +2,7 @@
  * flow.c -- struct flow and its parts: creation, copies, headers, bodies.
  */
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,7 @@
 static int	packed(const struct flow_headers *);
 static void	unpack(struct flow_headers *);
 static void	packed_clear(struct flow_headers *);
+static void	tls_strings_share(struct flow_tls *);
 
 static void *
 xcalloc(size_t n, size_t size)
@@ -221,12 +223,6 @@ str_free(char *p)
 	free(p);
 }
 
-size_t
-core_flow_shared_bytes(void)
-{
-	return shared.bytes;
-}
-
 /* An owned string's cost; a shared one is counted once, in the table. */
 static size_t
 str_size(const char *s)
@@ -288,6 +284,126 @@ tls_free(struct flow_tls *t)
 	memset(t, 0, sizeof *t);
 }
 
+/* --- TLS records -----------------------------------------------------------
+ *
+ * A flow's TLS details live out of line: an HTTP flow has none, and every
+ * flow of a connection has the same ones. A record a flow owns has refs 0;
+ * a finished flow's record is shared (refs flows hold it) in a chained
+ * table keyed by its contents, which after sharing the strings are plain
+ * pointers and numbers: equal text is the same pointer.
+ */
+struct tls_rec {
+	struct tls_rec	*next;		/* chain in its table bucket */
+	uint32_t	 refs;		/* 0: owned by one flow, not in the table */
+	uint32_t	 hash;
+	struct flow_tls	 t;
+};
+
+static struct {
+	struct tls_rec	**v;		/* buckets */
+	size_t		  cap, n;	/* cap a power of two */
+	size_t		  bytes;	/* heap of the shared records and buckets */
+} tlsrecs;
+
+static const struct flow_tls tls_none;
+
+static struct tls_rec *
+rec_of(struct flow_tls *t)
+{
+	return (struct tls_rec *)(void *)((char *)t -
+	    offsetof(struct tls_rec, t));
+}
+
+static uint32_t
+rec_refs(const struct flow_tls *t)
+{
+	return ((const struct tls_rec *)(const void *)((const char *)t -
+	    offsetof(struct tls_rec, t)))->refs;
+}
+
+static uint32_t
+tls_hash(const struct flow_tls *t)
+{
+	const void *p[] = { t->version, t->cipher, t->sni, t->alpn,
+	    t->cert_subject, t->cert_issuer, t->cert_sans, t->cert_sha256,
+	    t->passthrough_reason };
+	uint64_t h = 1469598103934665603ull, x;
+	size_t i;
+
+	for (i = 0; i < sizeof p / sizeof p[0]; i++)
+		h = (h ^ (uintptr_t)p[i]) * 1099511628211ull;
+	memcpy(&x, &t->cert_not_before, sizeof x);
+	h = (h ^ x) * 1099511628211ull;
+	memcpy(&x, &t->cert_not_after, sizeof x);
+	h = (h ^ x) * 1099511628211ull;
+	h = (h ^ (uint64_t)(t->present * 2 + t->passthrough)) *
+	    1099511628211ull;
+	return (uint32_t)(h ^ (h >> 32));
+}
+
+static int
+tls_equal(const struct flow_tls *a, const struct flow_tls *b)
+{
+	return a->present == b->present && a->passthrough == b->passthrough &&
+	    a->version == b->version && a->cipher == b->cipher &&
+	    a->sni == b->sni && a->alpn == b->alpn &&
+	    a->cert_subject == b->cert_subject &&
+	    a->cert_issuer == b->cert_issuer &&
+	    a->cert_sans == b->cert_sans &&
+	    a->cert_not_before == b->cert_not_before &&
+	    a->cert_not_after == b->cert_not_after &&
+	    a->cert_sha256 == b->cert_sha256 &&
+	    a->passthrough_reason == b->passthrough_reason;
+}
+
+static void
+tlsrecs_grow(void)
+{
+	struct tls_rec **old = tlsrecs.v, *r, *next;
+	size_t ocap = tlsrecs.cap, i, j;
+
+	tlsrecs.cap = ocap ? ocap * 2 : 64;
+	tlsrecs.v = xcalloc(tlsrecs.cap, sizeof *tlsrecs.v);
+	for (i = 0; i < ocap; i++)
+		for (r = old[i]; r != NULL; r = next) {
+			next = r->next;
+			j = r->hash & (tlsrecs.cap - 1);
+			r->next = tlsrecs.v[j];
+			tlsrecs.v[j] = r;
+		}
+	free(old);
+	tlsrecs.bytes += (tlsrecs.cap - ocap) * sizeof *tlsrecs.v;
+}
+
+/* Drops a flow's hold on its record. */
+static void
+tls_release(struct flow_tls **tp)
+{
+	struct tls_rec *r, **pp;
+
+	if (*tp == NULL)
+		return;
+	r = rec_of(*tp);
+	*tp = NULL;
+	if (r->refs > 1) {
+		r->refs--;
+		return;
+	}
+	if (r->refs == 1) {
+		pp = &tlsrecs.v[r->hash & (tlsrecs.cap - 1)];
+		while (*pp != r)
+			pp = &(*pp)->next;
+		*pp = r->next;
+		tlsrecs.bytes -= chunk(sizeof *r);
+		if (--tlsrecs.n == 0) {
+			free(tlsrecs.v);
+			memset(&tlsrecs, 0, sizeof tlsrecs);
+		}
+	}
+	tls_free(&r->t);
+	free(r);
+}
+
 static void
 tls_copy(struct flow_tls *dst, const struct flow_tls *src)
 {
@@ -301,6 +417,62 @@ tls_copy(struct flow_tls *dst, const struct flow_tls *src)
 	dst->cert_sans = xstrdup(src->cert_sans);
 	dst->cert_sha256 = xstrdup(src->cert_sha256);
 	dst->passthrough_reason = xstrdup(src->passthrough_reason);
+}
+
+/* An owned copy of src (or an empty record). */
+static struct flow_tls *
+tls_new(const struct flow_tls *src)
+{
+	struct tls_rec *r = xcalloc(1, sizeof *r);
+
+	if (src != NULL)
+		tls_copy(&r->t, src);
+	return &r->t;
+}
+
+static struct flow_tls *
+tls_writable(struct flow_tls **tp)
+{
+	struct flow_tls *t;
+
+	if (*tp == NULL)
+		*tp = tls_new(NULL);
+	else if (rec_refs(*tp) > 0) {
+		t = tls_new(*tp);
+		tls_release(tp);
+		*tp = t;
+	}
+	return *tp;
+}
+
+size_t
+core_flow_shared_bytes(void)
+{
+	return shared.bytes + tlsrecs.bytes;
+}
+
+const struct flow_tls *
+core_flow_client_tls(const struct flow *f)
+{
+	return f->tls_client != NULL ? f->tls_client : &tls_none;
+}
+
+const struct flow_tls *
+core_flow_server_tls(const struct flow *f)
+{
+	return f->tls_server != NULL ? f->tls_server : &tls_none;
+}
+
+struct flow_tls *
+core_flow_client_tls_w(struct flow *f)
+{
+	return tls_writable(&f->tls_client);
+}
+
+struct flow_tls *
+core_flow_server_tls_w(struct flow *f)
+{
+	return tls_writable(&f->tls_server);
 }
 
 static void
@@ -338,8 +510,8 @@ core_flow_free(struct flow *f)
 	core_flow_response_free(f->response);
 	core_flow_request_free(f->orig_request);
 	core_flow_response_free(f->orig_response);
-	tls_free(&f->client_tls);
-	tls_free(&f->server_tls);
+	tls_release(&f->tls_client);
+	tls_release(&f->tls_server);
 	core_flow_body_clear(&f->up);
 	core_flow_body_clear(&f->down);
 	dns_free(f->dns);
@@ -387,8 +559,10 @@ core_flow_dup(const struct flow *src)
 	f->response = core_flow_response_dup(src->response);
 	f->orig_request = core_flow_request_dup(src->orig_request);
 	f->orig_response = core_flow_response_dup(src->orig_response);
-	tls_copy(&f->client_tls, &src->client_tls);
-	tls_copy(&f->server_tls, &src->server_tls);
+	if (src->tls_client != NULL)
+		f->tls_client = tls_new(src->tls_client);
+	if (src->tls_server != NULL)
+		f->tls_server = tls_new(src->tls_server);
 	body_copy(&f->up, &src->up);
 	body_copy(&f->down, &src->down);
 	if (src->dns != NULL) {
@@ -555,23 +729,47 @@ to_pointers(struct flow_headers *h)
 	}
 }
 
+/*
+ * An arena's fill and size live at its start, not in the list: every
+ * flow has four lists (headers and trailers each way) and most of them
+ * are empty or packed, so 8 bytes there beat 8 in each list.
+ */
+struct arena_head {
+	uint32_t	len;		/* bytes used, this head included */
+	uint32_t	cap;		/* bytes allocated */
+};
+
+static struct arena_head *
+arena_head(const struct flow_headers *h)
+{
+	return (struct arena_head *)(void *)h->arena;
+}
+
+static size_t
+arena_len(const struct flow_headers *h)
+{
+	return h->arena != NULL ? arena_head(h)->len : sizeof(struct arena_head);
+}
+
 /* Makes room for more bytes in the arena. */
 static void
 arena_reserve(struct flow_headers *h, size_t more)
 {
-	size_t cap = h->arena_cap ? h->arena_cap : 64;
+	size_t cap = h->arena != NULL ? arena_head(h)->cap : 64;
+	size_t len = arena_len(h);
 	char *p;
 
-	if (h->arena_len + more <= h->arena_cap)
+	if (h->arena != NULL && len + more <= cap)
 		return;
-	while (cap < h->arena_len + more)
+	while (cap < len + more)
 		cap *= 2;
 	to_offsets(h);
 	p = realloc(h->arena, cap);
 	if (p == NULL)
 		abort();
 	h->arena = p;
-	h->arena_cap = cap;
+	arena_head(h)->len = (uint32_t)len;
+	arena_head(h)->cap = (uint32_t)cap;
 	to_pointers(h);
 }
 
@@ -583,7 +781,7 @@ core_flow_header_add(struct flow_headers *h, const char *name,
 
 	/* Past 2 GiB a list would outgrow its 32-bit counts; the input
 	 * caps (LIMIT_HTTP_HEAD, LIMIT_HAR_ENTRY) stop far earlier. */
-	if (name_len + value_len + 2 > UINT32_MAX / 2 - h->arena_len ||
+	if (name_len + value_len + 2 > UINT32_MAX / 2 - arena_len(h) ||
 	    h->n >= UINT32_MAX / 4)
 		return;
 	if (packed(h))
@@ -595,14 +793,14 @@ core_flow_header_add(struct flow_headers *h, const char *name,
 			abort();
 	}
 	arena_reserve(h, name_len + value_len + 2);
-	p = h->arena + h->arena_len;
+	p = h->arena + arena_head(h)->len;
 	memcpy(p, name, name_len);
 	p[name_len] = '\0';
 	memcpy(p + name_len + 1, value, value_len);
 	p[name_len + 1 + value_len] = '\0';
 	h->v[h->n].name = p;
 	h->v[h->n].value = p + name_len + 1;
-	h->arena_len += name_len + value_len + 2;
+	arena_head(h)->len += (uint32_t)(name_len + value_len + 2);
 	h->n++;
 }
 
@@ -801,7 +999,7 @@ headers_size(const struct flow_headers *h)
 	if (packed(h))
 		return chunk(h->cap * sizeof *h->v);
 	return block_size(h->v, h->cap * sizeof *h->v) +
-	    block_size(h->arena, h->arena_cap);
+	    block_size(h->arena, h->arena != NULL ? arena_head(h)->cap : 0);
 }
 
 static size_t
@@ -831,10 +1029,13 @@ response_size(const struct flow_response *r)
 	    headers_size(&r->trailers) + body_size(&r->body);
 }
 
+/* An owned record and its owned strings; a shared one is the table's. */
 static size_t
 tls_size(const struct flow_tls *t)
 {
-	return str_size(t->version) + str_size(t->cipher) +
+	if (t == NULL || rec_refs(t) > 0)
+		return 0;
+	return chunk(sizeof(struct tls_rec)) + str_size(t->version) + str_size(t->cipher) +
 	    str_size(t->sni) + str_size(t->alpn) +
 	    str_size(t->cert_subject) + str_size(t->cert_issuer) +
 	    str_size(t->cert_sans) + str_size(t->cert_sha256) +
@@ -861,7 +1062,7 @@ core_flow_size(const struct flow *f)
 	n += f->msgs.bytes + f->msgs.n * 24;
 	n += str_size(f->ws.close_reason) + str_size(f->ws.extensions) +
 	    str_size(f->ws.error);
-	n += tls_size(&f->client_tls) + tls_size(&f->server_tls);
+	n += tls_size(f->tls_client) + tls_size(f->tls_server);
 	return n;
 }
 
@@ -937,7 +1138,6 @@ headers_pack(struct flow_headers *h)
 	h->v = v;
 	h->cap = h->n;
 	h->arena = NULL;
-	h->arena_len = h->arena_cap = 0;
 }
 
 static void
@@ -966,8 +1166,40 @@ response_share(struct flow_response *r)
 	headers_pack(&r->trailers);
 }
 
+/* Shares the record's strings, then the record itself: the one equal
+ * record in the table, or this one put there. */
 static void
-tls_share(struct flow_tls *t)
+tls_share(struct flow_tls **tp)
+{
+	struct flow_tls *t = *tp;
+	struct tls_rec *r, *e;
+	size_t i;
+
+	if (t == NULL || (r = rec_of(t))->refs > 0)
+		return;
+	tls_strings_share(t);
+	r->hash = tls_hash(t);
+	if (tlsrecs.cap > 0)
+		for (e = tlsrecs.v[r->hash & (tlsrecs.cap - 1)]; e != NULL;
+		    e = e->next)
+			if (e->hash == r->hash && tls_equal(&e->t, t)) {
+				e->refs++;
+				tls_release(tp);
+				*tp = &e->t;
+				return;
+			}
+	if ((tlsrecs.n + 1) > tlsrecs.cap)
+		tlsrecs_grow();
+	i = r->hash & (tlsrecs.cap - 1);
+	r->next = tlsrecs.v[i];
+	tlsrecs.v[i] = r;
+	r->refs = 1;
+	tlsrecs.n++;
+	tlsrecs.bytes += chunk(sizeof *r);
+}
+
+static void
+tls_strings_share(struct flow_tls *t)
 {
 	share(&t->version);
 	share(&t->cipher);
@@ -989,8 +1221,8 @@ core_flow_compact(struct flow *f)
 	share(&f->mode);
 	request_share(f->request);
 	response_share(f->response);
-	tls_share(&f->client_tls);
-	tls_share(&f->server_tls);
+	tls_share(&f->tls_client);
+	tls_share(&f->tls_server);
 	body_compact(&f->up);
 	body_compact(&f->down);
 }

@@ -40,16 +40,15 @@ struct flow_header {
 };
 
 /* Names and values live in one arena per header list (one allocation,
- * not two per field); the pointers stay valid until the list changes.
- * A finished flow's lists are packed: no arena, each name and value a
- * shared string (core_flow_compact). Change them through these functions. */
+ * not two per field, its fill and size kept in it); the pointers stay
+ * valid until the list changes. A finished flow's lists are packed: no
+ * arena, each name and value a shared string (core_flow_compact). Change
+ * them through these functions. */
 struct flow_headers {
 	struct flow_header	*v;
 	char			*arena;
-	uint32_t		 n;	/* 32 bits: LIMIT_HTTP_HEADERS, */
-	uint32_t		 cap;	/* LIMIT_FLOW_BODY fit, and two */
-	uint32_t		 arena_len; /* per message, each flow saves */
-	uint32_t		 arena_cap; /* 32 bytes */
+	uint32_t		 n;	/* 32 bits: LIMIT_HTTP_HEADERS fit */
+	uint32_t		 cap;
 };
 
 /* len and cap_alloc never pass LIMIT_FLOW_BODY: 32 bits, 24 bytes in
@@ -87,7 +86,10 @@ struct flow_response {
 	double			 t_end;
 };
 
-/* The two flags first: no padding between them and the pointers. */
+/* The two flags first: no padding between them and the pointers. A flow
+ * holds its records out of line (most flows have none), read with
+ * core_flow_client_tls / core_flow_server_tls and written through the
+ * _w forms: once finished, the flows of one connection share one. */
 struct flow_tls {
 	int	 present;
 	int	 passthrough;	/* relayed untouched */
@@ -187,8 +189,9 @@ struct flow {
 	struct flow_request	*orig_request;	/* before an edit, for revert */
 	struct flow_response	*orig_response;
 
-	struct flow_tls		 client_tls;
-	struct flow_tls		 server_tls;
+	/* NULL when none; private: use core_flow_client_tls() & co. */
+	struct flow_tls		*tls_client;
+	struct flow_tls		*tls_server;
 	struct flow_timings	 t;
 
 	/* TCP, UDP: client→server and server→client bytes (prefix kept). */
@@ -285,6 +288,18 @@ void		 core_flow_msg_set(struct flow *, struct flow_msg *,
 /* Drops every message's payload, keeping the count (the store budget). */
 void		 core_flow_msgs_clear(struct flow_msgs *);
 
+/*
+ * A flow's TLS details on one side: never NULL (an all-zero record when
+ * there are none) and read-only, as a finished flow's record may be
+ * shared with the other flows of its connection. Valid until the flow
+ * changes or goes.
+ */
+const struct flow_tls	*core_flow_client_tls(const struct flow *);
+const struct flow_tls	*core_flow_server_tls(const struct flow *);
+/* The same to write: made on first use, a shared record copied first. */
+struct flow_tls		*core_flow_client_tls_w(struct flow *);
+struct flow_tls		*core_flow_server_tls_w(struct flow *);
+
 /* "http://host:port/path" without a default port. Caller frees. */
 char	*core_flow_url(const struct flow *);
 /*
@@ -295,7 +310,8 @@ char	*core_flow_url(const struct flow *);
  * core_flow_set / core_flow_take, never free(), once compacted.
  */
 void	 core_flow_compact(struct flow *);
-/* Heap held by the shared strings, for the store's budget. */
+/* Heap held by the shared strings and TLS records, for the store's
+ * budget. */
 size_t	 core_flow_shared_bytes(void);
 /* Bytes of heap the flow holds, for the store's budget. */
 size_t	 core_flow_size(const struct flow *);

@@ -1019,10 +1019,10 @@ entry_json(const struct flow *f)
 	put_str(e, "_server", f->server);
 	put(e, "_pid", jint(f->pid));
 	put_str(e, "_comm", f->comm);
-	if (tls_used(&f->client_tls))
-		put(e, "_clientTLS", tls_json(&f->client_tls));
-	if (tls_used(&f->server_tls))
-		put(e, "_serverTLS", tls_json(&f->server_tls));
+	if (tls_used(core_flow_client_tls(f)))
+		put(e, "_clientTLS", tls_json(core_flow_client_tls(f)));
+	if (tls_used(core_flow_server_tls(f)))
+		put(e, "_serverTLS", tls_json(core_flow_server_tls(f)));
 	put(e, "_timings", abs_timings_json(&f->t));
 	put_str(e, "_error", f->error);
 	put_str(e, "_marker", f->marker);
@@ -2177,10 +2177,10 @@ entry_load(struct har_load *l, json_t *e)
 	load_str(l, e, "entry", "_server", &f->server);
 	load_int32(l, e, "entry", "_pid", &f->pid);
 	load_str(l, e, "entry", "_comm", &f->comm);
-	tls_load(l, get_obj(l, e, "", "_clientTLS"), "_clientTLS",
-	    &f->client_tls);
-	tls_load(l, get_obj(l, e, "", "_serverTLS"), "_serverTLS",
-	    &f->server_tls);
+	if ((o = get_obj(l, e, "", "_clientTLS")) != NULL)
+		tls_load(l, o, "_clientTLS", core_flow_client_tls_w(f));
+	if ((o = get_obj(l, e, "", "_serverTLS")) != NULL)
+		tls_load(l, o, "_serverTLS", core_flow_server_tls_w(f));
 	load_str(l, e, "entry", "comment", &f->comment);
 	load_str(l, e, "entry", "_error", &f->error);
 	load_str(l, e, "entry", "_marker", &f->marker);

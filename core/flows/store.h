@@ -50,8 +50,12 @@ struct flow	*core_store_at(size_t);
  * the flows after it into the cache. */
 void		 core_store_prefetch(size_t);
 struct flow	*core_store_find(uint64_t id);
-/* Bytes currently accounted: the flows and the strings they share. */
+/* Bytes currently accounted: the flows, the strings and TLS records they
+ * share, the store's index and the front end's per-flow bytes. */
 size_t		 core_store_bytes(void);
+/* A front end that keeps memory for every stored flow (the view's entry)
+ * says how much, so the budget counts it; 0 when it goes. */
+void		 core_store_set_front_bytes(size_t per_flow);
 /* Changes the budget (tests, --store-limit). */
 void		 core_store_set_budget(size_t bytes);
 

@@ -52,6 +52,12 @@ struct view {
 
 static int	exists;
 
+/* What the store's budget counts for each flow in the view: its entry
+ * (malloc rounds 48 bytes up to a 64-byte chunk) and its slot in the
+ * index, which grows by doubling (up to two pointers a flow). */
+#define ENTRY_COST	(((sizeof(struct entry) + 8 + 15) & ~(size_t)15) + \
+			    2 * sizeof(struct flow *))
+
 static struct entry *
 entry_of(const struct flow *f)
 {
@@ -325,6 +331,7 @@ core_view_new(void)
 		adopt(w, core_store_at(i));
 	rebuild(w);
 	core_store_subscribe(on_store, w);
+	core_store_set_front_bytes(ENTRY_COST);
 	return w;
 }
 
@@ -337,6 +344,7 @@ core_view_free(struct view *w)
 	if (w == NULL)
 		return;
 	core_store_unsubscribe(on_store, w);
+	core_store_set_front_bytes(0);
 	for (i = 0; i < core_store_count(); i++) {
 		f = core_store_at(i);
 		free(f->front);

@@ -168,7 +168,7 @@ core_conn_flow(struct conn *c, enum flow_type type)
 		f->replay_of = c->replay_of;
 	}
 	if (c->tls && c->s != NULL)
-		core_tlsrecord_fill(c->s, &f->client_tls);
+		core_tlsrecord_fill(c->s, core_flow_client_tls_w(f));
 	if (c->mode != NULL)
 		core_flow_set(&f->mode, c->mode->spec);
 	return f;

@@ -253,7 +253,7 @@ core_exchange_up_failed(struct exchange *x, const char *why, double dns_end,
 void
 core_exchange_up_tls(struct exchange *x, struct stream *s)
 {
-	core_tlsrecord_fill(s, &x->f->server_tls);
+	core_tlsrecord_fill(s, core_flow_server_tls_w(x->f));
 	x->f->t.tls_end = core_now();
 }
 

@@ -838,15 +838,16 @@ tls_failed(struct h1down *h, const char *why)
 	if (!c->tls || c->nreq > 0 || core_tls_established(c->s))
 		return;
 	f = core_conn_flow(c, FLOW_TCP);
-	core_tlsrecord_fill(c->s, &f->client_tls);
+	core_tlsrecord_fill(c->s, core_flow_client_tls_w(f));
 	core_conn_server(c, server, sizeof server);
 	core_flow_set(&f->server, server);
 	core_store_add(f);
 	core_flow_error(f, "TLS handshake with the client failed: %s", why);
 	core_store_finish(f);
 	if (core_tls_cert_rejected(c->s))
-		core_mitm_client_refused(f->client_tls.sni != NULL &&
-		    f->client_tls.sni[0] ? f->client_tls.sni : c->dest_host);
+		core_mitm_client_refused(core_flow_client_tls(f)->sni != NULL &&
+		    core_flow_client_tls(f)->sni[0] ?
+		    core_flow_client_tls(f)->sni : c->dest_host);
 }
 
 /* The client is gone before its exchange (or CONNECT) ended. */

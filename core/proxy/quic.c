@@ -140,9 +140,9 @@ block(struct qwait *w, const char *sni, const char *alpn)
 	f->pid = w->pid;
 	f->t.start = core_now();
 	f->state = FLOW_ACTIVE;
-	core_flow_set(&f->client_tls.version, "QUIC");
-	core_flow_set(&f->client_tls.sni, sni);
-	core_flow_set(&f->client_tls.alpn, alpn);
+	core_flow_set(&core_flow_client_tls_w(f)->version, "QUIC");
+	core_flow_set(&core_flow_client_tls_w(f)->sni, sni);
+	core_flow_set(&core_flow_client_tls_w(f)->alpn, alpn);
 	for (i = 0; i < w->nheld; i++)
 		core_flow_body_append(&f->up, w->held[i], w->heldlen[i]);
 	core_store_add(f);

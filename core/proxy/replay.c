@@ -179,8 +179,8 @@ core_replay(struct flow *f, char **cause)
 		o.dest_host = ip;
 		o.dest_port = port;
 		o.scheme = dflt == 443 ? "https" : "http";
-		o.sni = f->server_tls.sni != NULL ? f->server_tls.sni :
-		    f->client_tls.sni;
+		o.sni = core_flow_server_tls(f)->sni != NULL ?
+		    core_flow_server_tls(f)->sni : core_flow_client_tls(f)->sni;
 	}
 	o.client = "replay";
 	o.replay_of = f->id;

@@ -83,9 +83,9 @@ sniff_free(struct sniff *sn)
 static void
 mark_tls(struct sniff *sn, const char *sni)
 {
-	sn->f->client_tls.present = 1;
+	core_flow_client_tls_w(sn->f)->present = 1;
 	if (sni != NULL)
-		core_flow_set(&sn->f->client_tls.sni, sni);
+		core_flow_set(&core_flow_client_tls_w(sn->f)->sni, sni);
 }
 
 /* The flow is over before it began: record why, drop both sides. */
@@ -170,8 +170,8 @@ static void
 go_passthrough(struct sniff *sn, const char *sni, const char *why)
 {
 	mark_tls(sn, sni);
-	sn->f->server_tls.passthrough = 1;
-	core_flow_set(&sn->f->server_tls.passthrough_reason, why);
+	core_flow_server_tls_w(sn->f)->passthrough = 1;
+	core_flow_set(&core_flow_server_tls_w(sn->f)->passthrough_reason, why);
 	go_raw(sn);
 }
 

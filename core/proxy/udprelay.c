@@ -345,11 +345,11 @@ core_udprelay_start_with(struct loop *loop, struct netstack_udp *u,
 		 * says what the Initial said. */
 		r->dns_port = 0;
 		r->udp = flow_new(r, FLOW_UDP);
-		core_flow_set(&r->udp->client_tls.version, "QUIC");
-		core_flow_set(&r->udp->client_tls.sni, quic->sni);
-		core_flow_set(&r->udp->client_tls.alpn, quic->alpn);
-		r->udp->server_tls.passthrough = 1;
-		core_flow_set(&r->udp->server_tls.passthrough_reason,
+		core_flow_set(&core_flow_client_tls_w(r->udp)->version, "QUIC");
+		core_flow_set(&core_flow_client_tls_w(r->udp)->sni, quic->sni);
+		core_flow_set(&core_flow_client_tls_w(r->udp)->alpn, quic->alpn);
+		core_flow_server_tls_w(r->udp)->passthrough = 1;
+		core_flow_set(&core_flow_server_tls_w(r->udp)->passthrough_reason,
 		    quic->reason);
 		core_store_update(r->udp);
 	}

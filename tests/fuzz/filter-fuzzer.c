@@ -59,7 +59,7 @@ make_flows(void)
 	f = flows[1] = core_flow_new(FLOW_TCP);
 	core_flow_body_append(&f->up, "up data", 7);
 	core_flow_body_append(&f->down, "down data", 9);
-	core_flow_set(&f->client_tls.sni, "tls.test");
+	core_flow_set(&core_flow_client_tls_w(f)->sni, "tls.test");
 
 	f = flows[2] = core_flow_new(FLOW_UDP);
 	core_flow_body_append(&f->up, "\x00\x01", 2);

@@ -179,7 +179,7 @@ setup(void **state)
 	core_flow_body_append(&f->up, "EHLO client\r\n", 13);
 	core_flow_body_append(&f->down, "220 mail ESMTP ready\r\n", 22);
 	f->down.total = 5000;
-	core_flow_set(&f->client_tls.sni, "mail.test");
+	core_flow_set(&core_flow_client_tls_w(f)->sni, "mail.test");
 	f->t.start = 3000.0;
 	f->t.end = 3002.0;
 

@@ -209,8 +209,8 @@ cmp_flow(const struct flow *a, const struct flow *b)
 	cmp_response(a->response, b->response, "response");
 	cmp_request(a->orig_request, b->orig_request, "orig_request");
 	cmp_response(a->orig_response, b->orig_response, "orig_response");
-	cmp_tls(&a->client_tls, &b->client_tls);
-	cmp_tls(&a->server_tls, &b->server_tls);
+	cmp_tls(core_flow_client_tls(a), core_flow_client_tls(b));
+	cmp_tls(core_flow_server_tls(a), core_flow_server_tls(b));
 	cmp_num(a->t.start, b->t.start, "t.start");
 	cmp_num(a->t.dns_start, b->t.dns_start, "t.dns_start");
 	cmp_num(a->t.dns_end, b->t.dns_end, "t.dns_end");
@@ -326,8 +326,8 @@ flow_full(uint64_t id)
 	f->orig_response = core_flow_response_dup(s);
 	f->orig_response->status = 500;
 
-	tls_fill(&f->client_tls, "example.com", 0);
-	tls_fill(&f->server_tls, "example.com", 1);
+	tls_fill(core_flow_client_tls_w(f), "example.com", 0);
+	tls_fill(core_flow_server_tls_w(f), "example.com", 1);
 	f->t.start = t0;
 	f->t.dns_start = t0 + 0.001;
 	f->t.dns_end = t0 + 0.011;
@@ -386,8 +386,9 @@ flow_stream(enum flow_type type, uint64_t id)
 		    "example.com. 300 IN AAAA 2001:db8::1");
 	}
 	if (type == FLOW_UDP) {
-		f->server_tls.passthrough = 1;
-		core_flow_set(&f->server_tls.passthrough_reason, "--ignore-hosts");
+		core_flow_server_tls_w(f)->passthrough = 1;
+		core_flow_set(&core_flow_server_tls_w(f)->passthrough_reason,
+		    "--ignore-hosts");
 	}
 	return f;
 }

@@ -234,8 +234,10 @@ test_finished_flows_share(void **state)
 	struct flow *b = http_flow("share.example", 1024), *c;
 	size_t one;
 
-	core_flow_set(&a->server_tls.cipher, "TLS_AES_128_GCM_SHA256");
-	core_flow_set(&b->server_tls.cipher, "TLS_AES_128_GCM_SHA256");
+	core_flow_set(&core_flow_server_tls_w(a)->cipher,
+	    "TLS_AES_128_GCM_SHA256");
+	core_flow_set(&core_flow_server_tls_w(b)->cipher,
+	    "TLS_AES_128_GCM_SHA256");
 	core_flow_header_add(&a->response->headers, "Server", 6, "nginx", 5);
 	core_flow_header_add(&b->response->headers, "Server", 6, "nginx", 5);
 	core_store_add(a);
@@ -245,7 +247,8 @@ test_finished_flows_share(void **state)
 	core_store_finish(b);
 	assert_ptr_equal(a->request->host, b->request->host);
 	assert_ptr_equal(a->request->method, b->request->method);
-	assert_ptr_equal(a->server_tls.cipher, b->server_tls.cipher);
+	assert_ptr_equal(core_flow_server_tls(a)->cipher,
+	    core_flow_server_tls(b)->cipher);
 	assert_ptr_equal(a->response->headers.v[0].value,
 	    b->response->headers.v[0].value);
 	assert_ptr_not_equal(a->request->path, b->request->path);
@@ -271,12 +274,15 @@ test_finished_flows_share(void **state)
 
 	/* A copy owns its strings; the original survives it. */
 	c = core_flow_dup(a);
-	assert_ptr_not_equal(c->server_tls.cipher, a->server_tls.cipher);
-	assert_string_equal(c->server_tls.cipher, "TLS_AES_128_GCM_SHA256");
+	assert_ptr_not_equal(core_flow_server_tls(c)->cipher,
+	    core_flow_server_tls(a)->cipher);
+	assert_string_equal(core_flow_server_tls(c)->cipher,
+	    "TLS_AES_128_GCM_SHA256");
 	assert_string_equal(core_flow_header_get(&c->response->headers,
 	    "server"), "nginx");
 	core_flow_free(c);
-	assert_string_equal(a->server_tls.cipher, "TLS_AES_128_GCM_SHA256");
+	assert_string_equal(core_flow_server_tls(a)->cipher,
+	    "TLS_AES_128_GCM_SHA256");
 
 	core_store_update(a);
 	core_store_update(b);
@@ -284,6 +290,152 @@ test_finished_flows_share(void **state)
 	core_store_remove(b);
 	assert_int_equal(core_store_count(), 0);
 	assert_int_equal(core_store_bytes(), 0);	/* the table emptied too */
+	core_store_free();
+}
+
+/* A header list's arena keeps its fill and size in itself: values stay
+ * right across its growth, a pack and an unpack, and the list is 24
+ * bytes (four in every HTTP flow). */
+static void
+test_header_arena(void **state)
+{
+	struct flow *f = http_flow("arena.example", 0);
+	struct flow_headers *h = &f->response->headers;
+	char name[32], value[300];
+	size_t i, j;
+
+	(void)state;
+	assert_int_equal(sizeof *h, 24);
+	for (i = 0; i < 200; i++) {
+		snprintf(name, sizeof name, "X-%zu", i);
+		memset(value, 'a' + (int)(i % 26), i % 290);
+		value[i % 290] = '\0';
+		core_flow_header_add(h, name, strlen(name), value,
+		    strlen(value));
+		if (i == 100) {
+			/* Packed and shared, then unpacked by the next add. */
+			core_store_add(f);
+			core_store_finish(f);
+			assert_null(h->arena);
+		}
+	}
+	assert_int_equal(h->n, 200);
+	core_flow_header_remove(h, "x-7");
+	assert_int_equal(h->n, 199);
+	for (i = 0; i < 200; i++) {
+		const char *v;
+
+		snprintf(name, sizeof name, "x-%zu", i);
+		v = core_flow_header_get(h, name);
+		if (i == 7) {
+			assert_null(v);
+			continue;
+		}
+		assert_non_null(v);
+		assert_int_equal(strlen(v), i % 290);
+		for (j = 0; v[j] != '\0'; j++)
+			assert_int_equal(v[j], 'a' + (int)(i % 26));
+	}
+	core_store_update(f);
+	assert_true(f->mem > 200 * 16);
+	core_store_remove(f);
+	assert_int_equal(core_store_bytes(), 0);
+	core_store_free();
+}
+
+static void
+tls_set(struct flow *f, const char *sni, double not_after)
+{
+	struct flow_tls *t = core_flow_server_tls_w(f);
+
+	t->present = 1;
+	core_flow_set(&t->version, "TLSv1.3");
+	core_flow_set(&t->cipher, "TLS_AES_128_GCM_SHA256");
+	core_flow_set(&t->sni, sni);
+	core_flow_set(&t->cert_subject, "CN=example");
+	t->cert_not_after = not_after;
+	core_flow_client_tls_w(f)->present = 1;
+}
+
+/* TLS details live out of line: none for a plain flow, and one shared
+ * record for finished flows whose details are all equal; a write copies
+ * it first, and the store counts it once. */
+static void
+test_tls_records_share(void **state)
+{
+	struct flow *a = http_flow("tls.example", 0);
+	struct flow *b = http_flow("tls.example", 0);
+	struct flow *c = http_flow("tls.example", 0);
+	struct flow *d = http_flow("plain.example", 0), *e;
+	const struct flow_tls *ta;
+	size_t one, two;
+
+	(void)state;
+	/* A flow without TLS reads an empty record and holds none. */
+	assert_non_null(core_flow_client_tls(d));
+	assert_int_equal(core_flow_client_tls(d)->present, 0);
+	assert_null(core_flow_server_tls(d)->sni);
+	assert_null(d->tls_client);
+	tls_set(a, "tls.example", 2e9);
+	tls_set(b, "tls.example", 2e9);
+	tls_set(c, "tls.example", 2.5e9);	/* another certificate */
+	assert_ptr_not_equal(core_flow_server_tls(a),
+	    core_flow_server_tls(b));
+	core_store_add(a);
+	core_store_finish(a);
+	one = core_store_bytes();
+	core_store_add(b);
+	core_store_finish(b);
+	two = core_store_bytes();
+	core_store_add(c);
+	core_store_finish(c);
+	core_store_add(d);
+	core_store_finish(d);
+	assert_null(d->tls_client);
+	assert_null(d->tls_server);
+	ta = core_flow_server_tls(a);
+	assert_ptr_equal(ta, core_flow_server_tls(b));
+	assert_ptr_equal(core_flow_client_tls(a), core_flow_client_tls(b));
+	assert_ptr_not_equal(core_flow_client_tls(a), ta);
+	assert_ptr_not_equal(core_flow_server_tls(c), ta);
+	assert_ptr_equal(core_flow_server_tls(c)->sni, ta->sni);
+	/* b brought nothing new to share, and a shared record costs a
+	 * flow nothing: it weighs what the plain flow does. */
+	assert_int_equal(two - one, b->mem);
+	assert_int_equal(core_flow_size(a), core_flow_size(b));
+	assert_int_equal(core_flow_size(a), core_flow_size(d));
+
+	/* A write to a shared record is a write to the flow's own copy. */
+	core_flow_set(&core_flow_server_tls_w(b)->sni, "changed.example");
+	assert_string_equal(core_flow_server_tls(b)->sni, "changed.example");
+	assert_string_equal(ta->sni, "tls.example");
+	assert_ptr_equal(core_flow_server_tls(a), ta);
+	assert_string_equal(core_flow_server_tls(b)->cipher,
+	    "TLS_AES_128_GCM_SHA256");
+	assert_true(core_flow_server_tls(b)->cert_not_after == 2e9);
+	assert_true(core_flow_size(b) > core_flow_size(a));
+	/* Finished again it finds no equal record and shares its own. */
+	b->state = FLOW_ACTIVE;
+	core_store_finish(b);
+	assert_ptr_not_equal(core_flow_server_tls(b), ta);
+
+	/* A copy owns its record and outlives nothing it shares. */
+	e = core_flow_dup(a);
+	assert_ptr_not_equal(core_flow_server_tls(e), ta);
+	assert_string_equal(core_flow_server_tls(e)->sni, "tls.example");
+	assert_int_equal(core_flow_client_tls(e)->present, 1);
+	core_flow_free(e);
+
+	core_store_remove(a);
+	assert_string_equal(core_flow_server_tls(c)->cipher,
+	    "TLS_AES_128_GCM_SHA256");
+	core_store_remove(b);
+	core_store_remove(c);
+	core_store_remove(d);
+	assert_int_equal(core_store_count(), 0);
+	/* Records, strings and the tables all went back. */
+	assert_int_equal(core_store_bytes(), 0);
+	assert_int_equal(core_flow_shared_bytes(), 0);
 	core_store_free();
 }
 
@@ -299,6 +451,8 @@ main(void)
 		cmocka_unit_test(test_prefetch_bounds),
 		cmocka_unit_test(test_ws_messages),
 		cmocka_unit_test(test_finished_flows_share),
+		cmocka_unit_test(test_tls_records_share),
+		cmocka_unit_test(test_header_arena),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
