@@ -73,13 +73,10 @@ void
 core_buf_consume(struct buf *b, size_t n)
 {
 	if (n >= b->len) {
-		b->off = b->len = 0;
-		/* Give back big buffers once drained; keep small ones. */
-		if (b->cap > 64 * 1024) {
-			free(b->data);
-			b->data = NULL;
-			b->cap = 0;
-		}
+		/* Drained: the memory goes back. A keep-alive connection
+		 * waiting for its next request holds no buffer (issue 16);
+		 * a busy one takes a block from malloc's per-thread cache. */
+		core_buf_free(b);
 		return;
 	}
 	b->off += n;

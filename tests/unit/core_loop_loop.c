@@ -102,6 +102,12 @@ test_buf(void **state)
 	assert_memory_equal(core_buf_head(&b), "world 42", 8);
 	core_buf_consume(&b, b.len);
 	assert_int_equal(b.len, 0);
+	/* A drained buffer holds no memory: an idle keep-alive connection
+	 * costs no read or write buffer (issue 16). */
+	assert_null(b.data);
+	assert_int_equal(b.cap, 0);
+	core_buf_append(&b, "again", 5);
+	assert_memory_equal(core_buf_head(&b), "again", 5);
 	core_buf_free(&b);
 }
 
