@@ -198,5 +198,12 @@
 #define LIMIT_QUIC_HELD		16
 /* Seconds a QUIC connection may stay idle. */
 #define LIMIT_QUIC_IDLE_SEC	30
+/* HTTP/3 codec (core/http/h3.c): bytes of one received field section
+ * (SETTINGS_MAX_FIELD_SECTION_SIZE), and bytes queued on one stream
+ * beyond what QUIC took before the other side stops being read. */
+#define LIMIT_H3_HEADER_LIST	(64 * 1024)
+#define LIMIT_H3_SEND_QUEUE	(256 * 1024)
+/* Streams one HTTP/3 connection may have blocked by QUIC at once. */
+#define LIMIT_H3_BLOCKED	(LIMIT_QUIC_STREAMS_BIDI + LIMIT_QUIC_STREAMS_UNI)
 
 #endif

@@ -16,6 +16,7 @@
 #include "core/proxy/exchange.h"
 #include "core/proxy/h1up.h"
 #include "core/proxy/h2up.h"
+#include "core/proxy/h3up.h"
 #include "core/proxy/mode.h"
 #include "core/proxy/tlsrecord.h"
 #include "core/proxy/upstream.h"
@@ -257,6 +258,10 @@ deliver(void *arg)
 		return;
 	}
 	free(addr);
+	if (u == NULL && c->h3up != NULL) {
+		core_h3up_attach(c->h3up, x);
+		return;
+	}
 	if (u == NULL) {
 		/* An HTTP/2 upstream of this conn takes it as a stream. */
 		h2 = core_h2up_find(c, core_exchange_target(x));
@@ -444,7 +449,9 @@ choose(void *arg)
 		}
 	}
 	t = core_exchange_target(w->x);
-	if (!w->fresh && core_h2up_find(c, t) != NULL) {
+	/* A captured QUIC connection's requests go on trawl's own QUIC
+	 * connection to its server, made before the client's handshake. */
+	if (c->h3up != NULL || (!w->fresh && core_h2up_find(c, t) != NULL)) {
 		deliver(w);
 		return;
 	}

@@ -51,6 +51,9 @@ struct conn {
 	int			 nreq;		/* requests seen */
 	struct pool		 pool;		/* its HTTP/1 upstreams, idle */
 	struct h2up		*h2ups;		/* its HTTP/2 upstreams */
+	struct h3up		*h3up;		/* HTTP/3: the QUIC connection
+						 * to the server (the owner's:
+						 * core/proxy/quicintercept.c) */
 	struct upwait		*waits;		/* exchanges waiting for one */
 	char			*up_error;	/* its upstream failed before use */
 	const struct codec_ops	*codec_ops;

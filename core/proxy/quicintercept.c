@@ -9,8 +9,10 @@
  * leaves the client unanswered, one that answers ICMP gets the client
  * ICMP, and one whose certificate fails verification never sees the
  * client finish; so the client fails as it would without trawl and falls
- * back to TCP. Then stream bytes are carried between the two, stream for
- * stream (HTTP/3 is carried beneath; its codec is core/proxy/h3*.c).
+ * back to TCP. Then HTTP/3 runs on each side (core/proxy/h3down.c toward
+ * the client, h3up.c toward the server), every request an exchange and a
+ * flow. Should either codec fail to start, stream bytes are carried
+ * between the two connections untouched, stream for stream.
  */
 #include <sys/socket.h>
 #include <netinet/in.h>
@@ -26,6 +28,10 @@
 #include "core/loop/loop.h"
 #include "core/net/netstack.h"
 #include "core/net/redirector.h"
+#include "core/proxy/h3down.h"
+#include "core/proxy/h3up.h"
+#include "core/proxy/mode.h"
+#include "core/proxy/origin.h"
 #include "core/proxy/quicintercept.h"
 #include "core/quic/quic.h"
 
@@ -45,6 +51,10 @@ struct qi {
 	struct loop		*loop;
 	struct netstack_udp	*u;
 	struct quic		*down, *up;
+	struct h3down		*h3d;		/* NULL: relayed raw */
+	struct h3up		*h3u;
+	int			 pid;
+	char			*comm;
 	int			 fd;
 	struct sockaddr_storage	 client, server;
 	char			*sni;
@@ -88,9 +98,12 @@ qi_free(struct qi *q)
 		core_loop_del(q->loop, q->fd);
 		close(q->fd);
 	}
+	core_h3down_free(q->h3d, "the QUIC connection was closed");
+	core_h3up_free(q->h3u);
 	core_quic_free(q->down);
 	core_quic_free(q->up);
 	free(q->sni);
+	free(q->comm);
 	free(q->held);
 	free(q->map);
 	free(q);
@@ -192,6 +205,8 @@ relay_data(struct qi *q, int from_down, int64_t id, const uint8_t *data,
 		core_quic_reset(from, id, 0x102);
 		core_quic_reset(to, nid, 0x102);
 	}
+	/* Copied: the sender's credit comes back at once. */
+	core_quic_consume(from, id, len);
 }
 
 static void
@@ -219,23 +234,126 @@ down_send(void *arg, const uint8_t *data, size_t len)
 	return core_netstack_udp_send(q->u, data, len);
 }
 
+/* The conn of the HTTP/3 codec was closed from outside (trawl exits, the
+ * connection cap made room): both QUIC connections end. */
+static void
+h3_closed(void *arg)
+{
+	struct qi	*q = arg;
+
+	if (q->down != NULL)
+		core_quic_close(q->down, 0x100, NULL);
+	if (q->up != NULL)
+		core_quic_close(q->up, 0x100, NULL);
+	qi_end(q, 0);
+}
+
+/* HTTP/3 toward the client, once both handshakes are through (or the
+ * client's first request stream came in the same datagram). */
+static void
+h3_start(struct qi *q)
+{
+	struct proxy_origin	 o;
+	char			 client[INET6_ADDRSTRLEN + 8], *cause = NULL;
+	const struct sockaddr	*ca = (struct sockaddr *)&q->client;
+	char			 ip[INET6_ADDRSTRLEN];
+	int			 port;
+
+	if (q->h3d != NULL || q->h3u == NULL || q->down == NULL || q->dying)
+		return;
+	if (ca->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const void *)ca;
+
+		inet_ntop(AF_INET6, &s6->sin6_addr, ip, sizeof ip);
+		port = ntohs(s6->sin6_port);
+		snprintf(client, sizeof client, "[%s]:%d", ip, port);
+	} else {
+		const struct sockaddr_in *s4 = (const void *)ca;
+
+		inet_ntop(AF_INET, &s4->sin_addr, ip, sizeof ip);
+		port = ntohs(s4->sin_port);
+		snprintf(client, sizeof client, "%s:%d", ip, port);
+	}
+	memset(&o, 0, sizeof o);
+	o.client = client;
+	o.dest_host = q->host;
+	o.dest_port = ntohs(((const struct sockaddr_in *)(const void *)
+	    &q->server)->sin_port);
+	o.pid = q->pid;
+	o.comm = q->comm;
+	o.scheme = "https";
+	o.sni = q->sni;
+	o.mode = core_mode_local();
+	q->h3d = core_h3down_new(q->down, &o, q->h3u, h3_closed, q, &cause);
+	if (q->h3d == NULL) {
+		fprintf(stderr, "trawl: HTTP/3 toward the client: %s\n",
+		    cause != NULL ? cause : "cannot start");
+		free(cause);
+		/* Raw relay from here on: the server's codec must go too. */
+		core_h3up_free(q->h3u);
+		q->h3u = NULL;
+	}
+}
+
+static void
+down_handshake(void *arg, const char *alpn)
+{
+	h3_start(arg);
+}
+
 static void
 down_data(void *arg, int64_t id, const uint8_t *data, size_t len, int fin)
 {
-	relay_data(arg, 1, id, data, len, fin);
+	struct qi	*q = arg;
+
+	h3_start(q);
+	if (q->h3d != NULL)
+		core_h3down_input(q->h3d, id, data, len, fin);
+	else
+		relay_data(q, 1, id, data, len, fin);
 }
 
 static void
 down_reset(void *arg, int64_t id, uint64_t err)
 {
-	relay_reset(arg, 1, id, err);
+	struct qi	*q = arg;
+
+	if (q->h3d != NULL)
+		core_h3down_reset(q->h3d, id, err);
+	else
+		relay_reset(q, 1, id, err);
+}
+
+static void
+down_stream_close(void *arg, int64_t id, uint64_t err)
+{
+	struct qi	*q = arg;
+
+	if (q->h3d != NULL)
+		core_h3down_stream_close(q->h3d, id, err);
+}
+
+static void
+down_writable(void *arg)
+{
+	struct qi	*q = arg;
+
+	if (q->h3d != NULL)
+		core_h3down_writable(q->h3d);
 }
 
 static void
 down_close(void *arg, const char *why, const char *verify)
 {
 	struct qi	*q = arg;
+	char		 m[300];
 
+	if (q->h3d != NULL) {
+		snprintf(m, sizeof m, "client: %s", why != NULL ? why :
+		    "the QUIC connection ended");
+		core_h3down_free(q->h3d, m);
+		q->h3d = NULL;
+	}
 	if (q->up != NULL)
 		core_quic_close(q->up, 0, NULL);
 	qi_end(q, 0);
@@ -297,12 +415,32 @@ up_handshake(void *arg, const char *alpn)
 
 	if (q->dying || q->nheld == 0)
 		return;
+	/* HTTP/3 on the server's side first: the client's requests find it. */
+	if (alpn != NULL && strcmp(alpn, "h3") == 0) {
+		char addr[INET6_ADDRSTRLEN + 8];
+
+		snprintf(addr, sizeof addr, strchr(q->host, ':') != NULL ?
+		    "[%s]:%d" : "%s:%d", q->host, ntohs(((const struct
+		    sockaddr_in *)(const void *)&q->server)->sin_port));
+		q->h3u = core_h3up_new(q->up, q->sni != NULL ? q->sni :
+		    q->host, addr, &cause);
+		if (q->h3u == NULL) {
+			fprintf(stderr, "trawl: HTTP/3 toward the server: %s\n",
+			    cause != NULL ? cause : "cannot start");
+			free(cause);
+			cause = NULL;
+		}
+	}
 	memset(&cbs, 0, sizeof cbs);
 	cbs.send = down_send;
+	cbs.on_handshake = down_handshake;
 	cbs.on_stream_data = down_data;
 	cbs.on_stream_reset = down_reset;
+	cbs.on_stream_close = down_stream_close;
+	cbs.on_writable = down_writable;
 	cbs.on_close = down_close;
 	cbs.arg = q;
+	cbs.manual_credit = 1;
 	q->down = core_quic_server_new(q->loop, q->held[0].data,
 	    q->held[0].len, (struct sockaddr *)&q->client,
 	    (struct sockaddr *)&q->server, q->sni, q->host, &cbs, &cause);
@@ -322,13 +460,41 @@ up_handshake(void *arg, const char *alpn)
 static void
 up_data(void *arg, int64_t id, const uint8_t *data, size_t len, int fin)
 {
-	relay_data(arg, 0, id, data, len, fin);
+	struct qi	*q = arg;
+
+	if (q->h3u != NULL)
+		core_h3up_input(q->h3u, id, data, len, fin);
+	else
+		relay_data(q, 0, id, data, len, fin);
 }
 
 static void
 up_reset(void *arg, int64_t id, uint64_t err)
 {
-	relay_reset(arg, 0, id, err);
+	struct qi	*q = arg;
+
+	if (q->h3u != NULL)
+		core_h3up_reset(q->h3u, id, err);
+	else
+		relay_reset(q, 0, id, err);
+}
+
+static void
+up_stream_close(void *arg, int64_t id, uint64_t err)
+{
+	struct qi	*q = arg;
+
+	if (q->h3u != NULL)
+		core_h3up_stream_close(q->h3u, id, err);
+}
+
+static void
+up_writable(void *arg)
+{
+	struct qi	*q = arg;
+
+	if (q->h3u != NULL)
+		core_h3up_writable(q->h3u);
 }
 
 static void
@@ -338,6 +504,14 @@ up_close(void *arg, const char *why, const char *verify)
 
 	/* Before the client's handshake: it hears nothing, as from a server
 	 * that does not speak QUIC; it gives up and uses TCP. */
+	if (q->h3u != NULL) {
+		char	 m[300];
+
+		snprintf(m, sizeof m, "server %s: %s", q->sni != NULL ?
+		    q->sni : q->host, why != NULL ? why :
+		    "the QUIC connection ended");
+		core_h3up_close(q->h3u, m);
+	}
 	if (q->down != NULL)
 		core_quic_close(q->down, 0, NULL);
 	qi_end(q, 0);
@@ -390,7 +564,9 @@ core_quic_intercept_start(struct loop *l, struct netstack_udp *u,
 	    sin6_addr : (const void *)&((const struct sockaddr_in *)
 	    (const void *)server)->sin_addr, q->host, sizeof q->host) == NULL)
 		goto fail;
+	q->pid = pid;
 	if ((sni != NULL && (q->sni = strdup(sni)) == NULL) ||
+	    (q->comm = strdup(comm != NULL ? comm : "")) == NULL ||
 	    (q->held = calloc(LIMIT_QUIC_HELD, sizeof *q->held)) == NULL)
 		goto fail;
 	q->fd = core_redirector_socket(server->sa_family, SOCK_DGRAM |
@@ -404,8 +580,11 @@ core_quic_intercept_start(struct loop *l, struct netstack_udp *u,
 	cbs.on_handshake = up_handshake;
 	cbs.on_stream_data = up_data;
 	cbs.on_stream_reset = up_reset;
+	cbs.on_stream_close = up_stream_close;
+	cbs.on_writable = up_writable;
 	cbs.on_close = up_close;
 	cbs.arg = q;
+	cbs.manual_credit = 1;
 	/* Verified for the SNI the client sent, else the address. */
 	if ((q->up = core_quic_client_new(l, (struct sockaddr *)&local, server,
 	    sni != NULL && sni[0] != '\0' ? sni : q->host, &cbs,

@@ -140,8 +140,10 @@ recv_stream_data(ngtcp2_conn *c, uint32_t flags, int64_t id,
 		q->cbs.on_stream_data(q->cbs.arg, id, data, len,
 		    (flags & NGTCP2_STREAM_DATA_FLAG_FIN) != 0);
 	/* The owner has copied them (its own write caps them). */
-	ngtcp2_conn_extend_max_stream_offset(c, id, len);
-	ngtcp2_conn_extend_max_offset(c, len);
+	if (!q->cbs.manual_credit) {
+		ngtcp2_conn_extend_max_stream_offset(c, id, len);
+		ngtcp2_conn_extend_max_offset(c, len);
+	}
 	return 0;
 }
 
@@ -176,6 +178,8 @@ stream_close(ngtcp2_conn *c, uint32_t flags, int64_t id, uint64_t err,
 	struct quic	*q = ud;
 
 	stream_drop(q, id);
+	if (q->cbs.on_stream_close != NULL)
+		q->cbs.on_stream_close(q->cbs.arg, id, err);
 	/* The peer may open another in its place. */
 	if (!ngtcp2_conn_is_local_stream(c, id)) {
 		if (ngtcp2_is_bidi_stream(id))
@@ -384,7 +388,9 @@ quic_flush(struct quic *q)
 	uint32_t	 fl;
 	int		 rounds = 0;
 
-	if (q->closed)
+	/* Inside ngtcp2_conn_read_pkt (a callback wrote): the read's own
+	 * flush follows. */
+	if (q->closed || q->in_cb)
 		return;
 	path_of(q, &p);
 	for (s = q->streams; s != NULL; s = next) {
@@ -591,7 +597,9 @@ core_quic_input(struct quic *q, const uint8_t *data, size_t len)
 		return;
 	path_of(q, &p);
 	memset(&pi, 0, sizeof pi);
+	q->in_cb = 1;
 	rv = ngtcp2_conn_read_pkt(q->conn, &p, &pi, data, len, now());
+	q->in_cb = 0;
 	if (rv == NGTCP2_ERR_DRAINING) {
 		ngtcp2_conn_get_connection_close_error(q->conn, &ccerr);
 		snprintf(why, sizeof why, "QUIC closed by the peer (error "
@@ -648,6 +656,16 @@ core_quic_write(struct quic *q, int64_t id, const uint8_t *data, size_t len,
 		s->fin = 1;
 	quic_flush(q);
 	return 0;
+}
+
+void
+core_quic_consume(struct quic *q, int64_t id, size_t n)
+{
+	if (q->closed || n == 0)
+		return;
+	ngtcp2_conn_extend_max_stream_offset(q->conn, id, n);
+	ngtcp2_conn_extend_max_offset(q->conn, n);
+	quic_flush(q);
 }
 
 int64_t

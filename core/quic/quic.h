@@ -30,12 +30,19 @@ struct quic_cbs {
 		    size_t, int fin);
 	/* The peer reset stream id, or stopped reading it. */
 	void	(*on_stream_reset)(void *arg, int64_t id, uint64_t app_error);
+	/* Stream id is over in both directions (may be NULL). */
+	void	(*on_stream_close)(void *arg, int64_t id, uint64_t app_error);
 	/* Room again on streams written to past the cap. */
 	void	(*on_writable)(void *arg);
 	/* The connection ended (why: a sentence, static or until return;
 	 * verify: the certificate error, or NULL). The owner frees it. */
 	void	(*on_close)(void *arg, const char *why, const char *verify);
 	void	*arg;
+	/* 0: the peer's flow-control credit comes back as soon as
+	 * on_stream_data returns (the owner copies everything at once).
+	 * 1: only through core_quic_consume, so a slow reader stalls its
+	 * own stream (HTTP/3, whose bodies wait for the other side). */
+	int	 manual_credit;
 };
 
 /* A server connection from the client's first Initial datagram (not
@@ -56,6 +63,8 @@ void		 core_quic_input(struct quic *, const uint8_t *, size_t);
  * with errno (EAGAIN: over the cap). */
 int		 core_quic_write(struct quic *, int64_t id, const uint8_t *,
 		    size_t, int fin);
+/* Gives the peer back n bytes of credit on stream id (manual_credit). */
+void		 core_quic_consume(struct quic *, int64_t id, size_t n);
 /* Opens a stream of ours: the id, or -1 (the peer's limit). */
 int64_t		 core_quic_open(struct quic *, int uni);
 /* Resets stream id toward the peer (both directions). */

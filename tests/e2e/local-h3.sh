@@ -44,6 +44,21 @@ grep -q "stream 0x0 \[:status: 200\]" "$T/err" &&
 	fail "gtlsclient got: $(grep '^http:' "$T/err" | head -20)"
 ok "gtlsclient: status and body over HTTP/3 through trawl"
 stop_trawl
+# The request is a flow like any other: HTTP/3, the URL, the status, the
+# body, the process, TLS toward both sides with ALPN h3.
+/usr/bin/python3 - "$T/h3.har" <<'PY' || fail "HTTP/3 flow in the HAR"
+import json, sys
+es = [e for e in json.load(open(sys.argv[1]))["log"]["entries"]
+      if e["request"]["url"] == "https://www.test.trawl/small"]
+assert len(es) == 1, [e["request"]["url"] for e in es]
+e = es[0]
+assert e["request"]["httpVersion"] == "HTTP/3", e["request"]["httpVersion"]
+assert e["response"]["httpVersion"] == "HTTP/3", e["response"]["httpVersion"]
+assert e["response"]["status"] == 200, e["response"]["status"]
+assert e["response"]["content"]["text"] == "hello over h3\n", e["response"]["content"]
+print("flow ok")
+PY
+ok "the HTTP/3 request is a flow: version HTTP/3, URL, status and body"
 
 # Without --upstream-ca trawl cannot verify the origin: the client's
 # handshake must not complete (it gets no answer, as from a server that
