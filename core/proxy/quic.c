@@ -41,9 +41,8 @@ struct qwait {
 	struct qwait		*prev, *next;
 };
 
-/* Passthrough until intercepted HTTP/3 requests become flows: an
- * intercepted connection shows nothing yet, a relayed one its SNI. */
-static enum quic_mode	 mode = QUIC_PASSTHROUGH;
+/* As mitmproxy's local mode: HTTP/3 is intercepted like HTTPS. */
+static enum quic_mode	 mode = QUIC_INTERCEPT;
 static struct qwait	*waits;
 
 /* 5-tuples blocked lately: a client that ignores ICMP and resends its

@@ -32,7 +32,8 @@ h3get() {
 	    https://www.test.trawl/small >"$T/out" 2>"$T/err"
 }
 
-start_trawl "gtlsclient" --quic intercept --confdir "$T/conf" --upstream-ca "$T/ca.pem" \
+# Interception is the default (no --quic).
+start_trawl "gtlsclient" --confdir "$T/conf" --upstream-ca "$T/ca.pem" \
     -w "$T/h3.har"
 
 # gtlsclient (it does not verify) fetches /small over HTTP/3; it dumps
@@ -59,6 +60,42 @@ assert e["response"]["content"]["text"] == "hello over h3\n", e["response"]["con
 print("flow ok")
 PY
 ok "the HTTP/3 request is a flow: version HTTP/3, URL, status and body"
+
+# The exchange layer's rules work on HTTP/3 as on HTTP/1 and HTTP/2: a
+# response header set, a URL blocked with 403; a POST body reaches the
+# flow; three requests on one QUIC connection are three flows.
+printf 'second file\n' >"$T/www/second"
+printf 'posted over h3' >"$T/post"
+start_trawl "gtlsclient" --confdir "$T/conf" --upstream-ca "$T/ca.pem" \
+    -w "$T/rules.har" --modify-headers '/~s/X-Trawl-Rule/h3-set' \
+    --block-list '/~u blocked/403'
+bgcg unshare -m sh -c 'mount --bind "$1" /etc/hosts && shift &&
+    exec gtlsclient "$@"' sh "$T/hosts" --exit-on-all-streams-close \
+    --no-quic-dump --timeout=5s -m POST -d "$T/post" -n 3 www.test.trawl 443 \
+    https://www.test.trawl/small https://www.test.trawl/second \
+    https://www.test.trawl/blocked >"$T/out" 2>"$T/err"
+wait $p || fail "gtlsclient, three requests: $(tail -5 "$T/err")"
+stop_trawl
+grep -q "x-trawl-rule: h3-set" "$T/err" ||
+	fail "no rule header at the client: $(grep '^http:' "$T/err" | head)"
+grep -q "\[:status: 403\]" "$T/err" ||
+	fail "blocked URL not answered 403: $(grep 'status' "$T/err" | head)"
+/usr/bin/python3 - "$T/rules.har" <<'PY' || fail "HTTP/3 flows with rules"
+import json, sys
+es = json.load(open(sys.argv[1]))["log"]["entries"]
+by = {e["request"]["url"].rsplit("/", 1)[1]: e for e in es}
+assert set(by) == {"small", "second", "blocked"}, list(by)
+for name, e in by.items():
+    assert e["request"]["method"] == "POST", e["request"]["method"]
+    assert e["request"]["httpVersion"] == "HTTP/3"
+    assert e["request"]["postData"]["text"] == "posted over h3", e["request"]
+assert by["second"]["response"]["content"]["text"] == "second file\n"
+hdrs = {h["name"].lower(): h["value"] for h in by["small"]["response"]["headers"]}
+assert hdrs.get("x-trawl-rule") == "h3-set", hdrs
+assert by["blocked"]["response"]["status"] == 403, by["blocked"]["response"]
+print("rules ok")
+PY
+ok "HTTP/3: three requests, three flows; POST body, a header rule and a block"
 
 # Without --upstream-ca trawl cannot verify the origin: the client's
 # handshake must not complete (it gets no answer, as from a server that

@@ -4,8 +4,8 @@
 # --quic passthrough relays the connection and records a flow with the
 # SNI from the Initial (dump and HAR); --quic block answers with ICMP port
 # unreachable, so the client fails at once, and the flow says blocked;
-# passthrough is the default; --ignore-hosts with intercept relays as
-# passthrough. Interception itself: local-h3.sh. Plain UDP and DNS: local-rawdns.sh.
+# --ignore-hosts with intercept relays as passthrough. Interception
+# itself (the default): local-h3.sh. Plain UDP and DNS: local-rawdns.sh.
 [ -n "${LOCAL_E2E_TIMED:-}" ] || LOCAL_E2E_TIMED=1 exec timeout -k 5 120 sh "$0" "$@"
 . "$(dirname "$0")/local-common.inc"
 command -v gtlsclient >/dev/null && [ -x /usr/sbin/gtlsserver ] ||
@@ -36,9 +36,8 @@ get() {
 	rc=$?
 }
 
-# passthrough (the default): the download works, the flow has the SNI and
-# the reason.
-start_trawl "gtlsclient" -w "$T/pass.har"
+# passthrough: the download works, the flow has the SNI and the reason.
+start_trawl "gtlsclient" --quic passthrough -w "$T/pass.har"
 get
 [ $rc = 0 ] && cmp -s "$T/dl/hello.txt" "$T/htdocs/hello.txt" ||
 	fail "passthrough: client rc=$rc: $(tail -5 "$T/client.out")"
