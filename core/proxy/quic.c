@@ -217,16 +217,10 @@ decide(struct qwait *w, const struct tls_hello *h)
 		relay(w, &q);
 		return;
 	}
-	if (w->nheld > 1) {
-		/* Interception takes one first datagram. */
-		q.reason = "ClientHello over several datagrams";
-		relay(w, &q);
-		return;
-	}
 	u = w->u;
 	if (core_quic_intercept_start(w->loop, u, (struct sockaddr *)&w->client,
-	    (struct sockaddr *)&w->server, w->pid, w->comm, sni, w->held[0],
-	    w->heldlen[0]) == 0) {
+	    (struct sockaddr *)&w->server, w->pid, w->comm, sni,
+	    (const char *const *)w->held, w->heldlen, w->nheld) == 0) {
 		w->u = NULL;
 		wait_free(w);
 		return;

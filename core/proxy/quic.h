@@ -7,7 +7,8 @@
  *   decrypt: the 5-tuple goes to core_udprelay_start_with exactly as any
  *   UDP (DNS and the rest unchanged), first datagram included.
  * - QUIC whose ClientHello spans several datagrams: up to LIMIT_QUIC_HELLO_HELD
- *   are held, then relayed in order.
+ *   are held, then relayed or intercepted in order (browsers' hellos,
+ *   with post-quantum key shares, take two).
  * - With the ClientHello's SNI in hand, by the --quic setting:
  *   block: the client gets ICMP port unreachable (it falls back to TCP)
  *   and a finished UDP flow says so; passthrough, or an SNI or address

@@ -540,7 +540,8 @@ up_readable(int fd, int events, void *arg)
 int
 core_quic_intercept_start(struct loop *l, struct netstack_udp *u,
     const struct sockaddr *client, const struct sockaddr *server, int pid,
-    const char *comm, const char *sni, const void *first, size_t firstlen)
+    const char *comm, const char *sni, const char *const *first,
+    const size_t *firstlen, size_t nfirst)
 {
 	struct netstack_udp_cbs	 ncbs;
 	struct quic_cbs		 cbs;
@@ -548,10 +549,17 @@ core_quic_intercept_start(struct loop *l, struct netstack_udp *u,
 	socklen_t		 llen = sizeof local;
 	struct qi		*q;
 	char			*cause = NULL;
+	size_t			 i;
 
-	if (firstlen > LIMIT_QUIC_DATAGRAM || (q = calloc(1,
-	    sizeof *q)) == NULL) {
-		errno = firstlen > LIMIT_QUIC_DATAGRAM ? EMSGSIZE : ENOMEM;
+	for (i = 0; i < nfirst; i++)
+		if (firstlen[i] > LIMIT_QUIC_DATAGRAM) {
+			errno = EMSGSIZE;
+			return -1;
+		}
+	if (nfirst == 0 || nfirst > LIMIT_QUIC_HELD ||
+	    (q = calloc(1, sizeof *q)) == NULL) {
+		errno = nfirst == 0 || nfirst > LIMIT_QUIC_HELD ? EINVAL :
+		    ENOMEM;
 		return -1;
 	}
 	q->loop = l;
@@ -593,9 +601,11 @@ core_quic_intercept_start(struct loop *l, struct netstack_udp *u,
 		errno = EPROTO;
 		goto fail;
 	}
-	memcpy(q->held[0].data, first, firstlen);
-	q->held[0].len = firstlen;
-	q->nheld = 1;
+	for (i = 0; i < nfirst; i++) {
+		memcpy(q->held[i].data, first[i], firstlen[i]);
+		q->held[i].len = firstlen[i];
+	}
+	q->nheld = nfirst;
 	q->u = u;
 	q->next = all;
 	if (all != NULL)

@@ -8,7 +8,8 @@
  * - Called by local mode's UDP dispatch (core/proxy/quic.c) once the
  *   first datagram of a 5-tuple has been read and found to be a QUIC
  *   Initial whose SNI is not ignored.
- * - On 0 it owns u (its callbacks are replaced) and has consumed first.
+ * - On 0 it owns u (its callbacks are replaced) and has consumed the
+ *   first datagrams (nfirst of them: a ClientHello may span several).
  * - On -1 it has not touched u (errno ENOSYS: interception is not built
  *   in; anything else: it could not start), and the caller relays the
  *   5-tuple untouched instead, first datagram included.
@@ -25,7 +26,7 @@ struct sockaddr;
 int	core_quic_intercept_start(struct loop *, struct netstack_udp *u,
 	    const struct sockaddr *client, const struct sockaddr *server,
 	    int pid, const char *comm, const char *sni,
-	    const void *first, size_t firstlen);
+	    const char *const *first, const size_t *firstlen, size_t nfirst);
 /* Ends every intercepted QUIC connection (their flows finish). */
 void	core_quic_intercept_shutdown(void);
 
