@@ -317,4 +317,12 @@ echo
 echo "## (s) 1,000 connections and requests/s beside sslsplit (issue 16)"
 echo
 BUILD=$BUILD sh bench/scale.sh
+echo
+echo "## (t) memory per held connection (issue 16)"
+echo
+BUILD=$BUILD sh bench/heldmem.sh 2>&1 | grep '^|'
+echo
+echo "## (u) HTTP/3 through local mode (issue 17)"
+echo
+BUILD=$BUILD sh bench/h3.sh 2>&1 | grep '^|'
 } | tee "$OUT"
