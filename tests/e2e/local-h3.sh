@@ -97,6 +97,48 @@ print("rules ok")
 PY
 ok "HTTP/3: three requests, three flows; POST body, a header rule and a block"
 
+# Intercept: an HTTP/3 request pauses (the client waits, the other
+# request on the same connection is answered), resume lets it go on;
+# kill resets the client's stream and the flow says so.
+h3two() {
+	bgcg unshare -m sh -c 'mount --bind "$1" /etc/hosts && shift &&
+	    exec gtlsclient "$@"' sh "$T/hosts" --exit-on-all-streams-close \
+	    --no-quic-dump --timeout=10s -n 2 www.test.trawl 443 \
+	    https://www.test.trawl/small https://www.test.trawl/second \
+	    >"$T/out" 2>"$T/err"
+}
+# paused_id N: the id of the Nth paused request for /second.
+paused_id() {
+	i=0
+	while [ "$(grep -c "paused [0-9]* request GET https://www.test.trawl/second" \
+	    "$T/dump.out")" -lt "$1" ]; do
+		i=$((i + 1)); [ $i -gt 100 ] && fail "the HTTP/3 request did not pause"
+		sleep 0.05
+	done
+	sed -n 's|.*paused \([0-9]*\) request GET https://www.test.trawl/second.*|\1|p' \
+	    "$T/dump.out" | sed -n "$1p"
+}
+start_trawl "gtlsclient" --confdir "$T/conf" --upstream-ca "$T/ca.pem" \
+    -w "$T/icpt.har" --intercept '~q & ~u second'
+h3two
+id=$(paused_id 1)
+sleep 0.5
+kill -0 $p 2>/dev/null || fail "the client did not wait for the paused request"
+grep -q "|hello over h3.|" "$T/err" ||
+	fail "the other request on the connection was held up too"
+[ "$(ctl "resume $id")" = ok ] || fail "resume $id refused"
+wait $p || fail "gtlsclient after resume: $(tail -3 "$T/err")"
+grep -q "|second file.|" "$T/err" || fail "the resumed request got no body"
+ok "HTTP/3 intercept: the request pauses alone, resume lets it through"
+h3two
+id=$(paused_id 2)
+[ "$(ctl "kill $id")" = ok ] || fail "kill $id refused"
+wait $p
+grep -q "|second file.|" "$T/err" && fail "a killed request got its body"
+waitfor "error: killed by the user" 3 || fail "the kill is not recorded"
+stop_trawl
+ok "HTTP/3 kill: the stream is reset, the flow says killed"
+
 # Without --upstream-ca trawl cannot verify the origin: the client's
 # handshake must not complete (it gets no answer, as from a server that
 # does not speak QUIC), so gtlsclient fails and never sends its request.
