@@ -44,6 +44,12 @@ struct h3s {
 	struct h3s	*next;
 };
 
+/* A stream QUIC freed while nghttp3 was on the stack. */
+struct closing {
+	int64_t		 id;
+	uint64_t	 code;
+};
+
 struct h3 {
 	nghttp3_conn	*conn;
 	struct h3_cbs	 cbs;
@@ -51,6 +57,11 @@ struct h3 {
 	struct h3s	*streams;
 	int64_t		 blocked[LIMIT_H3_BLOCKED];
 	size_t		 nblocked;
+	/* Inside nghttp3 (feed, flush): closes wait in closing, as
+	 * nghttp3 still uses the stream it calls back for. */
+	int		 busy;
+	struct closing	*closing;
+	size_t		 nclosing, capclosing;
 };
 
 static struct h3s *
@@ -414,15 +425,22 @@ core_h3_free(struct h3 *h)
 	while (h->streams != NULL)
 		stream_free(h, h->streams);
 	nghttp3_conn_del(h->conn);
+	free(h->closing);
 	free(h);
 }
+
+static void	closes_run(struct h3 *);
 
 int
 core_h3_feed(struct h3 *h, int64_t id, const uint8_t *p, size_t n, int fin,
     uint64_t *code, char **cause)
 {
-	nghttp3_ssize used = nghttp3_conn_read_stream(h->conn, id, p, n, fin);
+	nghttp3_ssize used;
 
+	h->busy++;
+	used = nghttp3_conn_read_stream(h->conn, id, p, n, fin);
+	h->busy--;
+	closes_run(h);
 	if (used < 0) {
 		*code = nghttp3_err_infer_quic_app_error_code((int)used);
 		core_cause(cause, "HTTP/3: %s", nghttp3_strerror((int)used));
@@ -604,8 +622,8 @@ core_h3_stream_reset(struct h3 *h, int64_t id)
 		s->reset = 1;
 }
 
-void
-core_h3_stream_closed(struct h3 *h, int64_t id, uint64_t code)
+static void
+close_now(struct h3 *h, int64_t id, uint64_t code)
 {
 	struct h3s *s;
 
@@ -613,6 +631,43 @@ core_h3_stream_closed(struct h3 *h, int64_t id, uint64_t code)
 	if (nghttp3_conn_close_stream(h->conn, id, code) != 0 &&
 	    (s = find(h, id, 0)) != NULL)
 		stream_free(h, s);
+}
+
+/* The closes a callback asked for, once nghttp3 returned (a close
+ * there may call back and add more). */
+static void
+closes_run(struct h3 *h)
+{
+	size_t i;
+
+	if (h->busy)
+		return;
+	h->busy++;
+	for (i = 0; i < h->nclosing; i++)
+		close_now(h, h->closing[i].id, h->closing[i].code);
+	h->nclosing = 0;
+	h->busy--;
+}
+
+void
+core_h3_stream_closed(struct h3 *h, int64_t id, uint64_t code)
+{
+	if (!h->busy) {
+		close_now(h, id, code);
+		return;
+	}
+	if (h->nclosing == h->capclosing) {
+		size_t cap = h->capclosing ? 2 * h->capclosing : 8;
+		struct closing *n = realloc(h->closing, cap * sizeof *n);
+
+		if (n == NULL)
+			abort();
+		h->closing = n;
+		h->capclosing = cap;
+	}
+	h->closing[h->nclosing].id = id;
+	h->closing[h->nclosing].code = code;
+	h->nclosing++;
 }
 
 void
@@ -648,12 +703,13 @@ core_h3_flush(struct h3 *h)
 	int64_t		id;
 	int		fin, i, rounds = 0;
 
+	h->busy++;
 	while (rounds++ < 4096) {
 		id = -1;
 		fin = 0;
 		n = nghttp3_conn_writev_stream(h->conn, &id, &fin, v, 16);
 		if (n < 0 || id == -1)
-			return;
+			break;
 		if (n == 0) {
 			if (h->cbs.on_output(h->cbs.arg, id, NULL, 0, fin) == 0)
 				nghttp3_conn_add_write_offset(h->conn, id, 0);
@@ -675,4 +731,6 @@ core_h3_flush(struct h3 *h)
 			nghttp3_conn_add_ack_offset(h->conn, id, v[i].len);
 		}
 	}
+	h->busy--;
+	closes_run(h);
 }

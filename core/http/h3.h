@@ -33,9 +33,10 @@
  * per stream write; on_output returns 0 when the bytes were taken (the
  * QUIC layer copies them and resends them itself), or -1 when the
  * stream is blocked: the codec holds the rest until core_h3_unblock.
- * Never call core_h3_flush from inside a callback (the caller flushes
- * when its outer call returns); every other function may be called
- * there.
+ * Never call core_h3_new, _free, _feed or _flush from inside a callback
+ * (the caller flushes when its outer call returns); every other function
+ * may be called there (a stream closed there is freed once nghttp3 has
+ * returned).
  */
 #ifndef CORE_H3_H
 #define CORE_H3_H
