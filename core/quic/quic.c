@@ -21,12 +21,24 @@
 #include "core/quic/quic.h"
 #include "core/tls/quic_tls.h"
 
-/* Bytes written to one stream: buf[0] is at stream offset base; sent of
- * them are with ngtcp2 (kept until acknowledged), the rest wait. */
+/* Bytes written to one stream, in chunks that never move: ngtcp2 keeps
+ * pointers into what it sent until the peer acknowledges it (it resends
+ * from them). The first unacknowledged byte is head->data[hoff], at
+ * stream offset base; len bytes from there are kept, sent of them are
+ * with ngtcp2, the rest wait. */
+#define QCHUNK	(16 * 1024)
+
+struct qchunk {
+	struct qchunk	*next;
+	size_t		 used, cap;
+	uint8_t		 data[];
+};
+
 struct qstream {
 	int64_t		 id;
-	uint8_t		*buf;
-	size_t		 len, cap, sent;
+	struct qchunk	*head, *tail;
+	size_t		 hoff;
+	size_t		 len, sent;
 	uint64_t	 base;
 	int		 fin, fin_sent, blocked;
 	struct qstream	*next;
@@ -89,6 +101,18 @@ new_cid(ngtcp2_conn *c, ngtcp2_cid *cid, uint8_t *token, size_t len,
 	return 0;
 }
 
+static void
+stream_free(struct qstream *s)
+{
+	struct qchunk	*c;
+
+	while ((c = s->head) != NULL) {
+		s->head = c->next;
+		free(c);
+	}
+	free(s);
+}
+
 static struct qstream *
 stream_get(struct quic *q, int64_t id, int make)
 {
@@ -113,8 +137,7 @@ stream_drop(struct quic *q, int64_t id)
 	for (pp = &q->streams; (s = *pp) != NULL; pp = &s->next)
 		if (s->id == id) {
 			*pp = s->next;
-			free(s->buf);
-			free(s);
+			stream_free(s);
 			return;
 		}
 }
@@ -153,6 +176,7 @@ acked(ngtcp2_conn *c, int64_t id, uint64_t offset, uint64_t len, void *ud,
 {
 	struct quic	*q = ud;
 	struct qstream	*s;
+	struct qchunk	*ch;
 	size_t		 n;
 
 	if ((s = stream_get(q, id, 0)) == NULL || offset + len <= s->base)
@@ -160,10 +184,23 @@ acked(ngtcp2_conn *c, int64_t id, uint64_t offset, uint64_t len, void *ud,
 	n = (size_t)(offset + len - s->base);
 	if (n > s->sent)
 		n = s->sent;
-	memmove(s->buf, s->buf + n, s->len - n);
 	s->len -= n;
 	s->sent -= n;
 	s->base += n;
+	while (n > 0 && (ch = s->head) != NULL) {
+		size_t take = ch->used - s->hoff < n ? ch->used - s->hoff : n;
+
+		s->hoff += take;
+		n -= take;
+		if (s->hoff < ch->used)
+			break;
+		/* Wholly acknowledged: ngtcp2 points into it no more. */
+		s->head = ch->next;
+		if (s->tail == ch)
+			s->tail = NULL;
+		s->hoff = 0;
+		free(ch);
+	}
 	if (s->blocked) {
 		s->blocked = 0;
 		q->want_writable = 1;
@@ -375,6 +412,25 @@ arm(struct quic *q)
 	    (double)(exp - t) / NGTCP2_SECONDS);
 }
 
+/* The bytes of s not yet given to ngtcp2, as up to max vecs. */
+static size_t
+unsent(struct qstream *s, ngtcp2_vec *v, size_t max)
+{
+	struct qchunk	*c = s->head;
+	size_t		 skip = s->hoff + s->sent, n = 0;
+
+	for (; c != NULL && skip >= c->used; c = c->next)
+		skip -= c->used;
+	for (; c != NULL && n < max; c = c->next, skip = 0) {
+		if (c->used == skip)
+			continue;
+		v[n].base = c->data + skip;
+		v[n].len = c->used - skip;
+		n++;
+	}
+	return n;
+}
+
 /* Writes what ngtcp2 has: stream bytes first, then control frames. */
 static void
 quic_flush(struct quic *q)
@@ -383,7 +439,8 @@ quic_flush(struct quic *q)
 	ngtcp2_path	 p;
 	ngtcp2_pkt_info	 pi;
 	ngtcp2_ssize	 n, used;
-	ngtcp2_vec	 v;
+	ngtcp2_vec	 v[8];
+	size_t		 nv;
 	struct qstream	*s, *next;
 	uint32_t	 fl;
 	int		 rounds = 0;
@@ -397,14 +454,13 @@ quic_flush(struct quic *q)
 		next = s->next;
 		while (!s->blocked && (s->sent < s->len ||
 		    (s->fin && !s->fin_sent))) {
-			v.base = s->buf + s->sent;
-			v.len = s->len - s->sent;
+			nv = unsent(s, v, 8);
 			fl = NGTCP2_WRITE_STREAM_FLAG_MORE;
 			if (s->fin)
 				fl |= NGTCP2_WRITE_STREAM_FLAG_FIN;
 			used = -1;
 			n = ngtcp2_conn_writev_stream(q->conn, &p, &pi, buf,
-			    sizeof buf, &used, fl, s->id, &v, 1, now());
+			    sizeof buf, &used, fl, s->id, v, nv, now());
 			if (used > 0)
 				s->sent += (size_t)used;
 			if (used >= 0 && s->fin && s->sent == s->len)
@@ -621,8 +677,8 @@ core_quic_write(struct quic *q, int64_t id, const uint8_t *data, size_t len,
     int fin)
 {
 	struct qstream	*s;
-	size_t		 cap;
-	uint8_t		*nb;
+	struct qchunk	*c;
+	size_t		 room;
 
 	if (q->closed) {
 		errno = EPIPE;
@@ -638,20 +694,31 @@ core_quic_write(struct quic *q, int64_t id, const uint8_t *data, size_t len,
 		errno = EAGAIN;
 		return -1;
 	}
-	if (s->len + len > s->cap) {
-		cap = s->cap ? s->cap : 4096;
-		while (cap < s->len + len)
-			cap *= 2;
-		if ((nb = realloc(s->buf, cap)) == NULL) {
-			errno = ENOMEM;
-			return -1;
+	while (len > 0) {
+		if ((c = s->tail) == NULL || c->used == c->cap) {
+			/* Small writes (HTTP/3's control frames) take small
+			 * chunks; bodies fill QCHUNK ones. */
+			room = len < 1024 ? 1024 : len > QCHUNK ? QCHUNK : len;
+			if ((c = malloc(sizeof *c + room)) == NULL) {
+				errno = ENOMEM;
+				return -1;
+			}
+			c->next = NULL;
+			c->used = 0;
+			c->cap = room;
+			if (s->tail != NULL)
+				s->tail->next = c;
+			else
+				s->head = c;
+			s->tail = c;
 		}
-		s->buf = nb;
-		s->cap = cap;
+		room = c->cap - c->used < len ? c->cap - c->used : len;
+		memcpy(c->data + c->used, data, room);
+		c->used += room;
+		s->len += room;
+		data += room;
+		len -= room;
 	}
-	if (len > 0)
-		memcpy(s->buf + s->len, data, len);
-	s->len += len;
 	if (fin)
 		s->fin = 1;
 	quic_flush(q);
@@ -720,8 +787,7 @@ core_quic_free(struct quic *q)
 	}
 	while ((s = q->streams) != NULL) {
 		q->streams = s->next;
-		free(s->buf);
-		free(s);
+		stream_free(s);
 	}
 	ngtcp2_conn_del(q->conn);
 	core_quic_tls_free(q->tls);
