@@ -82,10 +82,10 @@ close_cb(void *arg, const char *why, const char *verify)
 	ended = 1;
 }
 
-static const struct quic_cbs cl_cbs = { send_cl, hs_cb, data_cb, NULL, NULL,
-    close_cb, NULL };
-static const struct quic_cbs sv_cbs = { send_sv, hs_cb, data_cb, NULL, NULL,
-    close_cb, NULL };
+static const struct quic_cbs cl_cbs = { .send = send_cl,
+    .on_handshake = hs_cb, .on_stream_data = data_cb, .on_close = close_cb };
+static const struct quic_cbs sv_cbs = { .send = send_sv,
+    .on_handshake = hs_cb, .on_stream_data = data_cb, .on_close = close_cb };
 
 /* Delivers what is queued, both ways, until quiet. */
 static void
