@@ -136,6 +136,12 @@ id=$(paused_id 2)
 wait $p
 grep -q "|second file.|" "$T/err" && fail "a killed request got its body"
 waitfor "error: killed by the user" 3 || fail "the kill is not recorded"
+# A replay goes out over TCP, where this origin has nothing: a new flow,
+# marked a replay, with the error, and trawl goes on.
+case $(ctl "replay 1") in "ok replay "*) ;; *) fail "replay of an HTTP/3 flow refused" ;; esac
+waitfor "replay GET https://www.test.trawl/small .*Connection refused" 5 ||
+	fail "the replay made no flow"
+kill -0 $TRAWL_PID || fail "trawl died replaying an HTTP/3 flow"
 stop_trawl
 ok "HTTP/3 kill: the stream is reset, the flow says killed"
 
